@@ -1,0 +1,10 @@
+export * from './subjects';
+export * from './validation';
+export * from './payloads/common';
+export * from './payloads/collection';
+export * from './payloads/analysis';
+export * from './payloads/delivery';
+export { Type, type Static, type TSchema } from '@sinclair/typebox';
+export * from './rest/tracking';
+export * from './rest/segments';
+export * from './rest/campaigns';

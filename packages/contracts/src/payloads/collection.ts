@@ -1,0 +1,104 @@
+import { oneOf } from './common';
+import { Type } from '@sinclair/typebox';
+import { Channel, CustomerId, Json, JourneyStage, LifecycleStage, Timestamp, payload } from './common';
+
+/** A tracking call accepted by the HTTP API and made durable before the 2xx; not yet resolved to a customer. */
+export const IngestAcceptedV1 = payload(
+  {
+    messageId: Type.String({ minLength: 1, maxLength: 256 }),
+    sourceId: Type.String({ minLength: 1 }),
+    type: oneOf(['track', 'identify', 'page', 'screen', 'group', 'alias'] as const),
+    event: Type.Optional(Type.String({ maxLength: 512 })),
+    userId: Type.Optional(Type.String({ maxLength: 512 })),
+    anonymousId: Type.Optional(Type.String({ maxLength: 512 })),
+    previousId: Type.Optional(Type.String({ maxLength: 512 })),
+    properties: Type.Optional(Json),
+    traits: Type.Optional(Json),
+    context: Type.Optional(Json),
+    channel: Channel,
+    journeyStage: Type.Optional(JourneyStage),
+    timestamp: Timestamp,
+    sentAt: Type.Optional(Timestamp),
+    receivedAt: Timestamp,
+  },
+  'A tracking call accepted by the collection API (internal to collection: raw ingest stream)',
+);
+
+export const EventIngestedV1 = payload(
+  {
+    eventId: Type.String({ description: 'Stored event id (decimal string)' }),
+    messageId: Type.String(),
+    customerId: CustomerId,
+    customerCode: Type.String({ description: 'Pseudonymous customer code' }),
+    type: Type.String(),
+    name: Type.Optional(Type.String()),
+    channel: Channel,
+    journeyStage: Type.Optional(JourneyStage),
+    properties: Json,
+    occurredAt: Timestamp,
+    receivedAt: Timestamp,
+  },
+  'An interaction stored in the customer history and linked to one customer',
+);
+
+export const ProfileUpdatedV1 = payload(
+  {
+    customerId: CustomerId,
+    customerCode: Type.String(),
+    lifecycleStage: LifecycleStage,
+    changedTraits: Type.Array(Type.String(), { description: 'Names of the traits whose value changed' }),
+    traits: Json,
+    updatedAt: Timestamp,
+  },
+  'A customer profile changed (traits, attributes or lifecycle stage)',
+);
+
+export const IdentityMergedV1 = payload(
+  {
+    survivorId: CustomerId,
+    mergedIds: Type.Array(CustomerId, { minItems: 1 }),
+    reason: Type.String({
+      description: 'Rule or call that caused the merge (alias, shared identifier, ...)',
+    }),
+    mergeId: Type.String(),
+    mergedAt: Timestamp,
+  },
+  'Customers found to be one person were merged into a survivor',
+);
+
+export const IdentityUnmergedV1 = payload(
+  {
+    mergeId: Type.String(),
+    restoredIds: Type.Array(CustomerId, { minItems: 1 }),
+    survivorId: CustomerId,
+    unmergedAt: Timestamp,
+  },
+  'A merge was undone; the split customers exist again with their identities and events',
+);
+
+export const CustomerLookupRequestV1 = payload(
+  {
+    customerId: Type.Optional(CustomerId),
+    identifier: Type.Optional(
+      Type.Object({ type: Type.String(), value: Type.String() }, { additionalProperties: false }),
+    ),
+  },
+  'Find one customer by id or by any identifier',
+);
+
+export const CustomerLookupReplyV1 = Type.Object(
+  {
+    found: Type.Boolean(),
+    customer: Type.Optional(
+      Type.Object({
+        id: CustomerId,
+        customerCode: Type.String(),
+        lifecycleStage: LifecycleStage,
+        email: Type.Optional(Type.String()),
+        phone: Type.Optional(Type.String()),
+        traits: Json,
+      }),
+    ),
+  },
+  { description: 'The customer found, if any' },
+);

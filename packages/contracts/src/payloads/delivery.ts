@@ -1,0 +1,75 @@
+import { oneOf } from './common';
+import { Type } from '@sinclair/typebox';
+import { CustomerId, DeliveryChannel, Json, Timestamp, payload } from './common';
+
+export const DeliveryRequestedV1 = payload(
+  {
+    idempotencyKey: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      description: 'campaign run : customer : channel : step',
+    }),
+    campaignId: Type.Optional(Type.String()),
+    campaignRunId: Type.Optional(Type.String()),
+    step: Type.Optional(Type.String()),
+    customerId: CustomerId,
+    channel: DeliveryChannel,
+    recipient: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'Address for the channel: email, E.164 phone, token, URL',
+    }),
+    locale: Type.Optional(Type.String()),
+    template: Type.Object(
+      {
+        subject: Type.Optional(Type.String()),
+        body: Type.String(),
+        html: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false, description: 'Template source to render with the variables' },
+    ),
+    variables: Json,
+    requestedAt: Timestamp,
+  },
+  'Send one message to one customer through one channel',
+);
+
+export const DeliveryStatusV1 = payload(
+  {
+    idempotencyKey: Type.String(),
+    messageId: Type.String({ description: 'Delivery ledger id of the message' }),
+    campaignId: Type.Optional(Type.String()),
+    customerId: CustomerId,
+    channel: DeliveryChannel,
+    status: oneOf([
+      'sent',
+      'delivered',
+      'bounced',
+      'complained',
+      'opened',
+      'clicked',
+      'failed',
+      'unknown',
+    ] as const),
+    provider: Type.Optional(Type.String()),
+    providerMessageId: Type.Optional(Type.String()),
+    reason: Type.Optional(Type.String()),
+    at: Timestamp,
+  },
+  'What happened to a message; "sent" means the provider accepted it, not that it was delivered',
+);
+
+export const ConsentChangedV1 = payload(
+  {
+    customerId: CustomerId,
+    purpose: Type.String(),
+    channel: Type.String(),
+    status: Type.Union([Type.Literal('granted'), Type.Literal('withdrawn')]),
+    source: Type.String({
+      description: 'Where the change came from (unsubscribe link, preference centre, branch ...)',
+    }),
+    at: Timestamp,
+    evidence: Type.Optional(Json),
+  },
+  'A customer granted or withdrew consent for a purpose and channel',
+);

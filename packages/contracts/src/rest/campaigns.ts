@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const CampaignTrigger = Type.Union([
+  Type.Object(
+    { type: Type.Literal('segment_entered'), segmentId: Type.String({ minLength: 1 }) },
+    { additionalProperties: false },
+  ),
+]);
+export type CampaignTrigger = Static<typeof CampaignTrigger>;
+
+export const EmailTemplate = Type.Object(
+  {
+    subject: Type.String({ minLength: 1, maxLength: 998 }),
+    body: Type.String({
+      minLength: 1,
+      maxLength: 100_000,
+      description: 'Plain-text body; {{ traits.firstName }} style variables',
+    }),
+    html: Type.Optional(Type.String({ maxLength: 500_000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateCampaignRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    channel: Type.Literal('email'),
+    trigger: CampaignTrigger,
+    template: EmailTemplate,
+    status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
+  },
+  { additionalProperties: false },
+);
+export type CreateCampaignRequest = Static<typeof CreateCampaignRequest>;

@@ -1,0 +1,51 @@
+import { oneOf } from '../payloads/common';
+import { Type, type Static } from '@sinclair/typebox';
+
+export const PropertyFilter = Type.Object(
+  {
+    property: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'Dot path into the event properties, e.g. "product.code"',
+    }),
+    op: oneOf(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'exists'] as const),
+    value: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+  },
+  { additionalProperties: false },
+);
+export type PropertyFilter = Static<typeof PropertyFilter>;
+
+/**
+ * Real-time segment rules, evaluated on each stored event: `event` matches a customer who
+ * performed the named event (optionally with property filters); `any` matches when one of its
+ * conditions does.
+ */
+export const SegmentCondition = Type.Recursive(
+  (Self) =>
+    Type.Union([
+      Type.Object(
+        {
+          type: Type.Literal('event'),
+          name: Type.String({ minLength: 1, maxLength: 512 }),
+          where: Type.Optional(Type.Array(PropertyFilter, { maxItems: 20 })),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        { type: Type.Literal('any'), conditions: Type.Array(Self, { minItems: 1, maxItems: 20 }) },
+        { additionalProperties: false },
+      ),
+    ]),
+  { $id: 'SegmentCondition' },
+);
+export type SegmentCondition = Static<typeof SegmentCondition>;
+
+export const CreateSegmentRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    definition: SegmentCondition,
+  },
+  { additionalProperties: false },
+);
+export type CreateSegmentRequest = Static<typeof CreateSegmentRequest>;
