@@ -1,0 +1,550 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import {
+  headers as natsHeaders,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import {
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import {
+  RpcSubjects,
+  deadLetterSubject,
+  findEventSubject,
+  parseSubject,
+  streamName,
+  subjectFilter,
+  validate,
+  type EventSubject,
+  type RpcSubject,
+  type ValidationIssue,
+} from '@cdp/contracts';
+import { connectNats } from './connection';
+import { describeError, headerValue, statusOf, type RpcErrorReply } from './errors';
+import { CdpHeaders } from './headers';
+import { JetStreamContext, headersToRecord } from './jetstream-context';
+import {
+  JETSTREAM_TRANSPORT,
+  backoffDelay,
+  resolveOptions,
+  type MessagingOptions,
+  type ResolvedMessagingOptions,
+} from './options';
+import {
+  consumerConfig,
+  durableName,
+  ensureConsumer,
+  ensureStreams,
+  isStreamNotFound,
+  type ConsumerSettings,
+} from './streams';
+
+/** Events of {@link JetStreamServer.on}. */
+export type JetStreamServerEvents = {
+  disconnect: (server: string) => void;
+  reconnect: (server: string) => void;
+  error: (error: Error) => void;
+};
+
+export type JetStreamServerStatus = 'connected' | 'disconnected' | 'reconnecting' | 'closed';
+
+/** A pull request stays open this long when fewer messages than asked for are available. */
+const FETCH_EXPIRES_MS = 5000;
+const PULL_RETRY_MS = 1000;
+const DLQ_PUBLISH_ATTEMPTS = 3;
+
+interface EventBinding {
+  subject: EventSubject;
+  durable: string;
+  stream: string;
+  concurrency: number;
+  settings?: ConsumerSettings;
+  consumer?: Consumer;
+  /** The open pull request, closed on shutdown. */
+  current?: ConsumerMessages;
+  inFlight: number;
+  waiters: Array<() => void>;
+  loop?: Promise<void>;
+}
+
+function findRpcSubject(name: string): RpcSubject | undefined {
+  return Object.values(RpcSubjects).find((r) => r.name === name);
+}
+
+function issuesText(issues: ValidationIssue[]): string {
+  return issues.map((i) => `${i.path} ${i.reason}`).join('; ');
+}
+
+/**
+ * Nest custom transport over NATS JetStream (events) and core NATS request/reply (look-ups).
+ *
+ * - `@EventPattern(Subjects.x.name, JETSTREAM_TRANSPORT)`: one durable pull consumer per service and
+ *   subject, shared by the service's replicas; the payload is validated against the contracts
+ *   schema; ack after the handler (and its Observable) completes, nak with backoff on error,
+ *   dead-letter after `maxDeliver` deliveries or at once for an invalid message.
+ * - `@MessagePattern(RpcSubjects.x.name, JETSTREAM_TRANSPORT)`: core NATS queue subscription
+ *   (queue group = service); JSON request in, JSON reply out, `{ error: {...} }` on failure.
+ */
+export class JetStreamServer
+  extends Server<JetStreamServerEvents, JetStreamServerStatus>
+  implements CustomTransportStrategy
+{
+  override readonly transportId = JETSTREAM_TRANSPORT;
+  /** Failures are awaited and reported here, so Nest need not log RpcExceptions of event handlers. */
+  override readonly propagatesEventHandlerErrors = true;
+  protected override readonly logger = new Logger(JetStreamServer.name);
+
+  private readonly options: ResolvedMessagingOptions;
+  private readonly emitter = new EventEmitter();
+  private readonly stop = new AbortController();
+  private readonly inFlight = new Set<Promise<void>>();
+  private nc?: NatsConnection;
+  private js?: JetStreamClient;
+  private jsm?: JetStreamManager;
+  private bindings: EventBinding[] = [];
+  private rpcSubscriptions: Subscription[] = [];
+  private stopping = false;
+  private closing?: Promise<void>;
+
+  constructor(options: MessagingOptions) {
+    super();
+    this.options = resolveOptions(options);
+  }
+
+  async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
+    try {
+      await this.start();
+    } catch (error) {
+      await this.close().catch(() => undefined);
+      callback(error);
+      return;
+    }
+    callback();
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  on<
+    K extends keyof JetStreamServerEvents = keyof JetStreamServerEvents,
+    C extends JetStreamServerEvents[K] = JetStreamServerEvents[K],
+  >(event: K, callback: C): void {
+    this.emitter.on(event, callback as (...args: unknown[]) => void);
+  }
+
+  unwrap<T>(): T {
+    if (!this.nc)
+      throw new Error('JetStreamServer is not listening: call listen() (startAllMicroservices) first');
+    return this.nc as T;
+  }
+
+  /** Splits the registered handlers into JetStream consumers and RPC subscriptions; throws on unknown patterns. */
+  private plan(): { events: EventBinding[]; rpcs: RpcSubject[] } {
+    const events: EventBinding[] = [];
+    const rpcs: RpcSubject[] = [];
+    const problems: string[] = [];
+    for (const [pattern, h] of this.getHandlers()) {
+      if (h.isEventHandler) {
+        const subject = findEventSubject(pattern);
+        if (!subject) {
+          problems.push(
+            findRpcSubject(pattern)
+              ? `@EventPattern('${pattern}') is a request/reply subject: use @MessagePattern`
+              : `@EventPattern('${pattern}') is not an event subject of @cdp/contracts Subjects`,
+          );
+          continue;
+        }
+        const extra: unknown = h.extras?.concurrency;
+        events.push({
+          subject,
+          durable: durableName(this.options.service, subject.name),
+          stream: streamName(this.options.prefix, subject.stream),
+          concurrency:
+            typeof extra === 'number' && Number.isInteger(extra) && extra > 0
+              ? extra
+              : this.options.concurrency,
+          inFlight: 0,
+          waiters: [],
+        });
+      } else {
+        const rpc = findRpcSubject(pattern);
+        if (!rpc) {
+          problems.push(
+            findEventSubject(pattern)
+              ? `@MessagePattern('${pattern}') is an event subject: use @EventPattern`
+              : `@MessagePattern('${pattern}') is not a request/reply subject of @cdp/contracts RpcSubjects`,
+          );
+          continue;
+        }
+        rpcs.push(rpc);
+      }
+    }
+    if (problems.length > 0)
+      throw new Error(`JetStreamServer (${this.options.service}): ${problems.join('; ')}`);
+    return { events, rpcs };
+  }
+
+  private async start(): Promise<void> {
+    if (this.closing) throw new Error('JetStreamServer was closed; create a new instance');
+    const { events, rpcs } = this.plan();
+    const o = this.options;
+    const nc = await connectNats(o, o.name, this.stop.signal);
+    this.nc = nc;
+    void this.watchStatus(nc);
+    const jsm = await jetstreamManager(nc);
+    this.jsm = jsm;
+    this.js = jetstream(nc);
+    await ensureStreams(jsm, o.prefix, o.streamReplicas);
+    for (const b of events) {
+      const description = `${o.service} handler of ${b.subject.name}`;
+      b.settings = consumerConfig(
+        b.durable,
+        subjectFilter(o.prefix, b.subject.name),
+        o.ackWaitMs,
+        o.maxDeliver,
+        description,
+      );
+      b.consumer = this.js.consumers.getConsumerFromInfo(await ensureConsumer(jsm, b.stream, b.settings));
+    }
+    this.bindings = events;
+    for (const b of events) b.loop = this.pullLoop(b);
+    for (const rpc of rpcs) {
+      const sub = nc.subscribe(subjectFilter(o.prefix, rpc.name), {
+        queue: o.service,
+        callback: (err, msg) => {
+          if (err) {
+            this.logger.error(`RPC subscription ${rpc.name}: ${describeError(err)}`);
+            return;
+          }
+          this.track(this.processRpc(rpc, msg));
+        },
+      });
+      this.rpcSubscriptions.push(sub);
+    }
+    // The server has the subscriptions once this round trip returns: listen() resolving means "answering".
+    await nc.flush();
+    this._status$.next('connected');
+    this.logger.log(
+      `${o.service}: consuming ${events.map((b) => b.durable).join(', ') || 'no events'}; answering ${rpcs.map((r) => r.name).join(', ') || 'no requests'}`,
+    );
+  }
+
+  /** Stop pulling, let in-flight handlers finish and ack, then drain the connection. */
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.stop.abort();
+    for (const b of this.bindings) this.wake(b);
+    for (const b of this.bindings) await b.current?.close().catch(() => undefined);
+    for (const b of this.bindings) await b.loop;
+    await Promise.all(this.rpcSubscriptions.map((s) => s.drain().catch(() => undefined)));
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const nc = this.nc;
+    if (nc && !nc.isClosed()) {
+      await nc.drain().catch(() => nc.close());
+    }
+    this._status$.next('closed');
+    this.emitter.removeAllListeners();
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private wake(b: EventBinding): void {
+    for (const resolve of b.waiters.splice(0)) resolve();
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.stop.signal }).catch(() => undefined);
+  }
+
+  /**
+   * Pulls only as many messages as there are free handler slots (a fetch per half-empty window),
+   * so a busy replica never holds messages that another replica could process.
+   */
+  private async pullLoop(b: EventBinding): Promise<void> {
+    const minBatch = Math.max(1, Math.floor(b.concurrency / 2));
+    let failures = 0;
+    while (!this.stopping) {
+      while (!this.stopping && b.concurrency - b.inFlight < minBatch) {
+        await new Promise<void>((resolve) => b.waiters.push(resolve));
+      }
+      if (this.stopping || !b.consumer) break;
+      try {
+        const batch = await b.consumer.fetch({
+          max_messages: b.concurrency - b.inFlight,
+          expires: FETCH_EXPIRES_MS,
+        });
+        b.current = batch;
+        if (this.stopping) await batch.close();
+        for await (const m of batch) this.startEvent(b, m);
+        if (failures > 0) this.logger.log(`${b.durable}: pulling again after ${failures} failed attempt(s)`);
+        failures = 0;
+      } catch (error) {
+        if (this.stopping) break;
+        // e.g. consumer/stream deleted (409 "consumer deleted", then missed heartbeats) or NATS down
+        if (failures++ % 30 === 0)
+          this.logger.warn(
+            `${b.durable}: pull failed, retrying every ${PULL_RETRY_MS} ms: ${describeError(error)}`,
+          );
+        await this.pause(PULL_RETRY_MS);
+        await this.recreateConsumer(b).catch(() => undefined);
+      } finally {
+        b.current = undefined;
+      }
+    }
+  }
+
+  /** Re-creates a deleted consumer (and streams) so a pull loop recovers from operator mistakes. */
+  private async recreateConsumer(b: EventBinding): Promise<void> {
+    const { jsm, js, options } = this;
+    if (!jsm || !js || !b.settings || this.stopping) return;
+    try {
+      b.consumer = js.consumers.getConsumerFromInfo(await ensureConsumer(jsm, b.stream, b.settings));
+    } catch (error) {
+      if (!isStreamNotFound(error)) throw error;
+      await ensureStreams(jsm, options.prefix, options.streamReplicas);
+      b.consumer = js.consumers.getConsumerFromInfo(await ensureConsumer(jsm, b.stream, b.settings));
+    }
+  }
+
+  private startEvent(b: EventBinding, m: JsMsg): void {
+    b.inFlight++;
+    // Keep the message ours while a slow handler runs (+WPI resets the server's ack_wait timer).
+    const heartbeat = setInterval(
+      () => {
+        try {
+          m.working();
+        } catch {
+          // connection closed: the server redelivers after ack_wait
+        }
+      },
+      Math.max(100, Math.floor(this.options.ackWaitMs / 3)),
+    );
+    heartbeat.unref();
+    this.track(
+      this.processEvent(b, m)
+        .catch((error: unknown) =>
+          this.logger.error(`${b.durable}: seq ${m.seq} not settled: ${describeError(error)}`),
+        )
+        .finally(() => {
+          clearInterval(heartbeat);
+          b.inFlight--;
+          this.wake(b);
+        }),
+    );
+  }
+
+  private async processEvent(b: EventBinding, m: JsMsg): Promise<void> {
+    const { prefix, maxDeliver, backoffMs } = this.options;
+    const { workspaceId } = parseSubject(prefix, m.subject);
+    let data: unknown;
+    try {
+      data = JSON.parse(m.string());
+    } catch (error) {
+      return this.deadLetter(b, m, `invalid JSON: ${describeError(error)}`);
+    }
+    const checked = validate(b.subject.schema, data);
+    if (!checked.ok) {
+      return this.deadLetter(
+        b,
+        m,
+        `invalid ${b.subject.name}/v${b.subject.version}: ${issuesText(checked.issues)}`,
+      );
+    }
+    const payloadWorkspace = (checked.value as { workspaceId?: unknown }).workspaceId;
+    if (payloadWorkspace !== workspaceId) {
+      return this.deadLetter(
+        b,
+        m,
+        `payload workspaceId "${String(payloadWorkspace)}" differs from subject workspace "${workspaceId}"`,
+      );
+    }
+    const handler = this.getHandlerByPattern(b.subject.name);
+    const deliveryCount = m.info.deliveryCount;
+    try {
+      if (!handler) throw new Error(`no handler registered for ${b.subject.name}`);
+      const headers = headersToRecord(m.headers);
+      const ctx = new JetStreamContext([
+        {
+          kind: 'event',
+          subject: m.subject,
+          name: b.subject.name,
+          workspaceId,
+          headers,
+          deliveryCount,
+          maxDeliver,
+          msgId: headers[CdpHeaders.MsgId],
+          streamSequence: m.seq,
+          stream: b.stream,
+        },
+      ]);
+      const result: unknown = await handler(checked.value, ctx);
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+    } catch (error) {
+      const reason = describeError(error);
+      if (deliveryCount >= maxDeliver) {
+        this.logger.error(
+          `${b.durable}: ${m.subject} seq ${m.seq} failed on delivery ${deliveryCount}/${maxDeliver}, dead-lettering: ${reason}`,
+        );
+        return this.deadLetter(b, m, reason);
+      }
+      const delay = backoffDelay(backoffMs, deliveryCount);
+      this.logger.warn(
+        `${b.durable}: ${m.subject} seq ${m.seq} failed on delivery ${deliveryCount}/${maxDeliver}, retrying in ${delay} ms: ${reason}`,
+      );
+      m.nak(delay);
+      return;
+    }
+    m.ack();
+  }
+
+  /** Copies the message to `cdp.dlq.<service>.<entity>.<action>.<workspace>` with the reason, then terminates it. */
+  private async deadLetter(b: EventBinding, m: JsMsg, reason: string): Promise<void> {
+    const { prefix, service, publishTimeoutMs, backoffMs } = this.options;
+    const js = this.js;
+    const { workspaceId } = parseSubject(prefix, m.subject);
+    const subject = deadLetterSubject(prefix, service, b.subject.name, workspaceId);
+    const h = natsHeaders();
+    h.set(CdpHeaders.DlqReason, headerValue(reason) || 'unknown');
+    h.set(CdpHeaders.OriginalSubject, m.subject);
+    h.set(CdpHeaders.Consumer, b.durable);
+    h.set(CdpHeaders.DeliveryCount, String(m.info.deliveryCount));
+    h.set(CdpHeaders.OriginalStreamSequence, String(m.seq));
+    const originalId = m.headers?.get(CdpHeaders.MsgId);
+    if (originalId) h.set(CdpHeaders.OriginalMsgId, originalId);
+    const schema = m.headers?.get(CdpHeaders.Schema);
+    if (schema) h.set(CdpHeaders.Schema, schema);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!js) throw new Error('not connected');
+        // msgID: a crash between this publish and term() must not store the dead letter twice.
+        await js.publish(subject, m.data, {
+          msgID: `dlq:${b.stream}:${b.durable}:${m.seq}`,
+          headers: h,
+          timeout: publishTimeoutMs,
+        });
+        break;
+      } catch (error) {
+        if (attempt >= DLQ_PUBLISH_ATTEMPTS) {
+          this.logger.error(
+            `${b.durable}: could not dead-letter ${m.subject} seq ${m.seq} (${reason}): ${describeError(error)}`,
+          );
+          m.nak(backoffDelay(backoffMs, m.info.deliveryCount));
+          return;
+        }
+        await sleep(100 * attempt);
+      }
+    }
+    m.term();
+    this.logger.warn(`${b.durable}: ${m.subject} seq ${m.seq} dead-lettered to ${subject}: ${reason}`);
+  }
+
+  private async processRpc(rpc: RpcSubject, msg: Msg): Promise<void> {
+    if (!msg.reply) {
+      this.logger.warn(`${rpc.name}: request on ${msg.subject} without a reply subject ignored`);
+      return;
+    }
+    const fail = (status: number, message: string, issues?: ValidationIssue[]) => {
+      const body: RpcErrorReply = { error: { status, message, ...(issues ? { issues } : {}) } };
+      const h = natsHeaders();
+      h.set(CdpHeaders.RpcError, String(status));
+      msg.respond(JSON.stringify(body), { headers: h });
+    };
+    try {
+      let data: unknown;
+      try {
+        data = JSON.parse(msg.string());
+      } catch {
+        return fail(400, `${rpc.name}: request body is not JSON`);
+      }
+      const checked = validate(rpc.request, data);
+      if (!checked.ok)
+        return fail(
+          400,
+          `invalid ${rpc.name}/v${rpc.version} request: ${issuesText(checked.issues)}`,
+          checked.issues,
+        );
+      const { workspaceId } = parseSubject(this.options.prefix, msg.subject);
+      const payloadWorkspace = (checked.value as { workspaceId?: unknown }).workspaceId;
+      if (payloadWorkspace !== workspaceId) {
+        return fail(
+          400,
+          `${rpc.name}: payload workspaceId "${String(payloadWorkspace)}" differs from subject workspace "${workspaceId}"`,
+        );
+      }
+      const handler = this.getHandlerByPattern(rpc.name);
+      if (!handler) return fail(501, `no handler for ${rpc.name}`);
+      const headers = headersToRecord(msg.headers);
+      const ctx = new JetStreamContext([
+        {
+          kind: 'rpc',
+          subject: msg.subject,
+          name: rpc.name,
+          workspaceId,
+          headers,
+          deliveryCount: 1,
+          maxDeliver: 1,
+          msgId: undefined,
+          streamSequence: 0,
+          stream: '',
+        },
+      ]);
+      let result: unknown;
+      try {
+        result = await handler(checked.value, ctx);
+        if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
+      } catch (error) {
+        const status = statusOf(error);
+        const message = describeError(error);
+        if (status >= 500) this.logger.error(`${rpc.name} on ${msg.subject} failed: ${message}`);
+        return fail(status, message);
+      }
+      msg.respond(JSON.stringify(result ?? null));
+    } catch (error) {
+      this.logger.error(`${rpc.name}: could not answer ${msg.subject}: ${describeError(error)}`);
+      try {
+        fail(500, describeError(error));
+      } catch {
+        // connection gone: the caller times out
+      }
+    }
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    try {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') {
+          this.logger.warn(`NATS disconnected from ${s.server}`);
+          this._status$.next('disconnected');
+          this.emitter.emit('disconnect', s.server);
+        } else if (s.type === 'reconnecting') {
+          this._status$.next('reconnecting');
+        } else if (s.type === 'reconnect') {
+          this.logger.log(`NATS reconnected to ${s.server}`);
+          this._status$.next('connected');
+          this.emitter.emit('reconnect', s.server);
+        } else if (s.type === 'error') {
+          this.logger.error(`NATS error: ${describeError(s.error)}`);
+          if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', s.error);
+        }
+      }
+    } catch (error) {
+      this.logger.error(`NATS status stream ended: ${describeError(error)}`);
+    }
+  }
+}
