@@ -1,0 +1,10 @@
+export * from './config';
+export * from './errors';
+export * from './tokens';
+export * from './database.service';
+export * from './redis.service';
+export * from './service-kit.module';
+export * from './run-service';
+export { Logger } from 'nestjs-pino';
+export * from './api-key.guard';
+export * from './principal.decorator';
