@@ -1,0 +1,3 @@
+import { configSchema } from '@cdp/service-kit';
+
+export const AnalysisConfigSchema = configSchema(3002, {});

@@ -1,0 +1,72 @@
+import { eventMatches } from './segment-rules';
+
+describe('eventMatches', () => {
+  const opened = {
+    name: 'Account Opened',
+    properties: { product: 'savings', amount: 500, tags: ['new'], nested: { level: 2 } },
+  };
+
+  it('matches the event name and every property filter', () => {
+    expect(eventMatches({ type: 'event', name: 'Account Opened' }, opened)).toBe(true);
+    expect(eventMatches({ type: 'event', name: 'Account Closed' }, opened)).toBe(false);
+    expect(
+      eventMatches(
+        {
+          type: 'event',
+          name: 'Account Opened',
+          where: [
+            { property: 'product', op: 'eq', value: 'savings' },
+            { property: 'amount', op: 'gte', value: 500 },
+          ],
+        },
+        opened,
+      ),
+    ).toBe(true);
+    expect(
+      eventMatches(
+        { type: 'event', name: 'Account Opened', where: [{ property: 'amount', op: 'gt', value: 500 }] },
+        opened,
+      ),
+    ).toBe(false);
+    expect(
+      eventMatches(
+        { type: 'event', name: 'Account Opened', where: [{ property: 'nested.level', op: 'eq', value: 2 }] },
+        opened,
+      ),
+    ).toBe(true);
+    expect(
+      eventMatches(
+        {
+          type: 'event',
+          name: 'Account Opened',
+          where: [{ property: 'tags', op: 'contains', value: 'new' }],
+        },
+        opened,
+      ),
+    ).toBe(true);
+    expect(
+      eventMatches(
+        { type: 'event', name: 'Account Opened', where: [{ property: 'missing', op: 'exists' }] },
+        opened,
+      ),
+    ).toBe(false);
+    expect(
+      eventMatches(
+        { type: 'event', name: 'Account Opened', where: [{ property: 'product', op: 'gt', value: 1 }] },
+        opened,
+      ),
+    ).toBe(false);
+  });
+
+  it('matches "any" when one branch does', () => {
+    const rule = {
+      type: 'any' as const,
+      conditions: [
+        { type: 'event' as const, name: 'Loan Applied' },
+        { type: 'event' as const, name: 'Account Opened' },
+      ],
+    };
+    expect(eventMatches(rule, opened)).toBe(true);
+    expect(eventMatches(rule, { name: 'Logged In', properties: {} })).toBe(false);
+  });
+});

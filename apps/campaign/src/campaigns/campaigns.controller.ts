@@ -1,0 +1,24 @@
+import { Body, Controller, Get, Post, UseGuards } from '@nestjs/common';
+import { CreateCampaignRequest } from '@cdp/contracts';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { CampaignsService } from './campaigns.service';
+
+@Controller('v1/campaigns')
+@UseGuards(ApiKeyGuard)
+export class CampaignsController {
+  constructor(private readonly campaigns: CampaignsService) {}
+
+  @Post()
+  create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    return this.campaigns.create(
+      p.workspaceId,
+      parseBody(CreateCampaignRequest, body),
+      `api-key:${p.apiKeyId}`,
+    );
+  }
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal) {
+    return this.campaigns.list(p.workspaceId);
+  }
+}

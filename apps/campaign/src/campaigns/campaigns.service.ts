@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  EmailTemplate,
+  RpcSubjects,
+  Subjects,
+  validate,
+  type CreateCampaignRequest,
+  type PayloadOf,
+} from '@cdp/contracts';
+import { JetStreamPublisher } from '@cdp/messaging';
+import { DatabaseService } from '@cdp/service-kit';
+
+type Entered = PayloadOf<typeof Subjects.segmentEntered>;
+
+/** Campaign definitions and their real-time triggers. */
+@Injectable()
+export class CampaignsService {
+  private readonly logger = new Logger(CampaignsService.name);
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly publisher: JetStreamPublisher,
+  ) {}
+
+  create(workspaceId: string, request: CreateCampaignRequest, createdBy: string) {
+    return this.db.client.campaign.create({
+      data: {
+        workspaceId,
+        name: request.name,
+        channel: request.channel,
+        status: request.status ?? 'draft',
+        trigger: request.trigger,
+        template: request.template,
+        createdBy,
+      },
+    });
+  }
+
+  list(workspaceId: string) {
+    return this.db.client.campaign.findMany({ where: { workspaceId }, orderBy: { createdAt: 'desc' } });
+  }
+
+  /**
+   * Fans a segment entry out to every active campaign it triggers. The idempotency key ties the
+   * send to (campaign, customer, channel, entry), so a redelivered entry never asks twice.
+   */
+  async onSegmentEntered(entry: Entered): Promise<void> {
+    const campaigns = await this.db.client.campaign.findMany({
+      where: {
+        workspaceId: entry.workspaceId,
+        status: 'active',
+        trigger: { path: ['segmentId'], equals: entry.segmentId },
+      },
+    });
+    if (!campaigns.length) return;
+    const lookup = await this.publisher.request(RpcSubjects.customerLookup, {
+      workspaceId: entry.workspaceId,
+      customerId: entry.customerId,
+    });
+    const customer = lookup.customer;
+    for (const campaign of campaigns) {
+      const template = validate(EmailTemplate, campaign.template);
+      if (!template.ok) {
+        this.logger.warn(
+          `campaign ${campaign.id} has an invalid template, skipped: ${JSON.stringify(template.issues)}`,
+        );
+        continue;
+      }
+      if (!customer?.email) {
+        this.logger.log(
+          `campaign ${campaign.id}: customer ${entry.customerId} has no email address, not sent`,
+        );
+        continue;
+      }
+      const idempotencyKey = `${campaign.id}:${entry.customerId}:email:entered@${entry.at}`;
+      await this.publisher.publish(
+        Subjects.deliveryRequested,
+        {
+          workspaceId: entry.workspaceId,
+          idempotencyKey,
+          campaignId: campaign.id,
+          step: 'trigger',
+          customerId: entry.customerId,
+          channel: 'email',
+          recipient: customer.email,
+          template: template.value,
+          variables: {
+            traits: customer.traits,
+            customerCode: customer.customerCode,
+            segment: { id: entry.segmentId, name: entry.segmentName },
+          },
+          requestedAt: new Date().toISOString(),
+        },
+        { msgId: idempotencyKey },
+      );
+    }
+  }
+}

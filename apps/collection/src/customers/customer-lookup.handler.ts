@@ -1,0 +1,38 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { RpcSubjects, type ReplyOf, type RequestOf } from '@cdp/contracts';
+import { JetStreamMessagePattern } from '@cdp/messaging';
+import { CustomersService } from './customers.service';
+
+type Lookup = typeof RpcSubjects.customerLookup;
+
+/** Core NATS request/reply look-up used by other services (e.g. campaign needs a recipient address). */
+@Controller()
+export class CustomerLookupHandler {
+  constructor(private readonly customers: CustomersService) {}
+
+  @JetStreamMessagePattern(RpcSubjects.customerLookup)
+  async lookup(@Payload() request: RequestOf<Lookup>): Promise<ReplyOf<Lookup>> {
+    const customer = request.customerId
+      ? await this.customers.get(request.workspaceId, request.customerId).catch(() => null)
+      : request.identifier
+        ? await this.customers.findByIdentifier(
+            request.workspaceId,
+            request.identifier.type,
+            request.identifier.value,
+          )
+        : null;
+    if (!customer) return { found: false };
+    return {
+      found: true,
+      customer: {
+        id: customer.id,
+        customerCode: customer.customerCode,
+        lifecycleStage: customer.lifecycleStage,
+        ...(customer.email && { email: customer.email }),
+        ...(customer.phone && { phone: customer.phone }),
+        traits: (customer.traits ?? {}) as Record<string, unknown>,
+      },
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiKeyGuard, CurrentPrincipal, type Principal } from '@cdp/service-kit';
+import { CustomersService } from './customers.service';
+
+const IDENTIFIER_TYPES = ['user_id', 'anonymous_id', 'email', 'phone', 'device_id', 'external_key'];
+
+@Controller('v1/customers')
+@UseGuards(ApiKeyGuard)
+export class CustomersController {
+  constructor(private readonly customers: CustomersService) {}
+
+  /** Find a customer by any identifier: `GET /v1/customers?identifierType=email&identifierValue=a@b.c`. */
+  @Get()
+  async find(
+    @CurrentPrincipal() p: Principal,
+    @Query('identifierType') type?: string,
+    @Query('identifierValue') value?: string,
+  ) {
+    if (!type || !IDENTIFIER_TYPES.includes(type))
+      throw new BadRequestException({
+        statusCode: 400,
+        message: 'Invalid query',
+        issues: [{ path: '/identifierType', reason: `one of ${IDENTIFIER_TYPES.join(', ')}` }],
+      });
+    if (!value)
+      throw new BadRequestException({
+        statusCode: 400,
+        message: 'Invalid query',
+        issues: [{ path: '/identifierValue', reason: 'required' }],
+      });
+    const customer = await this.customers.findByIdentifier(p.workspaceId, type, value);
+    if (!customer) throw new NotFoundException('No customer has this identifier');
+    return customer;
+  }
+
+  @Get(':id')
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.customers.get(p.workspaceId, id);
+  }
+
+  @Get(':id/events')
+  events(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+  ) {
+    const take = limit === undefined ? 50 : Number(limit);
+    if (!Number.isInteger(take) || take < 1 || take > 500)
+      throw new BadRequestException({
+        statusCode: 400,
+        message: 'Invalid query',
+        issues: [{ path: '/limit', reason: 'an integer from 1 to 500' }],
+      });
+    if (cursor !== undefined && !/^\d{1,19}$/.test(cursor))
+      throw new BadRequestException({
+        statusCode: 400,
+        message: 'Invalid query',
+        issues: [{ path: '/cursor', reason: 'a cursor from nextCursor' }],
+      });
+    return this.customers.timeline(p.workspaceId, id, take, cursor);
+  }
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import type { PayloadOf, Subjects } from '@cdp/contracts';
+import { DatabaseService } from '@cdp/service-kit';
+import { EventStore } from './event-store';
+
+type Status = PayloadOf<typeof Subjects.deliveryStatus>;
+const CHANNEL: Record<Status['channel'], 'email' | 'sms' | 'push' | 'ad' | 'other'> = {
+  email: 'email',
+  sms: 'sms',
+  push: 'push',
+  ad_audience: 'ad',
+  webhook: 'other',
+};
+
+/** Writes delivery receipts into the customer's interaction history, once per message and status. */
+@Injectable()
+export class DeliveryHistoryService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly events: EventStore,
+  ) {}
+
+  async record(status: Status): Promise<void> {
+    const messageId = `delivery:${status.messageId}:${status.status}`;
+    await this.db.client.$transaction(async (tx) => {
+      if (await this.events.findByMessageId(tx, status.workspaceId, messageId)) return;
+      const customer = await tx.customer.findFirst({
+        where: { id: status.customerId, workspaceId: status.workspaceId },
+        select: { id: true },
+      });
+      await this.events.append(tx, {
+        workspaceId: status.workspaceId,
+        customerId: customer?.id ?? null,
+        messageId,
+        type: 'system',
+        name: `Message ${status.status[0]!.toUpperCase()}${status.status.slice(1)}`,
+        channel: CHANNEL[status.channel],
+        properties: {
+          deliveryMessageId: status.messageId,
+          status: status.status,
+          ...(status.campaignId && { campaignId: status.campaignId }),
+          ...(status.provider && { provider: status.provider }),
+          ...(status.providerMessageId && { providerMessageId: status.providerMessageId }),
+          ...(status.reason && { reason: status.reason }),
+        },
+        context: {},
+        occurredAt: new Date(status.at),
+        receivedAt: new Date(),
+      });
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { DatabaseService, hashKey } from '@cdp/service-kit';
+
+export interface SourceContext {
+  workspaceId: string;
+  sourceId: string;
+  sourceKind: string;
+}
+
+const CACHE_MS = 30_000;
+
+/**
+ * Segment-style authentication: HTTP Basic with the source's write key as the user name and an
+ * empty password. Keys are stored as SHA-256 hashes.
+ */
+@Injectable()
+export class WriteKeyGuard implements CanActivate {
+  private readonly cache = new Map<string, { source: SourceContext | null; until: number }>();
+
+  constructor(private readonly db: DatabaseService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; source?: SourceContext }>();
+    const writeKey = writeKeyFromBasicAuth(request.headers.authorization);
+    if (!writeKey)
+      throw new UnauthorizedException(
+        'Missing write key: use HTTP Basic auth with the write key as user name',
+      );
+    const source = await this.resolve(hashKey(writeKey));
+    if (!source) throw new UnauthorizedException('Unknown or disabled write key');
+    request.source = source;
+    return true;
+  }
+
+  private async resolve(writeKeyHash: string): Promise<SourceContext | null> {
+    const cached = this.cache.get(writeKeyHash);
+    if (cached && cached.until > Date.now()) return cached.source;
+    const row = await this.db.client.source.findUnique({ where: { writeKeyHash } });
+    const source = row?.enabled
+      ? { workspaceId: row.workspaceId, sourceId: row.id, sourceKind: row.kind }
+      : null;
+    this.cache.set(writeKeyHash, { source, until: Date.now() + CACHE_MS });
+    return source;
+  }
+}
+
+export function writeKeyFromBasicAuth(header: string | undefined): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const user = decoded.split(':')[0];
+  return user || undefined;
+}

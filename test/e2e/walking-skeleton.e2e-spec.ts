@@ -1,0 +1,208 @@
+/**
+ * The walking skeleton: the four services as separate processes on the real local Postgres,
+ * Redis and NATS. One tracked event travels the whole pipe and comes back as history:
+ * POST /v1/track -> stored -> cdp.event.ingested -> segment (rule in the database) ->
+ * cdp.segment.entered -> campaign (stored) -> cdp.delivery.requested -> SMTP ->
+ * cdp.delivery.status -> the send in the customer's history.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createTestDatabase } from '@cdp/db';
+import { deleteStreams, NATS_URL, testPrefix } from '../support/nats';
+import { freePort, REPO_ROOT, ServiceProcess, waitFor } from '../support/processes';
+import { SmtpSink } from '../support/smtp-sink';
+
+const SERVICES = ['collection', 'analysis', 'campaign', 'delivery'] as const;
+
+describe('walking skeleton: track -> segment -> campaign -> email -> history', () => {
+  const prefix = testPrefix('e2e');
+  const smtp = new SmtpSink();
+  let database: { url: string; drop(): Promise<void> };
+  let services: Record<(typeof SERVICES)[number], ServiceProcess>;
+  let keys: { writeKey: string; apiKey: string; workspaceId: string };
+
+  beforeAll(async () => {
+    database = await createTestDatabase(`cdp_e2e_${prefix}`);
+    const smtpPort = await freePort();
+    await smtp.listen(smtpPort);
+    keys = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [join(REPO_ROOT, 'apps/collection/dist/cli/bootstrap.js'), '--workspace', 'e2e-bank', '--json'],
+        {
+          env: { ...process.env, DATABASE_URL: database.url },
+          encoding: 'utf8',
+        },
+      ),
+    );
+    const env = {
+      DATABASE_URL: database.url,
+      NATS_URL,
+      NATS_PREFIX: prefix,
+      LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+      SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: String(smtpPort),
+    };
+    services = Object.fromEntries(
+      await Promise.all(
+        SERVICES.map(async (name) => [name, new ServiceProcess(name, await freePort(), env)]),
+      ),
+    ) as typeof services;
+    for (const service of Object.values(services)) service.start();
+    await Promise.all(Object.values(services).map((s) => s.ready()));
+  });
+
+  afterAll(async () => {
+    const codes = services ? await Promise.all(Object.values(services).map((s) => s.stop())) : [];
+    await smtp.close();
+    await deleteStreams(prefix);
+    await database?.drop();
+    // Graceful shutdown is part of the contract: every service drains and exits 0 on SIGTERM.
+    expect(codes).toEqual(SERVICES.map(() => 0));
+  });
+
+  const json = (res: Response) => res.json() as Promise<any>;
+  const manage = (service: ServiceProcess, path: string, body?: unknown) =>
+    fetch(`${service.url}${path}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${keys.apiKey}`, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  const tracking = (path: string, body: unknown) =>
+    fetch(`${services.collection.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${keys.writeKey}:`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('sends the campaign email and records it in the customer history', async () => {
+    try {
+      const segmentRes = await manage(services.analysis, '/v1/segments', {
+        name: 'Opened a savings account',
+        definition: {
+          type: 'event',
+          name: 'Account Opened',
+          where: [{ property: 'product', op: 'eq', value: 'savings' }],
+        },
+      });
+      expect(segmentRes.status).toBe(201);
+      const segment = await json(segmentRes);
+
+      const campaignRes = await manage(services.campaign, '/v1/campaigns', {
+        name: 'Savings welcome',
+        channel: 'email',
+        status: 'active',
+        trigger: { type: 'segment_entered', segmentId: segment.id },
+        template: {
+          subject: 'Welcome, {{ traits.firstName }}',
+          body: 'Hello {{ traits.firstName }}, your savings account is open.',
+        },
+      });
+      expect(campaignRes.status).toBe(201);
+      const campaign = await json(campaignRes);
+
+      expect(
+        (
+          await tracking('/v1/identify', {
+            userId: 'u-1001',
+            traits: { email: 'Ada@Example.com', firstName: 'Ada' },
+          })
+        ).status,
+      ).toBe(200);
+      const customer = await waitFor('identified customer', async () => {
+        const res = await manage(
+          services.collection,
+          '/v1/customers?identifierType=email&identifierValue=ada@example.com',
+        );
+        return res.status === 200 ? json(res) : undefined;
+      });
+      expect(customer.customerCode).toMatch(/^C[0-9A-Z]{15}$/);
+
+      // An event that does not meet the rule must not trigger anything.
+      expect(
+        (
+          await tracking('/v1/track', {
+            userId: 'u-1001',
+            event: 'Account Opened',
+            properties: { product: 'loan' },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await tracking('/v1/track', {
+            userId: 'u-1001',
+            event: 'Account Opened',
+            properties: { product: 'savings' },
+            context: { channel: 'app' },
+          })
+        ).status,
+      ).toBe(200);
+
+      const mail = await waitFor('the campaign email', async () =>
+        smtp.received.find((m) => m.to.includes('ada@example.com')),
+      );
+      expect(mail.raw).toContain('Subject: Welcome, Ada');
+      expect(mail.raw).toContain('Hello Ada, your savings account is open.');
+
+      const history = await waitFor('the send in the customer history', async () => {
+        const page = await json(
+          await manage(services.collection, `/v1/customers/${customer.id}/events?limit=50`),
+        );
+        return page.items.some((e: any) => e.name === 'Message Sent') ? page.items : undefined;
+      });
+      const sent = history.find((e: any) => e.name === 'Message Sent');
+      expect(sent).toMatchObject({
+        channel: 'email',
+        type: 'system',
+        properties: { status: 'sent', campaignId: campaign.id },
+      });
+      expect(
+        history
+          .filter((e: any) => e.name === 'Account Opened')
+          .map((e: any) => e.channel)
+          .sort(),
+      ).toEqual(['app', 'other']);
+
+      const members = await json(await manage(services.analysis, `/v1/segments/${segment.id}/members`));
+      expect(members.items.map((m: any) => m.customerId)).toEqual([customer.id]);
+      // Exactly one email for one segment entry.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(smtp.received.filter((m) => m.to.includes('ada@example.com'))).toHaveLength(1);
+    } catch (e) {
+      for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
+      throw e;
+    }
+  });
+
+  it('rejects bad input with field paths, and unknown keys with 401', async () => {
+    const bad = await tracking('/v1/track', { userId: 'u-1', properties: 'nope' });
+    expect(bad.status).toBe(400);
+    const body = await json(bad);
+    expect(body.issues.map((i: any) => i.path)).toEqual(expect.arrayContaining(['/event', '/properties']));
+    const unauthorized = await fetch(`${services.collection.url}/v1/track`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('wk_nope:').toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ userId: 'u', event: 'x' }),
+    });
+    expect(unauthorized.status).toBe(401);
+    expect(
+      (await manage(services.analysis, '/v1/segments', { name: 'x', definition: { type: 'event' } })).status,
+    ).toBe(400);
+  });
+
+  it('exposes health and Prometheus metrics on every service', async () => {
+    for (const service of Object.values(services)) {
+      expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain(`service="${service.name}"`);
+      expect(metrics).toContain('process_cpu_seconds_total');
+    }
+  });
+});
