@@ -13,4 +13,10 @@ echo "==> lint and format"
 pnpm exec eslint . --max-warnings=0
 pnpm exec prettier --check . --log-level=warn
 echo "==> jest"
-pnpm exec jest --ci "$@"
+results="$(mktemp)"
+status=0
+pnpm exec jest --ci --json --outputFile="$results" "$@" || status=$?
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));' "$results" || true
+rm -f "$results"
+exit "$status"

@@ -8,15 +8,15 @@
 #
 # Usage: infra/ci/deploy-smoke.sh [DATABASE_URL] [--apps "collection delivery"] [--no-build]
 #                                 [--no-migrate] [--keep]
-#   DATABASE_URL  database the services use ($1, else $SMOKE_DATABASE_URL, else the local
-#                 postgresql://postgres@127.0.0.1:5432/cdp_smoke, created when missing)
+#   DATABASE_URL  database the services use ($1, else $SMOKE_DATABASE_URL, else a local
+#                 cdp_smoke_<pid> database created for the run and dropped afterwards)
 #   --apps        which services (default: collection analysis campaign delivery)
 #   --no-build    the workspace is already built (dist folders exist); skip `pnpm ... run build`
 #   --no-migrate  the database is already migrated; skip `pnpm --filter @cdp/db migrate:deploy`
 #   --keep        keep the temporary deploy folders and logs (their path is printed)
 # Environment: SMOKE_REDIS_URL (redis://127.0.0.1:6379/15), SMOKE_NATS_URL (nats://127.0.0.1:4222),
-#   SMOKE_NATS_PREFIX (smoke), SMOKE_READY_TIMEOUT (60 s), SMOKE_STOP_TIMEOUT (10 s).
-# Prints one PASS/FAIL line per service and ends with "N passed, N failed"; exit 1 on any failure.
+#   SMOKE_NATS_PREFIX (smoke_<pid>; its streams are deleted afterwards), SMOKE_READY_TIMEOUT (60 s), SMOKE_STOP_TIMEOUT (10 s).
+# Prints one PASS/FAIL line per service and a summary; exit 1 on any failure.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
 done
 REDIS_URL="${SMOKE_REDIS_URL:-redis://127.0.0.1:6379/15}"
 NATS_URL="${SMOKE_NATS_URL:-nats://127.0.0.1:4222}"
-NATS_PREFIX="${SMOKE_NATS_PREFIX:-smoke}"
+NATS_PREFIX="${SMOKE_NATS_PREFIX:-smoke_$$}"
 READY_TIMEOUT="${SMOKE_READY_TIMEOUT:-60}"
 STOP_TIMEOUT="${SMOKE_STOP_TIMEOUT:-10}"
 
@@ -59,6 +59,20 @@ cleanup() {
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   done
   if [ "$KEEP" = 1 ]; then echo "deploy-smoke: kept $TMP"; else rm -rf "$TMP"; fi
+  # Leave nothing behind on the shared servers: the run's streams and its own database.
+  (cd "$ROOT" && NATS_URL="$NATS_URL" node -e "
+    const { connect } = require('@nats-io/transport-node');
+    const { jetstreamManager } = require('@nats-io/jetstream');
+    (async () => {
+      const nc = await connect({ servers: process.env.NATS_URL });
+      const jsm = await jetstreamManager(nc);
+      for await (const s of jsm.streams.list()) if (s.config.name.startsWith('${NATS_PREFIX}_')) await jsm.streams.delete(s.config.name);
+      await nc.close();
+    })().catch((e) => { console.error('deploy-smoke: could not delete streams: ' + e.message); });
+  ") || true
+  if [ -n "$OWN_DB" ]; then
+    psql -h 127.0.0.1 -U postgres -d postgres -Xqc "DROP DATABASE IF EXISTS \"$OWN_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -68,12 +82,11 @@ now_ms() { date +%s%3N; }
 secs_since() { local d=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((d / 1000)) $(((d % 1000) / 100)); }
 
 # --- the database ------------------------------------------------------------------------------
+OWN_DB=""
 if [ -z "$DB_URL" ]; then
-  DB_URL="postgresql://postgres@127.0.0.1:5432/cdp_smoke"
-  if command -v psql >/dev/null 2>&1 && [ "$(psql -h 127.0.0.1 -U postgres -d postgres -XtAc \
-      "SELECT 1 FROM pg_database WHERE datname = 'cdp_smoke'" 2>/dev/null)" != 1 ]; then
-    psql -h 127.0.0.1 -U postgres -d postgres -Xqc 'CREATE DATABASE cdp_smoke' >/dev/null 2>&1 || true
-  fi
+  OWN_DB="cdp_smoke_$$"
+  DB_URL="postgresql://postgres@127.0.0.1:5432/$OWN_DB"
+  psql -h 127.0.0.1 -U postgres -d postgres -Xqc "CREATE DATABASE \"$OWN_DB\"" >/dev/null 2>&1 || true
 fi
 log "database $(printf '%s' "${DB_URL%%\?*}" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#')"
 cd "$ROOT" || exit 1
@@ -146,7 +159,6 @@ smoke_one() {
     LOG_LEVEL=warn "SHUTDOWN_TIMEOUT_MS=$(( (STOP_TIMEOUT - 2) * 1000 ))"
   )
   case "$app" in
-    collection) env+=("NATIONAL_ID_HMAC_SECRET=$(node -e "console.log(require('crypto').randomBytes(32).toString('hex'))")") ;;
     delivery) env+=(SMTP_HOST=127.0.0.1 SMTP_PORT=2525 "SMTP_FROM=CDP smoke <smoke@cdp.local>") ;;
   esac
   t0=$(now_ms)
@@ -199,5 +211,5 @@ smoke_one() {
 
 for app in $APPS; do smoke_one "$app"; done
 
-echo "deploy-smoke: $PASSED passed, $FAILED failed"
+echo "deploy-smoke: $PASSED of $((PASSED + FAILED)) services deployed, started and stopped cleanly"
 [ "$FAILED" = 0 ]
