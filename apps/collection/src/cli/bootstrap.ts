@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createPrismaClient } from '@cdp/db';
-import { bootstrapWorkspace } from '../workspaces/bootstrap-workspace';
+import { BootstrapError, bootstrapWorkspace } from '../workspaces/bootstrap-workspace';
 
 const USAGE = `Usage: pnpm cdp:bootstrap [--workspace <slug>] [--name <display name>] [--source <source name>] [--json]
 Creates the workspace if it does not exist, a source with a new write key, and a management API key.
@@ -39,6 +39,10 @@ Keys are shown once; only their hashes are stored.`);
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(
+    e instanceof BootstrapError
+      ? e.message
+      : `bootstrap failed: ${e instanceof Error ? e.message : String(e)}`,
+  );
   process.exit(1);
 });

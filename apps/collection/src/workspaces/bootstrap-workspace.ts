@@ -10,6 +10,8 @@ export interface BootstrapResult {
   apiKey: string;
 }
 
+export class BootstrapError extends Error {}
+
 function secret(prefix: string): string {
   return `${prefix}_${randomBytes(24).toString('base64url')}`;
 }
@@ -28,6 +30,15 @@ export async function bootstrapWorkspace(
   const apiKey = secret('cdp');
   return db.$transaction(async (tx) => {
     const workspace = await tx.workspace.upsert({ where: { slug }, create: { slug, name }, update: {} });
+    if (
+      await tx.source.findFirst({
+        where: { workspaceId: workspace.id, name: sourceName },
+        select: { id: true },
+      })
+    )
+      throw new BootstrapError(
+        `workspace "${slug}" already has a source named "${sourceName}": choose another with --source <name>`,
+      );
     const source = await tx.source.create({
       data: {
         workspaceId: workspace.id,
