@@ -8,3 +8,5 @@ export * from './run-service';
 export { Logger } from 'nestjs-pino';
 export * from './api-key.guard';
 export * from './principal.decorator';
+export * from './query';
+export * from './ttl-cache';

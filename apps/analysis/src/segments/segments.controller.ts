@@ -1,6 +1,6 @@
-import { BadRequestException, Body, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CreateSegmentRequest } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, queryInteger, type Principal } from '@cdp/service-kit';
 import { SegmentsService } from './segments.service';
 
 @Controller('v1/segments')
@@ -25,13 +25,7 @@ export class SegmentsController {
     @Query('limit') limit?: string,
     @Query('cursor') cursor?: string,
   ) {
-    const take = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(take) || take < 1 || take > 1000)
-      throw new BadRequestException({
-        statusCode: 400,
-        message: 'Invalid query',
-        issues: [{ path: '/limit', reason: 'an integer from 1 to 1000' }],
-      });
+    const take = queryInteger(limit, 'limit', { min: 1, max: 1000, default: 100 });
     return this.segments.members(p.workspaceId, id, take, cursor);
   }
 }

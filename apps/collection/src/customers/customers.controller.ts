@@ -1,13 +1,5 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  NotFoundException,
-  Param,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiKeyGuard, CurrentPrincipal, type Principal } from '@cdp/service-kit';
+import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentPrincipal, invalidInput, queryInteger, type Principal } from '@cdp/service-kit';
 import { CustomersService } from './customers.service';
 
 const IDENTIFIER_TYPES = ['user_id', 'anonymous_id', 'email', 'phone', 'device_id', 'external_key'];
@@ -25,17 +17,8 @@ export class CustomersController {
     @Query('identifierValue') value?: string,
   ) {
     if (!type || !IDENTIFIER_TYPES.includes(type))
-      throw new BadRequestException({
-        statusCode: 400,
-        message: 'Invalid query',
-        issues: [{ path: '/identifierType', reason: `one of ${IDENTIFIER_TYPES.join(', ')}` }],
-      });
-    if (!value)
-      throw new BadRequestException({
-        statusCode: 400,
-        message: 'Invalid query',
-        issues: [{ path: '/identifierValue', reason: 'required' }],
-      });
+      throw invalidInput('/identifierType', `one of ${IDENTIFIER_TYPES.join(', ')}`, 'Invalid query');
+    if (!value) throw invalidInput('/identifierValue', 'required', 'Invalid query');
     const customer = await this.customers.findByIdentifier(p.workspaceId, type, value);
     if (!customer) throw new NotFoundException('No customer has this identifier');
     return customer;
@@ -53,19 +36,9 @@ export class CustomersController {
     @Query('limit') limit?: string,
     @Query('cursor') cursor?: string,
   ) {
-    const take = limit === undefined ? 50 : Number(limit);
-    if (!Number.isInteger(take) || take < 1 || take > 500)
-      throw new BadRequestException({
-        statusCode: 400,
-        message: 'Invalid query',
-        issues: [{ path: '/limit', reason: 'an integer from 1 to 500' }],
-      });
+    const take = queryInteger(limit, 'limit', { min: 1, max: 500, default: 50 });
     if (cursor !== undefined && !/^\d{1,19}$/.test(cursor))
-      throw new BadRequestException({
-        statusCode: 400,
-        message: 'Invalid query',
-        issues: [{ path: '/cursor', reason: 'a cursor from nextCursor' }],
-      });
+      throw invalidInput('/cursor', 'a cursor from nextCursor', 'Invalid query');
     return this.customers.timeline(p.workspaceId, id, take, cursor);
   }
 }

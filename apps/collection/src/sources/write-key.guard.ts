@@ -1,5 +1,5 @@
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { DatabaseService, hashKey } from '@cdp/service-kit';
+import { DatabaseService, TtlCache, hashKey } from '@cdp/service-kit';
 
 export interface SourceContext {
   workspaceId: string;
@@ -7,15 +7,13 @@ export interface SourceContext {
   sourceKind: string;
 }
 
-const CACHE_MS = 30_000;
-
 /**
  * Segment-style authentication: HTTP Basic with the source's write key as the user name and an
  * empty password. Keys are stored as SHA-256 hashes.
  */
 @Injectable()
 export class WriteKeyGuard implements CanActivate {
-  private readonly cache = new Map<string, { source: SourceContext | null; until: number }>();
+  private readonly sources = new TtlCache<SourceContext | null>(30_000);
 
   constructor(private readonly db: DatabaseService) {}
 
@@ -28,21 +26,16 @@ export class WriteKeyGuard implements CanActivate {
       throw new UnauthorizedException(
         'Missing write key: use HTTP Basic auth with the write key as user name',
       );
-    const source = await this.resolve(hashKey(writeKey));
+    const writeKeyHash = hashKey(writeKey);
+    const source = await this.sources.get(writeKeyHash, () => this.resolve(writeKeyHash));
     if (!source) throw new UnauthorizedException('Unknown or disabled write key');
     request.source = source;
     return true;
   }
 
   private async resolve(writeKeyHash: string): Promise<SourceContext | null> {
-    const cached = this.cache.get(writeKeyHash);
-    if (cached && cached.until > Date.now()) return cached.source;
     const row = await this.db.client.source.findUnique({ where: { writeKeyHash } });
-    const source = row?.enabled
-      ? { workspaceId: row.workspaceId, sourceId: row.id, sourceKind: row.kind }
-      : null;
-    this.cache.set(writeKeyHash, { source, until: Date.now() + CACHE_MS });
-    return source;
+    return row?.enabled ? { workspaceId: row.workspaceId, sourceId: row.id, sourceKind: row.kind } : null;
   }
 }
 

@@ -1,23 +1,9 @@
-import type { Channel, JourneyStage } from '@cdp/contracts';
+import { CHANNELS, JOURNEY_STAGES, type Channel, type JourneyStage } from '@cdp/contracts';
 import type { Static } from '@sinclair/typebox';
 
 type ChannelName = Static<typeof Channel>;
 type StageName = Static<typeof JourneyStage>;
 
-const CHANNELS: readonly ChannelName[] = [
-  'web',
-  'app',
-  'branch',
-  'call_centre',
-  'email',
-  'sms',
-  'push',
-  'ad',
-  'partner',
-  'operational',
-  'other',
-];
-const STAGES: readonly StageName[] = ['inflow', 'explore_compare', 'purchase', 'use'];
 const SOURCE_KIND_CHANNEL: Record<string, ChannelName> = {
   web: 'web',
   app: 'app',
@@ -42,7 +28,7 @@ export function journeyStageOf(
   properties?: Record<string, unknown>,
 ): StageName | undefined {
   const stage = context.journeyStage ?? properties?.journeyStage;
-  return isOneOf(STAGES, stage) ? stage : undefined;
+  return isOneOf(JOURNEY_STAGES, stage) ? stage : undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
+import { invalidInput } from '@cdp/service-kit';
 import type { SourceContext } from '../sources/write-key.guard';
 import { channelOf, correctedTimestamp, journeyStageOf } from './normalize';
 
@@ -29,11 +30,7 @@ export class TrackingService {
     const userId = call.userId === undefined ? undefined : String(call.userId);
     const anonymousId = call.anonymousId === undefined ? undefined : String(call.anonymousId);
     if (!userId && !anonymousId)
-      throw new BadRequestException({
-        statusCode: 400,
-        message: 'Invalid request body',
-        issues: [{ path: '/userId', reason: 'userId or anonymousId is required' }],
-      });
+      throw invalidInput('/userId', 'userId or anonymousId is required', 'Invalid request body');
     const context = call.context ?? {};
     const messageId = call.messageId ?? `srv-${randomUUID()}`;
     const accepted: Accepted = {

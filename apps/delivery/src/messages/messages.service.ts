@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Subjects, type PayloadOf } from '@cdp/contracts';
+import { DELIVERY_STATUSES, Subjects, type PayloadOf } from '@cdp/contracts';
 import { Prisma, type Message } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
@@ -8,16 +8,7 @@ import { TemplateRenderer } from './template-renderer';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 type Status = PayloadOf<typeof Subjects.deliveryStatus>['status'];
-const FINAL = new Set<string>([
-  'sent',
-  'delivered',
-  'bounced',
-  'complained',
-  'opened',
-  'clicked',
-  'failed',
-  'unknown',
-]);
+const FINAL = new Set<string>(DELIVERY_STATUSES);
 
 /**
  * One send per message. The ledger row (keyed by the request's idempotency key) is marked

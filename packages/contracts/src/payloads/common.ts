@@ -24,23 +24,22 @@ export const Timestamp = Type.String({
 });
 export const Json = Type.Record(Type.String(), Type.Unknown());
 
-export const Channel = oneOf(
-  [
-    'web',
-    'app',
-    'branch',
-    'call_centre',
-    'email',
-    'sms',
-    'push',
-    'ad',
-    'partner',
-    'operational',
-    'other',
-  ] as const,
-  { description: 'Channel where an interaction happened' },
-);
-export const JourneyStage = oneOf(['inflow', 'explore_compare', 'purchase', 'use'] as const, {
+export const CHANNELS = [
+  'web',
+  'app',
+  'branch',
+  'call_centre',
+  'email',
+  'sms',
+  'push',
+  'ad',
+  'partner',
+  'operational',
+  'other',
+] as const;
+export const Channel = oneOf(CHANNELS, { description: 'Channel where an interaction happened' });
+export const JOURNEY_STAGES = ['inflow', 'explore_compare', 'purchase', 'use'] as const;
+export const JourneyStage = oneOf(JOURNEY_STAGES, {
   description: 'Customer journey stage of an interaction',
 });
 export const LifecycleStage = oneOf(['potential', 'prospect', 'contracted'] as const, {

@@ -34,6 +34,18 @@ export const DeliveryRequestedV1 = payload(
   'Send one message to one customer through one channel',
 );
 
+/** What can happen to a message after it was requested; each is final for the ledger's send. */
+export const DELIVERY_STATUSES = [
+  'sent',
+  'delivered',
+  'bounced',
+  'complained',
+  'opened',
+  'clicked',
+  'failed',
+  'unknown',
+] as const;
+
 export const DeliveryStatusV1 = payload(
   {
     idempotencyKey: Type.String(),
@@ -41,16 +53,7 @@ export const DeliveryStatusV1 = payload(
     campaignId: Type.Optional(Type.String()),
     customerId: CustomerId,
     channel: DeliveryChannel,
-    status: oneOf([
-      'sent',
-      'delivered',
-      'bounced',
-      'complained',
-      'opened',
-      'clicked',
-      'failed',
-      'unknown',
-    ] as const),
+    status: oneOf(DELIVERY_STATUSES),
     provider: Type.Optional(Type.String()),
     providerMessageId: Type.Optional(Type.String()),
     reason: Type.Optional(Type.String()),
