@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { SmtpEmailSender } from '../email/smtp-email.sender';
+import { ChannelsModule } from '../channels/channels.module';
 import { DeliveryRequestedConsumer } from './delivery-requested.consumer';
 import { MessagesService } from './messages.service';
 import { TemplateRenderer } from './template-renderer';
 
 @Module({
+  imports: [ChannelsModule],
   controllers: [DeliveryRequestedConsumer],
-  providers: [MessagesService, SmtpEmailSender, TemplateRenderer],
+  providers: [MessagesService, TemplateRenderer],
 })
 export class MessagesModule {}

@@ -3,7 +3,8 @@ import { DELIVERY_STATUSES, Subjects, type PayloadOf } from '@cdp/contracts';
 import { Prisma, type Message } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
-import { SendError, SmtpEmailSender } from '../email/smtp-email.sender';
+import { SendError } from '../channels/channel-adapter';
+import { ChannelRegistry } from '../channels/channel-registry';
 import { TemplateRenderer } from './template-renderer';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
@@ -22,7 +23,7 @@ export class MessagesService {
 
   constructor(
     private readonly db: DatabaseService,
-    private readonly email: SmtpEmailSender,
+    private readonly channels: ChannelRegistry,
     private readonly templates: TemplateRenderer,
     private readonly publisher: JetStreamPublisher,
   ) {}
@@ -36,9 +37,10 @@ export class MessagesService {
       });
       return this.announce(unknown, 'unknown');
     }
-    if (request.channel !== 'email') {
+    const adapter = await this.channels.adapterFor(request.workspaceId, request.channel);
+    if (!adapter) {
       const failed = await this.finish(message.id, 'failed', {
-        error: `channel ${request.channel} is not available yet`,
+        error: `no provider configured for channel ${request.channel}`,
       });
       return this.announce(failed, 'failed');
     }
@@ -62,13 +64,17 @@ export class MessagesService {
       data: { status: 'sending', attempts: { increment: 1 } },
     });
     try {
-      const result = await this.email.send({
-        to: request.recipient,
+      const result = await adapter.send({
+        messageId: message.id,
+        idempotencyKey: message.idempotencyKey,
+        workspaceId: message.workspaceId,
+        customerId: message.customerId,
+        channel: request.channel,
+        recipient: request.recipient,
         ...rendered,
-        headers: { 'X-CDP-Message-Id': message.id },
       });
       const sent = await this.finish(message.id, 'sent', {
-        provider: this.email.provider,
+        provider: result.provider,
         providerMessageId: result.providerMessageId,
         sentAt: new Date(),
       });

@@ -2,34 +2,12 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
 import { SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
-
-export interface Email {
-  to: string;
-  subject: string;
-  text: string;
-  html?: string;
-  headers?: Record<string, string>;
-}
-
-export interface SendResult {
-  providerMessageId: string;
-  response: string;
-}
-
-/** A send failure; `permanent` ones (5xx, bad address) must not be retried. */
-export class SendError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-  ) {
-    super(message);
-    this.name = 'SendError';
-  }
-}
+import { SendError, type ChannelAdapter, type OutboundMessage, type SendResult } from './channel-adapter';
 
 /** Email over SMTP through a pooled nodemailer transport. */
 @Injectable()
-export class SmtpEmailSender implements OnApplicationShutdown {
+export class SmtpEmailAdapter implements ChannelAdapter, OnApplicationShutdown {
+  readonly channel = 'email' as const;
   readonly provider = 'smtp';
   private readonly transport: Transporter;
   private readonly from: string;
@@ -48,23 +26,26 @@ export class SmtpEmailSender implements OnApplicationShutdown {
     });
   }
 
-  async send(email: Email): Promise<SendResult> {
+  async send(message: OutboundMessage): Promise<SendResult> {
     try {
-      const info = (await this.transport.sendMail({ from: this.from, ...email })) as {
-        messageId: string;
-        response: string;
-        rejected?: unknown[];
-      };
+      const info = (await this.transport.sendMail({
+        from: this.from,
+        to: message.recipient,
+        subject: message.subject ?? '',
+        text: message.text,
+        ...(message.html && { html: message.html }),
+        headers: { 'X-CDP-Message-Id': message.messageId, ...message.headers },
+      })) as { messageId: string; response: string; rejected?: unknown[] };
       if (info.rejected?.length) throw new SendError(`recipient rejected: ${info.response}`, true);
-      return { providerMessageId: info.messageId, response: info.response };
+      return { provider: this.provider, providerMessageId: info.messageId, response: info.response };
     } catch (e) {
       if (e instanceof SendError) throw e;
-      const { responseCode, message } = e as { responseCode?: number; message?: string };
+      const { responseCode, message: reason } = e as { responseCode?: number; message?: string };
       // 5xx SMTP replies and malformed addresses are final; connection problems and 4xx are not.
       const permanent =
         (responseCode !== undefined && responseCode >= 500) ||
-        /No recipients defined|Invalid address/i.test(message ?? '');
-      throw new SendError(message ?? String(e), permanent);
+        /No recipients defined|Invalid address/i.test(reason ?? '');
+      throw new SendError(reason ?? String(e), permanent);
     }
   }
 

@@ -1,0 +1,51 @@
+import type { DeliveryChannel } from '@cdp/contracts';
+import type { Static } from '@sinclair/typebox';
+
+export type ChannelName = Static<typeof DeliveryChannel>;
+
+/** One rendered message for one recipient, ready for a provider. */
+export interface OutboundMessage {
+  /** Delivery ledger id; also the provider's idempotency key where the provider has one. */
+  messageId: string;
+  idempotencyKey: string;
+  workspaceId: string;
+  customerId: string;
+  channel: ChannelName;
+  /** Address for the channel: email address, E.164 phone, device token, push subscription JSON, URL. */
+  recipient: string;
+  subject?: string;
+  text: string;
+  html?: string;
+  /** Structured payload (push data, webhook body fields). */
+  data?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export interface SendResult {
+  provider: string;
+  providerMessageId: string;
+  /** Provider's answer, for the ledger (SMTP reply line, HTTP status). */
+  response?: string;
+}
+
+/**
+ * A send that did not go through. `permanent` ones (bad address, 4xx validation, 5xx SMTP reply)
+ * must never be retried; transient ones (connection refused, timeouts, 429, 5xx HTTP) may be.
+ */
+export class SendError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+}
+
+/** A provider of one channel (SMTP, SendGrid, Twilio, Web Push, FCM, webhook ...). */
+export interface ChannelAdapter {
+  readonly channel: ChannelName;
+  readonly provider: string;
+  send(message: OutboundMessage): Promise<SendResult>;
+}
