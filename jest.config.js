@@ -16,7 +16,7 @@ const swc = [
   },
 ];
 
-const packages = ['db', 'contracts', 'messaging', 'service-kit'];
+const packages = ['db', 'contracts', 'messaging', 'service-kit', 'testing'];
 const apps = ['collection', 'analysis', 'campaign', 'delivery'];
 
 const common = {

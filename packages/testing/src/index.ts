@@ -1,0 +1,4 @@
+export * from './processes';
+export * from './nats';
+export * from './smtp-sink';
+export * from './tcp-proxy';
