@@ -192,6 +192,19 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
       body: JSON.stringify({ userId: 'u', event: 'x' }),
     });
     expect(unauthorized.status).toBe(401);
+    const malformed = await fetch(`${services.collection.url}/v1/track`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${keys.writeKey}:`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: '{"userId": "u-1", "event": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({
+      statusCode: 400,
+      message: expect.stringContaining('JSON'),
+    });
     expect(
       (await manage(services.analysis, '/v1/segments', { name: 'x', definition: { type: 'event' } })).status,
     ).toBe(400);

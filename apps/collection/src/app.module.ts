@@ -3,8 +3,11 @@ import type { Static } from '@sinclair/typebox';
 import { ServiceKitModule } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from './config';
 import { CustomersModule } from './customers/customers.module';
+import { DevicesModule } from './devices/devices.module';
 import { HistoryModule } from './history/history.module';
 import { IngestModule } from './ingest/ingest.module';
+import { OperationalModule } from './operational/operational.module';
+import { ProfilesModule } from './profiles/profiles.module';
 import { TrackingModule } from './tracking/tracking.module';
 
 @Module({})
@@ -18,6 +21,9 @@ export class AppModule {
         IngestModule,
         CustomersModule,
         HistoryModule,
+        ProfilesModule,
+        OperationalModule,
+        DevicesModule,
       ],
     };
   }

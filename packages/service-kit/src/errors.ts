@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import {
   ArgumentsHost,
   BadRequestException,
@@ -92,8 +93,15 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (error instanceof ServiceUnavailableException)
       reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     if (error instanceof HttpException) {
-      reply.status(error.getStatus());
-      reply.send(error.getResponse());
+      const status = error.getStatus();
+      const body = error.getResponse();
+      reply.status(status);
+      // Framework errors (body parsing, size limits) arrive as a bare message: always answer JSON.
+      reply.send(
+        typeof body === 'string'
+          ? { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: body }
+          : body,
+      );
       return;
     }
     const dependency = dependencyOf(error);

@@ -15,4 +15,9 @@ export class TtlCache<V> {
     this.entries.set(key, { value, until: Date.now() + this.ttlMs });
     return value;
   }
+
+  /** Forgets a key after this process changed what it caches. */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
 }

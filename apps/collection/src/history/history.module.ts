@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DeliveryHistoryService } from './delivery-history.service';
 import { DeliveryReceiptsConsumer } from './delivery-receipts.consumer';
+import { EventAnnouncer } from './event-announcer';
 import { EventStore } from './event-store';
 
 @Module({
   controllers: [DeliveryReceiptsConsumer],
-  providers: [DeliveryHistoryService, EventStore],
-  exports: [EventStore],
+  providers: [DeliveryHistoryService, EventStore, EventAnnouncer],
+  exports: [EventStore, EventAnnouncer],
 })
 export class HistoryModule {}

@@ -1,0 +1,84 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { DeviceTokenRegistration, WebPushSubscriptionRegistration } from '@cdp/contracts';
+import { DatabaseService } from '@cdp/service-kit';
+
+/** Where a customer can be reached by push: mobile device tokens and browser push subscriptions. */
+@Injectable()
+export class DevicesService {
+  constructor(private readonly db: DatabaseService) {}
+
+  private async customer(workspaceId: string, customerId: string): Promise<void> {
+    const found = await this.db.client.customer.findFirst({
+      where: { id: customerId, workspaceId },
+      select: { id: true },
+    });
+    if (!found) throw new NotFoundException(`Customer ${customerId} not found`);
+  }
+
+  /** A token moves to the customer who registered it last (a shared or resold device). */
+  async registerToken(workspaceId: string, customerId: string, r: DeviceTokenRegistration) {
+    await this.customer(workspaceId, customerId);
+    const now = new Date();
+    const data = {
+      customerId,
+      platform: r.platform,
+      provider: r.provider,
+      appId: r.appId ?? null,
+      lastSeenAt: now,
+      revokedAt: null,
+    };
+    return this.db.client.deviceToken.upsert({
+      where: { workspaceId_token: { workspaceId, token: r.token } },
+      create: { workspaceId, token: r.token, ...data },
+      update: data,
+    });
+  }
+
+  async registerWebPush(workspaceId: string, customerId: string, r: WebPushSubscriptionRegistration) {
+    await this.customer(workspaceId, customerId);
+    const data = {
+      customerId,
+      p256dh: r.keys.p256dh,
+      auth: r.keys.auth,
+      userAgent: r.userAgent ?? null,
+      expiresAt: typeof r.expirationTime === 'number' ? new Date(r.expirationTime) : null,
+      revokedAt: null,
+    };
+    return this.db.client.webPushSubscription.upsert({
+      where: { workspaceId_endpoint: { workspaceId, endpoint: r.endpoint } },
+      create: { workspaceId, endpoint: r.endpoint, ...data },
+      update: data,
+    });
+  }
+
+  async list(workspaceId: string, customerId: string) {
+    await this.customer(workspaceId, customerId);
+    const [deviceTokens, webPushSubscriptions] = await Promise.all([
+      this.db.client.deviceToken.findMany({
+        where: { workspaceId, customerId, revokedAt: null },
+        orderBy: { lastSeenAt: 'desc' },
+      }),
+      this.db.client.webPushSubscription.findMany({
+        where: { workspaceId, customerId, revokedAt: null },
+        orderBy: { createdAt: 'desc' },
+      }),
+    ]);
+    return { deviceTokens, webPushSubscriptions };
+  }
+
+  async revokeToken(workspaceId: string, customerId: string, tokenId: string): Promise<void> {
+    const revoked = await this.db.client.deviceToken.updateMany({
+      where: { id: tokenId, workspaceId, customerId },
+      data: { revokedAt: new Date() },
+    });
+    if (revoked.count === 0) throw new NotFoundException(`Device token ${tokenId} not found`);
+  }
+
+  async revokeWebPush(workspaceId: string, customerId: string, subscriptionId: string): Promise<void> {
+    const revoked = await this.db.client.webPushSubscription.updateMany({
+      where: { id: subscriptionId, workspaceId, customerId },
+      data: { revokedAt: new Date() },
+    });
+    if (revoked.count === 0) throw new NotFoundException(`Web push subscription ${subscriptionId} not found`);
+  }
+}

@@ -1,0 +1,99 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ConsultationRecord, ContractRecord, recordBatch, TransactionRecord } from '@cdp/contracts';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, queryInteger, type Principal } from '@cdp/service-kit';
+import { OperationalService, type RecordsResult } from './operational.service';
+
+const ContractBatch = recordBatch(ContractRecord);
+const TransactionBatch = recordBatch(TransactionRecord);
+const ConsultationBatch = recordBatch(ConsultationRecord);
+
+/** A batch where no record could be linked to a customer is a 400; otherwise 200 with the rejected ones. */
+function answer(result: RecordsResult): RecordsResult {
+  if (result.accepted === 0 && result.rejected.length)
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'No record was accepted',
+      issues: result.rejected.flatMap((r) => r.issues),
+    });
+  return result;
+}
+
+/** Contracted-stage data pushed by operational systems (server to server, API key). */
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+export class OperationalController {
+  constructor(private readonly operational: OperationalService) {}
+
+  @Post('operational/contracts')
+  @HttpCode(200)
+  async contracts(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    return answer(
+      await this.operational.importContracts(p.workspaceId, parseBody(ContractBatch, body).records),
+    );
+  }
+
+  @Post('operational/transactions')
+  @HttpCode(200)
+  async transactions(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    return answer(
+      await this.operational.importTransactions(p.workspaceId, parseBody(TransactionBatch, body).records),
+    );
+  }
+
+  @Post('operational/consultations')
+  @HttpCode(200)
+  async consultations(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    return answer(
+      await this.operational.importConsultations(p.workspaceId, parseBody(ConsultationBatch, body).records),
+    );
+  }
+
+  @Get('customers/:id/contracts')
+  listContracts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query('limit') limit?: string) {
+    return this.operational.list(
+      p.workspaceId,
+      id,
+      'contracts',
+      queryInteger(limit, 'limit', { min: 1, max: 500, default: 100 }),
+    );
+  }
+
+  @Get('customers/:id/transactions')
+  listTransactions(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Query('limit') limit?: string,
+  ) {
+    return this.operational.list(
+      p.workspaceId,
+      id,
+      'transactions',
+      queryInteger(limit, 'limit', { min: 1, max: 500, default: 100 }),
+    );
+  }
+
+  @Get('customers/:id/consultations')
+  listConsultations(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Query('limit') limit?: string,
+  ) {
+    return this.operational.list(
+      p.workspaceId,
+      id,
+      'consultations',
+      queryInteger(limit, 'limit', { min: 1, max: 500, default: 100 }),
+    );
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { CustomerRefResolver } from '../customers/customer-ref.resolver';
+import { HistoryModule } from '../history/history.module';
+import { OperationalController } from './operational.controller';
+import { OperationalService } from './operational.service';
+
+@Module({
+  imports: [HistoryModule],
+  controllers: [OperationalController],
+  providers: [OperationalService, CustomerRefResolver],
+})
+export class OperationalModule {}
