@@ -9,6 +9,7 @@ import { IngestModule } from './ingest/ingest.module';
 import { OperationalModule } from './operational/operational.module';
 import { ProfilesModule } from './profiles/profiles.module';
 import { TrackingModule } from './tracking/tracking.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +25,7 @@ export class AppModule {
         ProfilesModule,
         OperationalModule,
         DevicesModule,
+        WebhooksModule,
       ],
     };
   }

@@ -9,3 +9,4 @@ export * from './rest/tracking';
 export * from './rest/segments';
 export * from './rest/campaigns';
 export * from './rest/operational';
+export * from './rest/webhooks';
