@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Static } from '@sinclair/typebox';
 import { ServiceKitModule } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from './config';
+import { ConnectorsModule } from './connectors/connectors.module';
 import { CustomersModule } from './customers/customers.module';
 import { DevicesModule } from './devices/devices.module';
 import { HistoryModule } from './history/history.module';
@@ -26,6 +27,7 @@ export class AppModule {
         OperationalModule,
         DevicesModule,
         WebhooksModule,
+        ConnectorsModule,
       ],
     };
   }

@@ -10,3 +10,4 @@ export * from './rest/segments';
 export * from './rest/campaigns';
 export * from './rest/operational';
 export * from './rest/webhooks';
+export * from './rest/connectors';

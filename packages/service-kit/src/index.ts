@@ -10,3 +10,4 @@ export * from './api-key.guard';
 export * from './principal.decorator';
 export * from './query';
 export * from './ttl-cache';
+export * from './queues';

@@ -2,3 +2,4 @@ export * from './processes';
 export * from './nats';
 export * from './smtp-sink';
 export * from './tcp-proxy';
+export * from './redis';
