@@ -10,7 +10,8 @@ export class AppModule {
   static forRoot(config: DeliveryConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceKitModule.forRoot({ service: 'delivery', config }),
+      imports: [
+        ServiceKitModule.forRoot({ service: 'delivery', config }),
         MessagesModule,
         ProvidersModule,
         AudiencesModule,

@@ -30,13 +30,14 @@ export const DeliveryConfigSchema = configSchema(3004, {
     minimum: 0,
     maximum: 3_600_000,
     default: 30_000,
-    description: 'How long a workspace\'s provider settings are cached before they are read again',
+    description: "How long a workspace's provider settings are cached before they are read again",
   }),
   PROVIDER_HTTP_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 120_000,
     default: 15_000,
-    description: 'Timeout of one HTTP call to a provider (SendGrid, Twilio, FCM, web push, webhook, ad platform)',
+    description:
+      'Timeout of one HTTP call to a provider (SendGrid, Twilio, FCM, web push, webhook, ad platform)',
   }),
   AUDIENCE_BATCH_SIZE: Type.Integer({
     minimum: 1,

@@ -46,32 +46,56 @@ describe('ad audience sync from segment membership', () => {
     assert(req.path === '/v19.0/aud-123/users', `unexpected path ${req.path}`);
     assert(req.method === 'POST' || req.method === 'DELETE', `unexpected method ${req.method}`);
     assert(req.headers.authorization === `Bearer ${ACCESS_TOKEN}`, 'bad access token');
-    const { payload } = JSON.parse(req.body.toString('utf8')) as { payload?: { schema?: unknown; data?: unknown } };
-    assert(JSON.stringify(payload?.schema) === '["EMAIL_SHA256","PHONE_SHA256"]', 'schema must be EMAIL_SHA256, PHONE_SHA256');
+    const { payload } = JSON.parse(req.body.toString('utf8')) as {
+      payload?: { schema?: unknown; data?: unknown };
+    };
+    assert(
+      JSON.stringify(payload?.schema) === '["EMAIL_SHA256","PHONE_SHA256"]',
+      'schema must be EMAIL_SHA256, PHONE_SHA256',
+    );
     const rows = payload?.data;
     assert(Array.isArray(rows) && rows.length > 0, 'data must be a non-empty array');
     for (const row of rows as unknown[]) {
       assert(Array.isArray(row) && row.length === 2, 'each row has one value per schema column');
       for (const value of row as unknown[])
-        assert(value === '' || (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)), `not a SHA-256 hex: ${String(value)}`);
-      assert(row.some((v) => v !== ''), 'a row needs an e-mail or a phone');
+        assert(
+          value === '' || (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)),
+          `not a SHA-256 hex: ${String(value)}`,
+        );
+      assert(
+        row.some((v) => v !== ''),
+        'a row needs an e-mail or a phone',
+      );
     }
     if (failNext > 0) {
       failNext--;
       return { status: 503, body: 'try later' };
     }
     received.push({ method: req.method, rows: rows as string[][] });
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ num_received: rows.length }) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ num_received: rows.length }),
+    };
   });
   let delivery: DeliveryHarness;
   let responder: NatsConnection;
   let segmentId: string;
   const lookups: string[] = [];
 
-  const publish = (subject: typeof Subjects.segmentEntered | typeof Subjects.segmentExited, customerId: string) =>
+  const publish = (
+    subject: typeof Subjects.segmentEntered | typeof Subjects.segmentExited,
+    customerId: string,
+  ) =>
     delivery.app.get(JetStreamPublisher).publish(
       subject,
-      { workspaceId: delivery.workspaceId, segmentId, segmentName: 'VIP', customerId, at: new Date().toISOString() },
+      {
+        workspaceId: delivery.workspaceId,
+        segmentId,
+        segmentName: 'VIP',
+        customerId,
+        at: new Date().toISOString(),
+      },
       { msgId: `${subject.name}:${customerId}:${randomUUID()}` },
     );
 
@@ -84,7 +108,11 @@ describe('ad audience sync from segment membership', () => {
     });
     segmentId = (
       await delivery.prisma.segment.create({
-        data: { workspaceId: delivery.workspaceId, name: 'VIP', definition: { type: 'event', name: 'purchase' } },
+        data: {
+          workspaceId: delivery.workspaceId,
+          name: 'VIP',
+          definition: { type: 'event', name: 'purchase' },
+        },
       })
     ).id;
     // Stands in for collection's customer-lookup responder (wire format: packages/messaging README).
@@ -97,7 +125,16 @@ describe('ad audience sync from segment membership', () => {
         msg.respond(
           JSON.stringify(
             contact
-              ? { found: true, customer: { id: request.customerId, customerCode: `C-${request.customerId}`, lifecycleStage: 'prospect', ...contact, traits: {} } }
+              ? {
+                  found: true,
+                  customer: {
+                    id: request.customerId,
+                    customerCode: `C-${request.customerId}`,
+                    lifecycleStage: 'prospect',
+                    ...contact,
+                    traits: {},
+                  },
+                }
               : { found: false },
           ),
         );
@@ -122,25 +159,39 @@ describe('ad audience sync from segment membership', () => {
     });
 
   it('creates an audience for a segment and keeps its token encrypted', async () => {
-    const bad = await call({ segmentId: 'nope', provider: 'customer_match', externalAudienceId: 'aud-123', settings: { baseUrl: 'ftp://x' }, secrets: {} });
+    const bad = await call({
+      segmentId: 'nope',
+      provider: 'customer_match',
+      externalAudienceId: 'aud-123',
+      settings: { baseUrl: 'ftp://x' },
+      secrets: {},
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().issues.map((i: { path: string }) => i.path)).toEqual(
       expect.arrayContaining(['/settings/baseUrl', '/secrets/accessToken']),
     );
     const unknownSegment = await call({
-      segmentId: randomUUID(), provider: 'customer_match', externalAudienceId: 'aud-123',
-      settings: { baseUrl: `${adPlatform.url}/v19.0` }, secrets: { accessToken: ACCESS_TOKEN },
+      segmentId: randomUUID(),
+      provider: 'customer_match',
+      externalAudienceId: 'aud-123',
+      settings: { baseUrl: `${adPlatform.url}/v19.0` },
+      secrets: { accessToken: ACCESS_TOKEN },
     });
     expect(unknownSegment.statusCode).toBe(400);
     expect(unknownSegment.json().issues[0].path).toBe('/segmentId');
 
     const created = await call({
-      segmentId, provider: 'customer_match', externalAudienceId: 'aud-123',
-      settings: { baseUrl: `${adPlatform.url}/v19.0` }, secrets: { accessToken: ACCESS_TOKEN },
+      segmentId,
+      provider: 'customer_match',
+      externalAudienceId: 'aud-123',
+      settings: { baseUrl: `${adPlatform.url}/v19.0` },
+      secrets: { accessToken: ACCESS_TOKEN },
     });
     expect(created.statusCode).toBe(201);
     expect(created.body).not.toContain(ACCESS_TOKEN);
-    const [row] = await delivery.prisma.$queryRaw<{ whole: string }[]>`SELECT row_to_json(a)::text AS whole FROM ad_audiences a`;
+    const [row] = await delivery.prisma.$queryRaw<
+      { whole: string }[]
+    >`SELECT row_to_json(a)::text AS whole FROM ad_audiences a`;
     expect(row!.whole).not.toContain(ACCESS_TOKEN);
   });
 
@@ -149,13 +200,20 @@ describe('ad audience sync from segment membership', () => {
     await waitFor('the audience add', async () => received.length >= 1, 15_000);
     expect(adPlatform.failures).toEqual([]);
     expect(lookups).toContain('cust-kim');
-    expect(received[0]).toEqual({ method: 'POST', rows: [[sha256('kim.min@example.com'), sha256('+821012345678')]] });
+    expect(received[0]).toEqual({
+      method: 'POST',
+      rows: [[sha256('kim.min@example.com'), sha256('+821012345678')]],
+    });
   });
 
   it('sends changes arriving together in one batch and skips customers with nothing to match', async () => {
     received.length = 0;
     await Promise.all(['cust-lee', 'cust-park', 'cust-choi'].map((c) => publish(Subjects.segmentEntered, c)));
-    await waitFor('the batched add', async () => received.length >= 1 && lookups.includes('cust-park'), 15_000);
+    await waitFor(
+      'the batched add',
+      async () => received.length >= 1 && lookups.includes('cust-park'),
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 600)); // a second batch would have been sent by now
     expect(received).toHaveLength(1);
     expect(received[0]!.rows).toHaveLength(2);

@@ -9,7 +9,7 @@ import { AccessTokenCache, FCM_SCOPE, FcmPushAdapter } from '../src/channels/fcm
 import { SendGridEmailAdapter } from '../src/channels/sendgrid-email.adapter';
 import { TwilioSmsAdapter } from '../src/channels/twilio-sms.adapter';
 import { WebhookAdapter } from '../src/channels/webhook.adapter';
-import { assert, LocalServer, type ReceivedRequest } from './support/local-server';
+import { assert, LocalServer, type ReceivedRequest, type Reply } from './support/local-server';
 
 const base: OutboundMessage = {
   messageId: 'a3c1e0a4-3f8c-4c1e-9d1e-1f2a3b4c5d6e',
@@ -39,7 +39,7 @@ function json(request: ReceivedRequest): Record<string, unknown> {
 describe('SendGrid v3 mail send', () => {
   const API_KEY = 'SG.test-key.abc123';
   let answer: 'accept' | 'reject' | 'throttle' | 'down' = 'accept';
-  const sendgrid = new LocalServer((req) => {
+  const sendgrid = new LocalServer((req): Reply => {
     assert(req.method === 'POST' && req.path === '/v3/mail/send', `unexpected ${req.method} ${req.path}`);
     assert(req.headers.authorization === `Bearer ${API_KEY}`, 'bad Authorization');
     assert(req.headers['content-type']?.startsWith('application/json'), 'not JSON');
@@ -54,9 +54,17 @@ describe('SendGrid v3 mail send', () => {
     assert(body.from?.email, 'from.email is required');
     assert(typeof body.subject === 'string', 'subject is required');
     assert(body.content?.[0]?.type === 'text/plain', 'content must start with text/plain');
-    assert(Object.values(body.custom_args ?? {}).every((v) => typeof v === 'string'), 'custom_args must be strings');
+    assert(
+      Object.values(body.custom_args ?? {}).every((v) => typeof v === 'string'),
+      'custom_args must be strings',
+    );
     if (answer === 'reject')
-      return { status: 400, body: JSON.stringify({ errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email' }] }) };
+      return {
+        status: 400,
+        body: JSON.stringify({
+          errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email' }],
+        }),
+      };
     if (answer === 'throttle') return { status: 429, headers: { 'retry-after': '7' }, body: '{"errors":[]}' };
     if (answer === 'down') return { status: 503, body: 'unavailable' };
     return { status: 202, headers: { 'x-message-id': 'sg-msg-4711' } };
@@ -65,7 +73,13 @@ describe('SendGrid v3 mail send', () => {
 
   beforeAll(async () => {
     await sendgrid.start();
-    adapter = new SendGridEmailAdapter({ apiKey: API_KEY, from: 'news@acme.test', fromName: 'Acme', baseUrl: sendgrid.url, timeoutMs: 5000 });
+    adapter = new SendGridEmailAdapter({
+      apiKey: API_KEY,
+      from: 'news@acme.test',
+      fromName: 'Acme',
+      baseUrl: sendgrid.url,
+      timeoutMs: 5000,
+    });
   });
   afterAll(() => sendgrid.close());
 
@@ -106,14 +120,24 @@ describe('SendGrid v3 mail send', () => {
 
   it('treats a wrong API key (401) as permanent', async () => {
     answer = 'accept';
-    const wrongKey = new SendGridEmailAdapter({ apiKey: 'SG.wrong', from: 'news@acme.test', baseUrl: sendgrid.url, timeoutMs: 5000 });
+    const wrongKey = new SendGridEmailAdapter({
+      apiKey: 'SG.wrong',
+      from: 'news@acme.test',
+      baseUrl: sendgrid.url,
+      timeoutMs: 5000,
+    });
     const error = await sendError(wrongKey.send(base));
     expect(sendgrid.failures.at(-1)).toBe('bad Authorization');
     expect(error.permanent).toBe(true);
   });
 
   it('treats an unreachable API as transient', async () => {
-    const nowhere = new SendGridEmailAdapter({ apiKey: API_KEY, from: 'news@acme.test', baseUrl: 'http://127.0.0.1:9', timeoutMs: 2000 });
+    const nowhere = new SendGridEmailAdapter({
+      apiKey: API_KEY,
+      from: 'news@acme.test',
+      baseUrl: 'http://127.0.0.1:9',
+      timeoutMs: 2000,
+    });
     expect((await sendError(nowhere.send(base))).permanent).toBe(false);
   });
 });
@@ -122,8 +146,14 @@ describe('Twilio Messages API', () => {
   const SID = `AC${'a1'.repeat(16)}`;
   const TOKEN = 'twilio-token-0042';
   const twilio = new LocalServer((req) => {
-    assert(req.method === 'POST' && req.path === `/2010-04-01/Accounts/${SID}/Messages.json`, `unexpected ${req.path}`);
-    assert(req.headers.authorization === `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString('base64')}`, 'bad Basic auth');
+    assert(
+      req.method === 'POST' && req.path === `/2010-04-01/Accounts/${SID}/Messages.json`,
+      `unexpected ${req.path}`,
+    );
+    assert(
+      req.headers.authorization === `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString('base64')}`,
+      'bad Basic auth',
+    );
     assert(req.headers['content-type'] === 'application/x-www-form-urlencoded', 'not form-encoded');
     assert(typeof req.headers['i-twilio-idempotency-token'] === 'string', 'no idempotency token');
     const form = new URLSearchParams(req.body.toString('utf8'));
@@ -152,7 +182,11 @@ describe('Twilio Messages API', () => {
   it('posts the form with Basic auth and our idempotency key, and returns the sid', async () => {
     const result = await adapter.send({ ...base, channel: 'sms', recipient: '+821012345678' });
     expect(twilio.failures).toEqual([]);
-    expect(result).toEqual({ provider: 'twilio', providerMessageId: `SM${'f0'.repeat(16)}`, response: '201 queued' });
+    expect(result).toEqual({
+      provider: 'twilio',
+      providerMessageId: `SM${'f0'.repeat(16)}`,
+      response: '201 queued',
+    });
     const request = twilio.requests.at(-1)!;
     expect(request.headers['i-twilio-idempotency-token']).toBe(base.idempotencyKey);
     expect(Object.fromEntries(new URLSearchParams(request.body.toString('utf8')))).toEqual({
@@ -178,7 +212,9 @@ describe('signed webhook', () => {
     const header = String(req.headers['x-cdp-signature'] ?? '');
     const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
     assert(match, `malformed X-CDP-Signature "${header}"`);
-    const expected = createHmac('sha256', SECRET).update(`${match[1]}.${req.body.toString('utf8')}`).digest();
+    const expected = createHmac('sha256', SECRET)
+      .update(`${match[1]}.${req.body.toString('utf8')}`)
+      .digest();
     assert(timingSafeEqual(expected, Buffer.from(match[2]!, 'hex')), 'signature mismatch');
     assert(Math.abs(Date.now() / 1000 - Number(match[1])) < 300, 'timestamp too old');
     assert(req.headers['idempotency-key'], 'no Idempotency-Key');
@@ -189,8 +225,17 @@ describe('signed webhook', () => {
   afterAll(() => receiver.close());
 
   it('posts JSON the receiver can verify', async () => {
-    const adapter = new WebhookAdapter({ url: `${receiver.url}/hooks/cdp`, signingSecret: SECRET, timeoutMs: 5000 });
-    const result = await adapter.send({ ...base, channel: 'webhook', recipient: 'crm', data: { offer: 'A1' } });
+    const adapter = new WebhookAdapter({
+      url: `${receiver.url}/hooks/cdp`,
+      signingSecret: SECRET,
+      timeoutMs: 5000,
+    });
+    const result = await adapter.send({
+      ...base,
+      channel: 'webhook',
+      recipient: 'crm',
+      data: { offer: 'A1' },
+    });
     expect(receiver.failures).toEqual([]);
     expect(result.response).toBe('204');
     const request = receiver.requests.at(-1)!;
@@ -200,7 +245,11 @@ describe('signed webhook', () => {
   });
 
   it('is refused by the receiver when signed with another secret', async () => {
-    const adapter = new WebhookAdapter({ url: receiver.url, signingSecret: 'whsec_not-the-right-one', timeoutMs: 5000 });
+    const adapter = new WebhookAdapter({
+      url: receiver.url,
+      signingSecret: 'whsec_not-the-right-one',
+      timeoutMs: 5000,
+    });
     const error = await sendError(adapter.send({ ...base, channel: 'webhook' }));
     expect(receiver.failures.at(-1)).toBe('signature mismatch');
     expect(error.permanent).toBe(true);
@@ -237,17 +286,30 @@ describe('FCM HTTP v1 with the service-account JWT bearer flow', () => {
   });
 
   const fcm = new LocalServer((req) => {
-    assert(req.method === 'POST' && req.path === '/v1/projects/acme-app/messages:send', `unexpected ${req.path}`);
+    assert(
+      req.method === 'POST' && req.path === '/v1/projects/acme-app/messages:send',
+      `unexpected ${req.path}`,
+    );
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !issued.includes(token))
       return { status: 401, body: JSON.stringify({ error: { status: 'UNAUTHENTICATED' } }) };
     const { message } = json(req) as {
-      message?: { token?: string; notification?: { title?: string; body?: string }; data?: Record<string, unknown> };
+      message?: {
+        token?: string;
+        notification?: { title?: string; body?: string };
+        data?: Record<string, unknown>;
+      };
     };
     assert(message?.token, 'message.token is required');
-    assert(Object.values(message.data ?? {}).every((v) => typeof v === 'string'), 'data values must be strings');
+    assert(
+      Object.values(message.data ?? {}).every((v) => typeof v === 'string'),
+      'data values must be strings',
+    );
     if (message.token === 'gone-token-0000')
-      return { status: 404, body: JSON.stringify({ error: { status: 'NOT_FOUND', details: [{ errorCode: 'UNREGISTERED' }] } }) };
+      return {
+        status: 404,
+        body: JSON.stringify({ error: { status: 'NOT_FOUND', details: [{ errorCode: 'UNREGISTERED' }] } }),
+      };
     return {
       status: 200,
       headers: { 'content-type': 'application/json' },
@@ -278,10 +340,19 @@ describe('FCM HTTP v1 with the service-account JWT bearer flow', () => {
   });
 
   it('gets an access token with a signed JWT and sends the message with it', async () => {
-    const result = await adapter.send({ ...base, channel: 'push', recipient: 'device-token-1234567890', data: { deepLink: '/offers/7', n: 3 } });
+    const result = await adapter.send({
+      ...base,
+      channel: 'push',
+      recipient: 'device-token-1234567890',
+      data: { deepLink: '/offers/7', n: 3 },
+    });
     expect(tokenEndpoint.failures).toEqual([]);
     expect(fcm.failures).toEqual([]);
-    expect(result).toEqual({ provider: 'fcm', providerMessageId: 'projects/acme-app/messages/0:1700000000000000%abc', response: '200' });
+    expect(result).toEqual({
+      provider: 'fcm',
+      providerMessageId: 'projects/acme-app/messages/0:1700000000000000%abc',
+      response: '200',
+    });
     expect(fcm.requests.at(-1)!.headers.authorization).toBe('Bearer ya29.test-1');
     expect(json(fcm.requests.at(-1)!)).toEqual({
       message: {
@@ -305,7 +376,9 @@ describe('FCM HTTP v1 with the service-account JWT bearer flow', () => {
 
   it('fetches a new token after the old one is refused', async () => {
     issued.splice(0, issued.length, 'ya29.some-other');
-    const error = await sendError(adapter.send({ ...base, channel: 'push', recipient: 'device-token-1234567890' }));
+    const error = await sendError(
+      adapter.send({ ...base, channel: 'push', recipient: 'device-token-1234567890' }),
+    );
     expect(error.permanent).toBe(false);
     await adapter.send({ ...base, channel: 'push', recipient: 'device-token-1234567890' });
     expect(tokenEndpoint.requests).toHaveLength(2);

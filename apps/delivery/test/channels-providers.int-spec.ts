@@ -8,6 +8,7 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { deleteStreams, testPrefix } from '../../../test/support/nats';
 import { ChannelRegistry } from '../src/channels/channel-registry';
+import { ProvidersService } from '../src/providers/providers.service';
 import type { OutboundMessage } from '../src/channels/channel-adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
 
@@ -140,7 +141,9 @@ describe('delivery provider settings', () => {
 
     const list = await call('GET', '/v1/providers');
     expect(list.statusCode).toBe(200);
-    expect(list.json()).toEqual([expect.objectContaining({ channel: 'email', secrets: { password: '********' } })]);
+    expect(list.json()).toEqual([
+      expect.objectContaining({ channel: 'email', secrets: { password: '********' } }),
+    ]);
     expect(list.body).not.toContain('smtp-pass-5f1e9c');
 
     const rows = await delivery.prisma.$queryRaw<{ whole: string; secret_key_id: string; iv_len: number }[]>`
@@ -173,16 +176,16 @@ describe('delivery provider settings', () => {
     expect(parsed.messageId).toBe(result.providerMessageId);
   });
 
-  it('still decrypts after a key rotation and re-encrypts under the new key', async () => {
+  it('re-encrypts under a new first key at start, so the old key can then be dropped', async () => {
     await delivery.restart({ DELIVERY_SECRET_KEYS: `${newKey},${oldKey}` });
     const adapter = await delivery.app.get(ChannelRegistry).adapterFor(delivery.workspaceId, 'email');
     await adapter!.send(message(delivery.workspaceId, { messageId: 'msg-2' }));
     expect(workspaceSmtp.mails).toHaveLength(2);
 
-    const { ProvidersService } = await import('../src/providers/providers.service');
-    expect(await delivery.app.get(ProvidersService).reencryptAll()).toBe(1);
+    // Re-encrypted under the new first key when the service started.
     const [row] = await delivery.prisma.deliveryProvider.findMany();
     expect(row!.secretKeyId).toBe('k2');
+    expect(await delivery.app.get(ProvidersService).reencryptAll()).toBe(0);
 
     // The old key can now go.
     await delivery.restart({ DELIVERY_SECRET_KEYS: newKey });

@@ -10,12 +10,17 @@ import { jwtVerify } from 'jose';
 import { generateVAPIDKeys } from 'web-push';
 import { SendError, type OutboundMessage } from '../src/channels/channel-adapter';
 import { WebPushAdapter } from '../src/channels/web-push.adapter';
-import { assert, LocalServer, selfSignedCertificate } from './support/local-server';
+import { assert, LocalServer, selfSignedCertificate, type Reply } from './support/local-server';
 
 function p256PublicKey(raw: Buffer) {
   assert(raw.length === 65 && raw[0] === 4, 'k must be an uncompressed P-256 point');
   return createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: raw.subarray(1, 33).toString('base64url'), y: raw.subarray(33).toString('base64url') },
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: raw.subarray(1, 33).toString('base64url'),
+      y: raw.subarray(33).toString('base64url'),
+    },
     format: 'jwk',
   });
 }
@@ -28,18 +33,21 @@ describe('Web Push (RFC 8030/8291/8292)', () => {
   const tls = selfSignedCertificate();
   const decrypted: string[] = [];
 
-  const pushService = new LocalServer(async (req) => {
+  const pushService: LocalServer = new LocalServer(async (req): Promise<Reply> => {
     if (req.path.startsWith('/push/gone')) return { status: 410 };
     assert(req.method === 'POST' && req.path === '/push/sub-1', `unexpected ${req.method} ${req.path}`);
     const auth = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(req.headers.authorization ?? '');
     assert(auth, `Authorization must be "vapid t=<jwt>, k=<key>", got "${req.headers.authorization}"`);
     assert(auth[2] === vapid.publicKey, 'k is not the application server key');
-    const { payload } = await jwtVerify(auth[1]!, p256PublicKey(Buffer.from(auth[2]!, 'base64url')), {
+    const { payload } = await jwtVerify(auth[1]!, p256PublicKey(Buffer.from(auth[2], 'base64url')), {
       algorithms: ['ES256'],
       audience: pushService.url,
       subject: 'mailto:ops@acme.test',
     });
-    assert(typeof payload.exp === 'number' && payload.exp - Date.now() / 1000 <= 24 * 3600, 'exp more than 24 h ahead');
+    assert(
+      typeof payload.exp === 'number' && payload.exp - Date.now() / 1000 <= 24 * 3600,
+      'exp more than 24 h ahead',
+    );
     assert(req.headers['content-encoding'] === 'aes128gcm', 'Content-Encoding must be aes128gcm');
     assert(req.headers.ttl === '3600', `TTL header ${String(req.headers.ttl)}`);
     const plain = decrypt(req.body, { version: 'aes128gcm', privateKey: browserKeys, authSecret });
@@ -87,7 +95,11 @@ describe('Web Push (RFC 8030/8291/8292)', () => {
   it('delivers a payload only the subscriber can decrypt, signed with VAPID', async () => {
     const result = await adapter.send({ ...message, recipient: subscription('/push/sub-1') });
     expect(pushService.failures).toEqual([]);
-    expect(result).toEqual({ provider: 'webpush', providerMessageId: `${pushService.url}/messages/m-77`, response: '201' });
+    expect(result).toEqual({
+      provider: 'webpush',
+      providerMessageId: `${pushService.url}/messages/m-77`,
+      response: '201',
+    });
     expect(decrypted).toHaveLength(1);
     expect(JSON.parse(decrypted[0]!)).toEqual({
       messageId: 'msg-push-1',
@@ -100,7 +112,9 @@ describe('Web Push (RFC 8030/8291/8292)', () => {
   });
 
   it('treats a gone subscription (410) as permanent', async () => {
-    const error = await adapter.send({ ...message, recipient: subscription('/push/gone') }).catch((e: unknown) => e);
+    const error = await adapter
+      .send({ ...message, recipient: subscription('/push/gone') })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendError);
     expect((error as SendError).permanent).toBe(true);
     expect((error as SendError).message).toContain('410');

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CreateAdAudienceRequest, RpcSubjects, Subjects, type PayloadOf } from '@cdp/contracts';
-import type { AdAudience, Prisma } from '@cdp/db';
+import type { AdAudience } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput, parseBody, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
-import { sealedOf } from '../providers/providers.service';
+import { columnsOf, sealedOf } from '../providers/providers.service';
 import { SecretBox } from '../providers/secret-box';
 import { CustomerMatchAdapter, hashedMember, type HashedMember } from './customer-match.adapter';
 import { MicroBatcher } from './micro-batcher';
@@ -41,26 +41,26 @@ export class AudiencesService implements OnApplicationShutdown {
   async create(workspaceId: string, body: unknown): Promise<AdAudienceView> {
     const request = parseBody(CreateAdAudienceRequest, body);
     const segment = await this.db.client.segment.findFirst({ where: { id: request.segmentId, workspaceId } });
-    if (!segment) throw invalidInput('/segmentId', 'no such segment in this workspace', 'Invalid request body');
-    const sealed = this.secretBox.seal(request.secrets);
+    if (!segment)
+      throw invalidInput('/segmentId', 'no such segment in this workspace', 'Invalid request body');
     const row = await this.db.client.adAudience.create({
       data: {
         workspaceId,
         segmentId: request.segmentId,
         provider: request.provider,
         externalAudienceId: request.externalAudienceId,
-        settings: request.settings as Prisma.InputJsonObject,
-        secretCiphertext: sealed.ciphertext,
-        secretIv: sealed.iv,
-        secretAuthTag: sealed.authTag,
-        secretKeyId: sealed.keyId,
+        settings: request.settings,
+        ...columnsOf(this.secretBox.seal(request.secrets)),
       },
     });
     return view(row);
   }
 
   async list(workspaceId: string): Promise<AdAudienceView[]> {
-    const rows = await this.db.client.adAudience.findMany({ where: { workspaceId }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.db.client.adAudience.findMany({
+      where: { workspaceId },
+      orderBy: { createdAt: 'asc' },
+    });
     return rows.map(view);
   }
 
@@ -91,8 +91,10 @@ export class AudiencesService implements OnApplicationShutdown {
     const key = `${audience.id}|${change}`;
     let batcher = this.batchers.get(key);
     if (!batcher) {
-      batcher = new MicroBatcher(this.config.AUDIENCE_BATCH_SIZE, this.config.AUDIENCE_BATCH_WAIT_MS, (members) =>
-        this.send(audience.id, change, members),
+      batcher = new MicroBatcher(
+        this.config.AUDIENCE_BATCH_SIZE,
+        this.config.AUDIENCE_BATCH_WAIT_MS,
+        (members) => this.send(audience.id, change, members),
       );
       this.batchers.set(key, batcher);
     }

@@ -15,7 +15,8 @@ export function normalizeEmail(email: string): string | undefined {
   if (at < 1 || at === value.length - 1 || /\s/.test(value)) return undefined;
   let local = value.slice(0, at);
   const domain = value.slice(at + 1);
-  if (domain === 'gmail.com' || domain === 'googlemail.com') local = local.replace(/\+.*$/, '').replace(/\./g, '');
+  if (domain === 'gmail.com' || domain === 'googlemail.com')
+    local = local.replace(/\+.*$/, '').replace(/\./g, '');
   return `${local}@${domain}`;
 }
 

@@ -76,7 +76,10 @@ export class FcmPushAdapter implements ChannelAdapter {
         // FCM data values must be strings.
         data: {
           ...Object.fromEntries(
-            Object.entries(message.data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+            Object.entries(message.data ?? {}).map(([k, v]) => [
+              k,
+              typeof v === 'string' ? v : JSON.stringify(v),
+            ]),
           ),
           cdp_message_id: message.messageId,
         },
@@ -100,7 +103,8 @@ export class FcmPushAdapter implements ChannelAdapter {
     }
     if (response.status === 404 && /UNREGISTERED/.test(text))
       throw new SendError('fcm registration token is no longer registered', true);
-    if (!response.ok) throw httpFailure(this.provider, response.status, text, response.headers.get('retry-after'));
+    if (!response.ok)
+      throw httpFailure(this.provider, response.status, text, response.headers.get('retry-after'));
     const name = (JSON.parse(text) as { name?: unknown }).name;
     if (typeof name !== 'string') throw new SendError('fcm accepted the message but returned no name', true);
     return { provider: this.provider, providerMessageId: name, response: String(response.status) };

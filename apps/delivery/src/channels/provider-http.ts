@@ -20,7 +20,11 @@ export function httpFailure(
 ): SendError {
   const reason = `${provider} answered ${status}: ${body.slice(0, 500)}`;
   if (status === 429 || status === 408) return new SendError(reason, false, retryAfterMs(retryAfter));
-  return new SendError(reason, status >= 400 && status < 500, status >= 500 ? retryAfterMs(retryAfter) : undefined);
+  return new SendError(
+    reason,
+    status >= 400 && status < 500,
+    status >= 500 ? retryAfterMs(retryAfter) : undefined,
+  );
 }
 
 /** fetch with a timeout; a request that never got an answer is a transient failure. */
@@ -34,7 +38,10 @@ export async function providerFetch(
     return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new SendError(`${provider} unreachable: ${(e as Error).message}${cause ? ` (${cause})` : ''}`, false);
+    throw new SendError(
+      `${provider} unreachable: ${(e as Error).message}${cause ? ` (${cause})` : ''}`,
+      false,
+    );
   }
 }
 

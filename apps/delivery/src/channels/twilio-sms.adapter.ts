@@ -43,7 +43,8 @@ export class TwilioSmsAdapter implements ChannelAdapter {
       this.options.timeoutMs,
     );
     const answer = (await response.json().catch(() => ({}))) as { sid?: unknown; status?: unknown };
-    if (typeof answer.sid !== 'string') throw new SendError('twilio accepted the message but returned no sid', true);
+    if (typeof answer.sid !== 'string')
+      throw new SendError('twilio accepted the message but returned no sid', true);
     return {
       provider: this.provider,
       providerMessageId: answer.sid,

@@ -39,7 +39,11 @@ export class WebhookAdapter implements ChannelAdapter {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'X-CDP-Signature': webhookSignature(this.options.signingSecret, body, Math.floor(Date.now() / 1000)),
+          'X-CDP-Signature': webhookSignature(
+            this.options.signingSecret,
+            body,
+            Math.floor(Date.now() / 1000),
+          ),
           'Idempotency-Key': message.idempotencyKey,
           ...message.headers,
         },
@@ -48,6 +52,10 @@ export class WebhookAdapter implements ChannelAdapter {
       this.options.timeoutMs,
     );
     await response.body?.cancel();
-    return { provider: this.provider, providerMessageId: message.messageId, response: String(response.status) };
+    return {
+      provider: this.provider,
+      providerMessageId: message.messageId,
+      response: String(response.status),
+    };
   }
 }

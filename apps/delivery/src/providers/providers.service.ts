@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   DELIVERY_PROVIDER_NAMES,
   DeliveryProviderSchemas,
@@ -26,7 +26,8 @@ export interface ResolvedProvider {
 const MASK = '********' as const;
 
 @Injectable()
-export class ProvidersService {
+export class ProvidersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ProvidersService.name);
   private readonly changeListeners: ((workspaceId: string, channel: ChannelName) => void)[] = [];
 
   constructor(
@@ -43,20 +44,24 @@ export class ProvidersService {
     const channel = this.channelOf(channelParam);
     const name = (body as { provider?: unknown } | null)?.provider;
     if (typeof name !== 'string' || !(DELIVERY_PROVIDER_NAMES as string[]).includes(name))
-      throw invalidInput('/provider', `must be one of ${DELIVERY_PROVIDER_NAMES.join(', ')}`, 'Invalid request body');
+      throw invalidInput(
+        '/provider',
+        `must be one of ${DELIVERY_PROVIDER_NAMES.join(', ')}`,
+        'Invalid request body',
+      );
     const definition = DeliveryProviderSchemas[name as DeliveryProviderName];
     const request = parseBody(definition.schema, body);
     if (definition.channel !== channel)
-      throw invalidInput('/provider', `${name} sends ${definition.channel}, not ${channel}`, 'Invalid request body');
+      throw invalidInput(
+        '/provider',
+        `${name} sends ${definition.channel}, not ${channel}`,
+        'Invalid request body',
+      );
 
-    const sealed = this.secretBox.seal(request.secrets);
     const data = {
       provider: request.provider,
       settings: request.settings as Prisma.InputJsonObject,
-      secretCiphertext: sealed.ciphertext,
-      secretIv: sealed.iv,
-      secretAuthTag: sealed.authTag,
-      secretKeyId: sealed.keyId,
+      ...columnsOf(this.secretBox.seal(request.secrets)),
     };
     const row = await this.db.client.deliveryProvider.upsert({
       where: { workspaceId_channel: { workspaceId, channel } },
@@ -99,26 +104,35 @@ export class ProvidersService {
   }
 
   /**
-   * Re-encrypts every row not under the current key (after a new key was put first in
-   * DELIVERY_SECRET_KEYS); returns how many rows changed.
+   * Runs at start: re-encrypts provider and audience secrets still under an older key, so after a
+   * new key is put first in DELIVERY_SECRET_KEYS the old one can be dropped once every replica ran.
    */
-  async reencryptAll(): Promise<number> {
-    const stale = await this.db.client.deliveryProvider.findMany({
-      where: { secretKeyId: { not: this.secretBox.currentKeyId } },
-    });
-    for (const row of stale) {
-      const sealed = this.secretBox.seal(this.secretBox.open(sealedOf(row)));
-      await this.db.client.deliveryProvider.update({
-        where: { id: row.id },
-        data: {
-          secretCiphertext: sealed.ciphertext,
-          secretIv: sealed.iv,
-          secretAuthTag: sealed.authTag,
-          secretKeyId: sealed.keyId,
-        },
-      });
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      const count = await this.reencryptAll();
+      if (count) this.logger.log(`re-encrypted ${count} secrets under key ${this.secretBox.currentKeyId}`);
+    } catch (e) {
+      // Not fatal: rows under an old key still decrypt while that key is listed.
+      this.logger.warn(`re-encryption under the current key failed: ${(e as Error).message}`);
     }
-    return stale.length;
+  }
+
+  /** Re-encrypts every secret not under the current key; returns how many rows changed. */
+  async reencryptAll(): Promise<number> {
+    const current = this.secretBox.currentKeyId;
+    const where = { secretKeyId: { not: current } };
+    let count = 0;
+    for (const row of await this.db.client.deliveryProvider.findMany({ where })) {
+      const data = columnsOf(this.secretBox.seal(this.secretBox.open(sealedOf(row))));
+      await this.db.client.deliveryProvider.update({ where: { id: row.id }, data });
+      count++;
+    }
+    for (const row of await this.db.client.adAudience.findMany({ where })) {
+      const data = columnsOf(this.secretBox.seal(this.secretBox.open(sealedOf(row))));
+      await this.db.client.adAudience.update({ where: { id: row.id }, data });
+      count++;
+    }
+    return count;
   }
 
   private channelOf(value: string): ProviderChannel {
@@ -156,5 +170,20 @@ export function sealedOf(row: {
   secretAuthTag: Uint8Array<ArrayBuffer>;
   secretKeyId: string;
 }): SealedSecret {
-  return { ciphertext: row.secretCiphertext, iv: row.secretIv, authTag: row.secretAuthTag, keyId: row.secretKeyId };
+  return {
+    ciphertext: row.secretCiphertext,
+    iv: row.secretIv,
+    authTag: row.secretAuthTag,
+    keyId: row.secretKeyId,
+  };
+}
+
+/** The table columns of a sealed secret (same names in every table that keeps one). */
+export function columnsOf(sealed: SealedSecret) {
+  return {
+    secretCiphertext: sealed.ciphertext,
+    secretIv: sealed.iv,
+    secretAuthTag: sealed.authTag,
+    secretKeyId: sealed.keyId,
+  };
 }

@@ -56,7 +56,8 @@ export class SecretBox {
 
   private key(keyId: string): Buffer {
     const key = this.keys.get(keyId);
-    if (!key) throw new Error(`secret was encrypted with key "${keyId}", which DELIVERY_SECRET_KEYS no longer lists`);
+    if (!key)
+      throw new Error(`secret was encrypted with key "${keyId}", which DELIVERY_SECRET_KEYS no longer lists`);
     return key;
   }
 }

@@ -22,12 +22,20 @@ export interface DeliveryHarness {
 
 /** The delivery app in-process on its own database and NATS prefix, with one workspace and API key. */
 export async function startDelivery(label: string, env: Record<string, string>): Promise<DeliveryHarness> {
-  const database: TestDatabase = await createTestDatabase(`cdp_test_${label}_${randomBytes(4).toString('hex')}`);
+  const database: TestDatabase = await createTestDatabase(
+    `cdp_test_${label}_${randomBytes(4).toString('hex')}`,
+  );
   const prisma = createPrismaClient(database.url, { max: 2 });
   const workspace = await prisma.workspace.create({ data: { slug: `ws-${label}`, name: label } });
   const apiKey = `cdp_${randomBytes(16).toString('hex')}`;
   await prisma.apiKey.create({
-    data: { workspaceId: workspace.id, name: 'test', keyHash: hashKey(apiKey), prefix: apiKey.slice(0, 8), scopes: [] },
+    data: {
+      workspaceId: workspace.id,
+      name: 'test',
+      keyHash: hashKey(apiKey),
+      prefix: apiKey.slice(0, 8),
+      scopes: [],
+    },
   });
 
   let app: NestFastifyApplication;

@@ -33,7 +33,9 @@ export const DeliveryProviderSchemas = {
       {
         host: Type.String({ minLength: 1, maxLength: 255 }),
         port: Type.Integer({ minimum: 1, maximum: 65535 }),
-        secure: Type.Optional(Type.Boolean({ description: 'Implicit TLS (port 465); otherwise STARTTLS when offered' })),
+        secure: Type.Optional(
+          Type.Boolean({ description: 'Implicit TLS (port 465); otherwise STARTTLS when offered' }),
+        ),
         user: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
         from: Type.String({ minLength: 3, maxLength: 320, description: 'From address' }),
         poolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
@@ -75,13 +77,21 @@ export const DeliveryProviderSchemas = {
     Type.Object(
       {
         vapidSubject: Type.String({ pattern: '^(mailto:|https://)', maxLength: 512 }),
-        vapidPublicKey: Type.String({ pattern: '^[A-Za-z0-9_-]{87}$', description: 'P-256 public key, base64url' }),
+        vapidPublicKey: Type.String({
+          pattern: '^[A-Za-z0-9_-]{87}$',
+          description: 'P-256 public key, base64url',
+        }),
         ttlSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 2419200 })),
       },
       strict,
     ),
     Type.Object(
-      { vapidPrivateKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'P-256 private key, base64url' }) },
+      {
+        vapidPrivateKey: Type.String({
+          pattern: '^[A-Za-z0-9_-]{43}$',
+          description: 'P-256 private key, base64url',
+        }),
+      },
       strict,
     ),
   ),
@@ -92,13 +102,20 @@ export const DeliveryProviderSchemas = {
       {
         projectId: Type.String({ minLength: 1, maxLength: 128 }),
         clientEmail: Type.String({ format: 'email', description: 'Service account e-mail' }),
-        tokenUrl: Type.Optional(HttpUrl('OAuth2 token endpoint (default https://oauth2.googleapis.com/token)')),
+        tokenUrl: Type.Optional(
+          HttpUrl('OAuth2 token endpoint (default https://oauth2.googleapis.com/token)'),
+        ),
         baseUrl: Type.Optional(HttpUrl('FCM base URL (default https://fcm.googleapis.com)')),
       },
       strict,
     ),
     Type.Object(
-      { privateKey: Type.String({ pattern: '-----BEGIN PRIVATE KEY-----', description: 'Service account key, PKCS#8 PEM' }) },
+      {
+        privateKey: Type.String({
+          pattern: '-----BEGIN PRIVATE KEY-----',
+          description: 'Service account key, PKCS#8 PEM',
+        }),
+      },
       strict,
     ),
   ),
@@ -112,7 +129,10 @@ export const DeliveryProviderSchemas = {
       },
       strict,
     ),
-    Type.Object({ signingSecret: Type.String({ minLength: 16, maxLength: 512, description: 'HMAC-SHA256 key' }) }, strict),
+    Type.Object(
+      { signingSecret: Type.String({ minLength: 16, maxLength: 512, description: 'HMAC-SHA256 key' }) },
+      strict,
+    ),
   ),
 } as const;
 
