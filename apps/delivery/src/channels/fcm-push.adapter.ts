@@ -105,9 +105,17 @@ export class FcmPushAdapter implements ChannelAdapter {
       throw new SendError('fcm registration token is no longer registered', true);
     if (!response.ok)
       throw httpFailure(this.provider, response.status, text, response.headers.get('retry-after'));
-    const name = (JSON.parse(text) as { name?: unknown }).name;
-    if (typeof name !== 'string') throw new SendError('fcm accepted the message but returned no name', true);
-    return { provider: this.provider, providerMessageId: name, response: String(response.status) };
+    let name: unknown;
+    try {
+      name = (JSON.parse(text) as { name?: unknown }).name;
+    } catch {
+      name = undefined; // accepted all the same
+    }
+    return {
+      provider: this.provider,
+      providerMessageId: typeof name === 'string' ? name : message.messageId,
+      response: String(response.status),
+    };
   }
 
   private async fetchToken(): Promise<CachedToken> {

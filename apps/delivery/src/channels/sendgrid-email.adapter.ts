@@ -1,4 +1,4 @@
-import { SendError, type ChannelAdapter, type OutboundMessage, type SendResult } from './channel-adapter';
+import { type ChannelAdapter, type OutboundMessage, type SendResult } from './channel-adapter';
 import { providerCall, trimSlash } from './provider-http';
 
 export interface SendGridOptions {
@@ -39,9 +39,9 @@ export class SendGridEmailAdapter implements ChannelAdapter {
       },
       this.options.timeoutMs,
     );
-    const providerMessageId = response.headers.get('x-message-id');
     await response.body?.cancel();
-    if (!providerMessageId) throw new SendError('sendgrid accepted the mail but sent no X-Message-Id', true);
+    // Accepted either way; without the header, receipts still match through custom_args.
+    const providerMessageId = response.headers.get('x-message-id') ?? message.messageId;
     return { provider: this.provider, providerMessageId, response: String(response.status) };
   }
 }

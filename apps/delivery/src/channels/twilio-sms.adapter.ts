@@ -43,11 +43,10 @@ export class TwilioSmsAdapter implements ChannelAdapter {
       this.options.timeoutMs,
     );
     const answer = (await response.json().catch(() => ({}))) as { sid?: unknown; status?: unknown };
-    if (typeof answer.sid !== 'string')
-      throw new SendError('twilio accepted the message but returned no sid', true);
     return {
       provider: this.provider,
-      providerMessageId: answer.sid,
+      // A 2xx means Twilio took the message; never report it failed for a missing sid.
+      providerMessageId: typeof answer.sid === 'string' ? answer.sid : message.messageId,
       response: `${response.status} ${typeof answer.status === 'string' ? answer.status : ''}`.trim(),
     };
   }
