@@ -60,6 +60,8 @@ export class ChannelRegistry implements OnApplicationShutdown {
       this.closeSmtpPool(workspaceId);
       return channel === 'email' ? this.envSmtp : undefined;
     }
+    // Switched away from SMTP: its pool has no more use.
+    if (configured.provider !== 'smtp' && configured.channel === 'email') this.closeSmtpPool(workspaceId);
     return this.build(workspaceId, configured);
   }
 
