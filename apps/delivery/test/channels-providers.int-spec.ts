@@ -3,6 +3,7 @@
  * (checked in the table itself), key rotation, and the registry handing out the configured adapter
  * (a per-workspace SMTP pool, checked by a real SMTP server with authentication) or the env SMTP.
  */
+import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -11,6 +12,7 @@ import { ChannelRegistry } from '../src/channels/channel-registry';
 import { ProvidersService } from '../src/providers/providers.service';
 import type { OutboundMessage } from '../src/channels/channel-adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
+import { assert, LocalServer } from './support/local-server';
 
 interface Mail {
   user: string | undefined;
@@ -194,6 +196,34 @@ describe('delivery provider settings', () => {
     const again = await delivery.app.get(ChannelRegistry).adapterFor(delivery.workspaceId, 'email');
     await again!.send(message(delivery.workspaceId, { messageId: 'msg-3' }));
     expect(workspaceSmtp.mails).toHaveLength(3);
+  });
+
+  it('hands out an HTTP provider built from the stored settings and decrypted secret', async () => {
+    const signingSecret = 'whsec_registry_0123456789';
+    const receiver = await new LocalServer((req) => {
+      const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-cdp-signature']));
+      assert(match, 'no signature');
+      const expected = createHmac('sha256', signingSecret)
+        .update(`${match[1]}.${req.body.toString('utf8')}`)
+        .digest('hex');
+      assert(expected === match[2], 'signature mismatch');
+      return { status: 200 };
+    }).start();
+    try {
+      const put = await call('PUT', '/v1/providers/webhook', {
+        provider: 'webhook',
+        settings: { url: `${receiver.url}/cdp` },
+        secrets: { signingSecret },
+      });
+      expect(put.statusCode).toBe(200);
+      const adapter = await delivery.app.get(ChannelRegistry).adapterFor(delivery.workspaceId, 'webhook');
+      expect(adapter?.provider).toBe('webhook');
+      await adapter!.send(message(delivery.workspaceId, { channel: 'webhook', recipient: 'crm' }));
+      expect(receiver.failures).toEqual([]);
+      expect(receiver.requests).toHaveLength(1);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('falls back to the environment SMTP relay once the provider is deleted', async () => {
