@@ -62,8 +62,9 @@ if have shellcheck; then
 else skip "shellcheck (apt-get install shellcheck)"; fi
 
 # --- compose -----------------------------------------------------------------------------------
-# The secret is required at run time (${VAR:?}); give a dummy one for the schema check.
+# The secrets are required at run time (${VAR:?}); give a dummy one for the schema check.
 export NATIONAL_ID_HMAC_SECRET="${NATIONAL_ID_HMAC_SECRET:-validate-only}"
+export DELIVERY_SECRET_KEYS="${DELIVERY_SECRET_KEYS:-validate-only}"
 COMPOSE="$INFRA/compose.yaml"
 if docker compose version >/dev/null 2>&1; then
   if run docker compose -f "$COMPOSE" config -q; then pass "compose.yaml (docker compose config -q)"; else fail "compose.yaml (docker compose config)"; fi

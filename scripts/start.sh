@@ -6,6 +6,17 @@ cd "$(dirname "$0")/.."
 
 bash infra/local-services.sh
 bash scripts/setup.sh
+# delivery encrypts provider secrets with DELIVERY_SECRET_KEYS. Local runs keep one dev key in a
+# gitignored file, so secrets saved in one run still decrypt in the next.
+if [ -z "${DELIVERY_SECRET_KEYS:-}" ]; then
+  keyfile=.local/delivery-secret-keys
+  if [ ! -s "$keyfile" ]; then
+    mkdir -p .local
+    node -e "console.log('dev:' + require('crypto').randomBytes(32).toString('base64'))" >"$keyfile"
+  fi
+  DELIVERY_SECRET_KEYS="$(cat "$keyfile")"
+  export DELIVERY_SECRET_KEYS
+fi
 echo "==> migrating ${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/cdp}"
 pnpm --filter @cdp/db migrate:deploy
 cat <<'TXT'

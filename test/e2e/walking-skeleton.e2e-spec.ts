@@ -6,6 +6,7 @@
  * cdp.delivery.status -> the send in the customer's history.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
 import { deleteStreams, NATS_URL, testPrefix } from '../support/nats';
@@ -42,6 +43,7 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
       SMTP_HOST: '127.0.0.1',
       SMTP_PORT: String(smtpPort),
+      DELIVERY_SECRET_KEYS: `e2e:${randomBytes(32).toString('base64')}`,
     };
     services = Object.fromEntries(
       await Promise.all(

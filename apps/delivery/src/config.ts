@@ -21,5 +21,35 @@ export const DeliveryConfigSchema = configSchema(3004, {
     default: 'CDP <no-reply@cdp.local>',
     description: 'From address of emails',
   }),
+  DELIVERY_SECRET_KEYS: Type.String({
+    pattern: '^[A-Za-z0-9_-]+:[A-Za-z0-9+/]{43}=(,[A-Za-z0-9_-]+:[A-Za-z0-9+/]{43}=)*$',
+    description:
+      'AES-256-GCM keys for provider secrets at rest: "<keyId>:<base64 32 bytes>[,...]"; the first encrypts, all decrypt (rotation)',
+  }),
+  PROVIDER_CACHE_TTL_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 30_000,
+    description: "How long a workspace's provider settings are cached before they are read again",
+  }),
+  PROVIDER_HTTP_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 120_000,
+    default: 15_000,
+    description:
+      'Timeout of one HTTP call to a provider (SendGrid, Twilio, FCM, web push, webhook, ad platform)',
+  }),
+  AUDIENCE_BATCH_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 500,
+    description: 'Most members sent to an ad platform in one add or remove call',
+  }),
+  AUDIENCE_BATCH_WAIT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 200,
+    description: 'How long segment changes are gathered before a batch is sent to the ad platform',
+  }),
 });
 export type DeliveryConfig = Static<typeof DeliveryConfigSchema>;

@@ -11,3 +11,4 @@ export * from './rest/campaigns';
 export * from './rest/operational';
 export * from './rest/webhooks';
 export * from './rest/connectors';
+export * from './rest/delivery-providers';

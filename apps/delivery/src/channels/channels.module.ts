@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ProvidersModule } from '../providers/providers.module';
 import { ChannelRegistry } from './channel-registry';
-import { SmtpEmailAdapter } from './smtp-email.adapter';
 
-@Module({ providers: [ChannelRegistry, SmtpEmailAdapter], exports: [ChannelRegistry] })
+@Module({ imports: [ProvidersModule], providers: [ChannelRegistry], exports: [ChannelRegistry] })
 export class ChannelsModule {}

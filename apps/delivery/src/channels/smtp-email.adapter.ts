@@ -1,26 +1,44 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
-import { SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
 import { SendError, type ChannelAdapter, type OutboundMessage, type SendResult } from './channel-adapter';
 
-/** Email over SMTP through a pooled nodemailer transport. */
-@Injectable()
-export class SmtpEmailAdapter implements ChannelAdapter, OnApplicationShutdown {
+export interface SmtpOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  password?: string;
+  from: string;
+  poolSize: number;
+}
+
+export function smtpOptionsFromConfig(config: DeliveryConfig): SmtpOptions {
+  return {
+    host: config.SMTP_HOST,
+    port: config.SMTP_PORT,
+    secure: config.SMTP_SECURE,
+    ...(config.SMTP_USER && { user: config.SMTP_USER, password: config.SMTP_PASSWORD ?? '' }),
+    from: config.SMTP_FROM,
+    poolSize: config.SMTP_POOL_SIZE,
+  };
+}
+
+/** Email over SMTP through a pooled nodemailer transport (one pool per adapter; close() ends it). */
+export class SmtpEmailAdapter implements ChannelAdapter {
   readonly channel = 'email' as const;
   readonly provider = 'smtp';
   private readonly transport: Transporter;
   private readonly from: string;
 
-  constructor(@Inject(SERVICE_CONFIG) config: DeliveryConfig) {
-    this.from = config.SMTP_FROM;
+  constructor(options: SmtpOptions) {
+    this.from = options.from;
     this.transport = createTransport({
       pool: true,
-      host: config.SMTP_HOST,
-      port: config.SMTP_PORT,
-      secure: config.SMTP_SECURE,
-      maxConnections: config.SMTP_POOL_SIZE,
-      ...(config.SMTP_USER && { auth: { user: config.SMTP_USER, pass: config.SMTP_PASSWORD ?? '' } }),
+      host: options.host,
+      port: options.port,
+      secure: options.secure,
+      maxConnections: options.poolSize,
+      ...(options.user && { auth: { user: options.user, pass: options.password ?? '' } }),
       connectionTimeout: 10_000,
       socketTimeout: 30_000,
     });
@@ -49,7 +67,7 @@ export class SmtpEmailAdapter implements ChannelAdapter, OnApplicationShutdown {
     }
   }
 
-  onApplicationShutdown(): void {
+  close(): void {
     this.transport.close();
   }
 }

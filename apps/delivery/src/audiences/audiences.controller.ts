@@ -1,0 +1,19 @@
+import { Body, Controller, Get, Post, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentPrincipal, type Principal } from '@cdp/service-kit';
+import { AudiencesService } from './audiences.service';
+
+@Controller('v1/audiences')
+@UseGuards(ApiKeyGuard)
+export class AudiencesController {
+  constructor(private readonly audiences: AudiencesService) {}
+
+  @Post()
+  create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    return this.audiences.create(p.workspaceId, body);
+  }
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal) {
+    return this.audiences.list(p.workspaceId);
+  }
+}

@@ -1,0 +1,128 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { CreateAdAudienceRequest, RpcSubjects, Subjects, type PayloadOf } from '@cdp/contracts';
+import type { AdAudience } from '@cdp/db';
+import { JetStreamPublisher } from '@cdp/messaging';
+import { DatabaseService, invalidInput, parseBody, SERVICE_CONFIG } from '@cdp/service-kit';
+import type { DeliveryConfig } from '../config';
+import { columnsOf, sealedOf } from '../providers/providers.service';
+import { SecretBox } from '../providers/secret-box';
+import { CustomerMatchAdapter, hashedMember, type HashedMember } from './customer-match.adapter';
+import { MicroBatcher } from './micro-batcher';
+
+type Membership = PayloadOf<typeof Subjects.segmentEntered>;
+type Change = 'add' | 'remove';
+
+export interface AdAudienceView {
+  id: string;
+  segmentId: string;
+  provider: string;
+  externalAudienceId: string;
+  settings: Record<string, unknown>;
+  createdAt: string;
+}
+
+/**
+ * Keeps ad-platform audiences in line with segments: a customer entering a segment is looked up
+ * (e-mail, phone) through collection's customer look-up and added, as hashes, to every audience
+ * synced from that segment; leaving removes them. Calls are batched per audience and change.
+ */
+@Injectable()
+export class AudiencesService implements OnApplicationShutdown {
+  private readonly logger = new Logger(AudiencesService.name);
+  private readonly batchers = new Map<string, MicroBatcher<HashedMember>>();
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly secretBox: SecretBox,
+    private readonly publisher: JetStreamPublisher,
+    @Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig,
+  ) {}
+
+  async create(workspaceId: string, body: unknown): Promise<AdAudienceView> {
+    const request = parseBody(CreateAdAudienceRequest, body);
+    const segment = await this.db.client.segment.findFirst({ where: { id: request.segmentId, workspaceId } });
+    if (!segment)
+      throw invalidInput('/segmentId', 'no such segment in this workspace', 'Invalid request body');
+    const row = await this.db.client.adAudience.create({
+      data: {
+        workspaceId,
+        segmentId: request.segmentId,
+        provider: request.provider,
+        externalAudienceId: request.externalAudienceId,
+        settings: request.settings,
+        ...columnsOf(this.secretBox.seal(request.secrets)),
+      },
+    });
+    return view(row);
+  }
+
+  async list(workspaceId: string): Promise<AdAudienceView[]> {
+    const rows = await this.db.client.adAudience.findMany({
+      where: { workspaceId },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(view);
+  }
+
+  /** Resolves once every audience of the segment accepted the change; throws (to retry) otherwise. */
+  async sync(change: Change, membership: Membership): Promise<void> {
+    const audiences = await this.db.client.adAudience.findMany({
+      where: { workspaceId: membership.workspaceId, segmentId: membership.segmentId },
+    });
+    if (!audiences.length) return;
+    const reply = await this.publisher.request(
+      RpcSubjects.customerLookup,
+      { workspaceId: membership.workspaceId, customerId: membership.customerId },
+      5000,
+    );
+    const member = reply.customer && hashedMember(reply.customer);
+    if (!member) {
+      this.logger.debug(`customer ${membership.customerId} not found or has no e-mail/phone: not synced`);
+      return;
+    }
+    await Promise.all(audiences.map((audience) => this.batcherFor(audience, change).push(member)));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.batchers.values()].map((b) => b.drain()));
+  }
+
+  private batcherFor(audience: AdAudience, change: Change): MicroBatcher<HashedMember> {
+    const key = `${audience.id}|${change}`;
+    let batcher = this.batchers.get(key);
+    if (!batcher) {
+      batcher = new MicroBatcher(
+        this.config.AUDIENCE_BATCH_SIZE,
+        this.config.AUDIENCE_BATCH_WAIT_MS,
+        (members) => this.send(audience.id, change, members),
+      );
+      this.batchers.set(key, batcher);
+    }
+    return batcher;
+  }
+
+  private async send(audienceId: string, change: Change, members: HashedMember[]): Promise<void> {
+    // Read at flush time, so changed credentials apply to the next batch.
+    const audience = await this.db.client.adAudience.findUniqueOrThrow({ where: { id: audienceId } });
+    const settings = audience.settings as { baseUrl: string };
+    const { accessToken } = this.secretBox.open(sealedOf(audience)) as { accessToken: string };
+    const adapter = new CustomerMatchAdapter({
+      baseUrl: settings.baseUrl,
+      externalAudienceId: audience.externalAudienceId,
+      accessToken,
+      timeoutMs: this.config.PROVIDER_HTTP_TIMEOUT_MS,
+    });
+    await (change === 'add' ? adapter.add(members) : adapter.remove(members));
+  }
+}
+
+function view(row: AdAudience): AdAudienceView {
+  return {
+    id: row.id,
+    segmentId: row.segmentId,
+    provider: row.provider,
+    externalAudienceId: row.externalAudienceId,
+    settings: row.settings as Record<string, unknown>,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
