@@ -2,13 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceKitModule } from '@cdp/service-kit';
 import type { DeliveryConfig } from './config';
 import { MessagesModule } from './messages/messages.module';
+import { ReceiptsModule } from './receipts/receipts.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: DeliveryConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceKitModule.forRoot({ service: 'delivery', config }), MessagesModule],
+      imports: [ServiceKitModule.forRoot({ service: 'delivery', config }), MessagesModule, ReceiptsModule],
     };
   }
 }
