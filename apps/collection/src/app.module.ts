@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Static } from '@sinclair/typebox';
 import { ServiceKitModule } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from './config';
+import { ConsentsModule } from './consents/consents.module';
 import { CustomersModule } from './customers/customers.module';
 import { HistoryModule } from './history/history.module';
 import { IngestModule } from './ingest/ingest.module';
@@ -18,6 +19,7 @@ export class AppModule {
         IngestModule,
         CustomersModule,
         HistoryModule,
+        ConsentsModule,
       ],
     };
   }

@@ -1,12 +1,13 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { Subjects } from '@cdp/contracts';
+import { Subjects, type CONSENT_CHANNELS } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
 import { LinkSigner, type LinkClaims } from './link-signer';
 import { ReceiptsService } from './receipts.service';
 
+type ConsentChannel = (typeof CONSENT_CHANNELS)[number];
 /** Consent channels an unsubscribe can withdraw; other delivery channels withdraw `any`. */
-const CONSENT_CHANNEL: Record<string, string> = { email: 'email', sms: 'sms', push: 'push' };
+const CONSENT_CHANNEL: Record<string, ConsentChannel> = { email: 'email', sms: 'sms', push: 'push' };
 
 /** Opens, clicks and one-click unsubscribes arriving through signed links. */
 @Injectable()
