@@ -187,6 +187,15 @@ describe('delivery receipts', () => {
       expect(row.status).toBe('opened');
       expect(row.deliveredAt?.toISOString()).toBe(new Date((t + 1) * 1000).toISOString());
       expect((await statusOf(message.id, 'delivered')).at).toBe(row.deliveredAt?.toISOString());
+      // SendGrid retrying the same batch: matched, nothing changes, nothing is published again.
+      expect((await postSendGrid(late, signSendGrid(late))).json()).toEqual({
+        applied: 1,
+        unmatched: 0,
+        ignored: 0,
+      });
+      expect(await ledger(message.id)).toEqual(row);
+      await sleep(200);
+      expect(statuses.filter((s) => s.messageId === message.id && s.status === 'delivered')).toHaveLength(1);
       expect(await statusOf(message.id, 'opened')).toMatchObject({
         customerId,
         channel: 'email',
@@ -221,7 +230,10 @@ describe('delivery receipts', () => {
         status: 'bounced',
         error: 'bounce: 550 5.1.1 user unknown: 5.1.1',
       });
-      expect(await ledger(complained.id)).toMatchObject({ status: 'complained' });
+      const complaint = await ledger(complained.id);
+      expect(complaint.status).toBe('complained');
+      expect(complaint.complainedAt?.toISOString()).toBe(new Date((t + 5) * 1000).toISOString());
+      expect((await ledger(bounced.id)).bouncedAt?.toISOString()).toBe(new Date(t * 1000).toISOString());
       expect((await statusOf(bounced.id, 'bounced')).reason).toContain('user unknown');
       await statusOf(complained.id, 'complained');
     });
@@ -386,7 +398,7 @@ describe('delivery receipts', () => {
       const clicked = await ledger(message.id);
       expect(clicked.status).toBe('clicked');
       await statusOf(message.id, 'clicked');
-      // Once per message: the second click published the same msgId, which JetStream dropped.
+      // Once per message: the second click is not published again.
       await sleep(200);
       expect(statuses.filter((s) => s.messageId === message.id && s.status === 'clicked')).toHaveLength(1);
     });

@@ -22,7 +22,7 @@ export type MessageRef =
 /**
  * How far a message got. A receipt never moves the status back: engagement proves delivery, so
  * a late bounce after an open keeps "opened"; an asynchronous bounce after "delivered" wins; a
- * complaint is the strongest signal of all. The receipt's own timestamp is recorded either way.
+ * complaint is the strongest signal of all. The receipt's own first-seen time is recorded either way.
  */
 const RANK: Record<LedgerStatus, number> = {
   queued: 0,
@@ -37,16 +37,24 @@ const RANK: Record<LedgerStatus, number> = {
   complained: 7,
 };
 
-const TIMESTAMP: Partial<Record<ReceiptStatus, 'deliveredAt' | 'openedAt' | 'clickedAt'>> = {
+/** Receipts whose reason is kept in `messages.error`. */
+const NEGATIVE = new Set<ReceiptStatus>(['bounced', 'failed', 'complained']);
+
+/** When each kind of receipt was first seen; `failed` has none (the send path also sets it) and counts as new only when it raises the status. */
+const FIRST_SEEN: Partial<
+  Record<ReceiptStatus, 'deliveredAt' | 'bouncedAt' | 'complainedAt' | 'openedAt' | 'clickedAt'>
+> = {
   delivered: 'deliveredAt',
+  bounced: 'bouncedAt',
+  complained: 'complainedAt',
   opened: 'openedAt',
   clicked: 'clickedAt',
 };
 
 /**
- * Records receipts in the delivery ledger (delivery owns `messages`) and reports each one as
- * cdp.delivery.status with msgId `status:<messageId>:<status>`, so a provider's retry or a second
- * open adds nothing downstream.
+ * Records receipts in the delivery ledger (delivery owns `messages`) and reports the first receipt
+ * of each kind per message as cdp.delivery.status (msgId `status:<messageId>:<status>`): a
+ * provider's retry, a second open or a second click changes nothing and publishes nothing.
  */
 @Injectable()
 export class ReceiptsService {
@@ -57,33 +65,35 @@ export class ReceiptsService {
     private readonly publisher: JetStreamPublisher,
   ) {}
 
-  /** Resolves to the updated message, or undefined when no message matches. */
+  /** Resolves to the message (updated or already up to date), or undefined when no message matches. */
   async apply(ref: MessageRef, receipt: Receipt): Promise<Message | undefined> {
-    const updated = await this.db.client.$transaction(async (tx) => {
-      const found = await this.find(tx, ref);
-      if (!found) return undefined;
-      // Row lock: an open and a click of the same message must not overwrite each other's change.
-      await tx.$queryRaw`SELECT id FROM messages WHERE id = ${found.id} FOR UPDATE`;
-      const message = await tx.message.findUniqueOrThrow({ where: { id: found.id } });
-      const data: Prisma.MessageUpdateInput = {};
-      if (RANK[receipt.status] > RANK[message.status]) data.status = receipt.status;
-      const field = TIMESTAMP[receipt.status];
-      // Opens and clicks keep the first time; a later "delivered" fills deliveredAt whatever the status.
-      if (field && !message[field]) data[field] = receipt.at;
-      if (
-        receipt.reason &&
-        (receipt.status === 'bounced' || receipt.status === 'failed' || receipt.status === 'complained')
-      )
-        data.error = receipt.reason;
-      if (Object.keys(data).length === 0) return message;
-      return tx.message.update({ where: { id: message.id }, data });
-    });
-    if (!updated) {
-      this.logger.warn(`receipt ${receipt.status} for an unknown message ${JSON.stringify(ref)}`);
-      return undefined;
-    }
-    await this.announce(updated, receipt);
-    return updated;
+    const message = await this.db.client.$transaction(
+      async (tx) => {
+        const found = await this.find(tx, ref);
+        if (!found) return undefined;
+        // Row lock: an open and a click of the same message must not overwrite each other's change.
+        await tx.$queryRaw`SELECT id FROM messages WHERE id = ${found.id} FOR UPDATE`;
+        const current = await tx.message.findUniqueOrThrow({ where: { id: found.id } });
+        const field = FIRST_SEEN[receipt.status];
+        const raises = RANK[receipt.status] > RANK[current.status];
+        if (field ? current[field] : !raises) return current;
+
+        const data: Prisma.MessageUpdateInput = {
+          ...(raises && { status: receipt.status }),
+          ...(field && { [field]: receipt.at }),
+          ...(receipt.reason && NEGATIVE.has(receipt.status) && { error: receipt.reason }),
+        };
+        const updated = await tx.message.update({ where: { id: current.id }, data });
+        // Published before the commit: if NATS is down the update rolls back and the provider's
+        // retry (or the next open) records it again; a commit failure after it republishes the
+        // same msgId, which JetStream drops.
+        await this.announce(updated, receipt);
+        return updated;
+      },
+      { timeout: 15_000 },
+    );
+    if (!message) this.logger.warn(`receipt ${receipt.status} for an unknown message ${JSON.stringify(ref)}`);
+    return message;
   }
 
   private find(tx: Prisma.TransactionClient, ref: MessageRef): Promise<Pick<Message, 'id'> | null> {
@@ -105,7 +115,6 @@ export class ReceiptsService {
   }
 
   private async announce(message: Message, receipt: Receipt): Promise<void> {
-    const field = TIMESTAMP[receipt.status];
     const payload: PayloadOf<typeof Subjects.deliveryStatus> = {
       workspaceId: message.workspaceId,
       idempotencyKey: message.idempotencyKey,
@@ -117,8 +126,7 @@ export class ReceiptsService {
       ...(message.provider && { provider: message.provider }),
       ...(message.providerMessageId && { providerMessageId: message.providerMessageId }),
       ...(receipt.reason && { reason: receipt.reason }),
-      // The stored first time, so a repeated receipt publishes the same payload.
-      at: ((field && message[field]) || receipt.at).toISOString(),
+      at: receipt.at.toISOString(),
     };
     await this.publisher.publish(Subjects.deliveryStatus, payload, {
       msgId: `status:${message.id}:${receipt.status}`,
