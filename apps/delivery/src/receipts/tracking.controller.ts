@@ -22,7 +22,11 @@ function sendPage(reply: Reply, title: string, body: string): void {
     );
 }
 
-/** Links inside sent messages: open pixel, click redirect, one-click unsubscribe (RFC 8058). Public, authenticated by the signed token. */
+/**
+ * Links inside sent messages: open pixel, click redirect, one-click unsubscribe (RFC 8058). Public,
+ * authenticated by the signed token. Tokens are longer than Fastify's 100-character limit for a
+ * route parameter, so the routes take the rest of the path (`*`) as the token.
+ */
 @Controller()
 export class TrackingController {
   constructor(private readonly engagement: EngagementService) {}
