@@ -451,6 +451,26 @@ describe('delivery receipts', () => {
       });
     });
 
+    it('accepts the one-click POST as multipart/form-data, the encoding RFC 8058 recommends', async () => {
+      const message = await sentMessage();
+      const boundary = '----cdp1click';
+      const res = await app.inject({
+        method: 'POST',
+        url: local(links().unsubscribeUrl(message)),
+        payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
+      expect(res.statusCode).toBe(200);
+      await waitFor('consent change', () => consents.find((c) => c.evidence?.messageId === message.id));
+      const broken = await app.inject({
+        method: 'POST',
+        url: local(links().unsubscribeUrl(message)),
+        payload: 'List-Unsubscribe=One-Click',
+        headers: { 'content-type': 'multipart/form-data' },
+      });
+      expect(broken.statusCode).toBe(400);
+    });
+
     it('refuses a tampered unsubscribe token and a POST without List-Unsubscribe=One-Click', async () => {
       const message = await sentMessage();
       const url = local(links().unsubscribeUrl(message));

@@ -73,7 +73,9 @@ export class ProviderReceiptsService {
     return { applied: applied ? 1 : 0, unmatched: applied ? 0 : 1, ignored: 0 };
   }
 
-  async dsn(raw: unknown): Promise<ReceiptsResult> {
+  async dsn(body: unknown): Promise<ReceiptsResult> {
+    // message/rfc822 arrives as bytes; a pipe that labels it text/plain gets Fastify's string.
+    const raw = typeof body === 'string' ? Buffer.from(body) : body;
     if (!Buffer.isBuffer(raw) || raw.length === 0)
       throw invalidInput('/', 'a raw email with Content-Type: message/rfc822', 'Invalid DSN');
     let report;

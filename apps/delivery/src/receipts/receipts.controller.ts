@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { ReceiptsResult } from '@cdp/contracts';
 import { ProviderReceiptsService } from './provider-receipts.service';
-import type { RequestWithRawBody } from './raw-body.hook';
+import type { RequestWithRawBody } from './body-parsers.hook';
 import { WebhookSignatures } from './webhook-signatures';
 
 /** Provider delivery receipts: signed webhooks and bounce reports. Authenticated by signature, not API key. */

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { EngagementService } from './engagement.service';
 import { LinkSigner } from './link-signer';
 import { ProviderReceiptsService } from './provider-receipts.service';
-import { RawBodyHook } from './raw-body.hook';
+import { BodyParsersHook } from './body-parsers.hook';
 import { ReceiptsController } from './receipts.controller';
 import { ReceiptsService } from './receipts.service';
 import { TrackingController } from './tracking.controller';
@@ -13,7 +13,7 @@ import { WebhookSignatures } from './webhook-signatures';
 @Module({
   controllers: [ReceiptsController, TrackingController],
   providers: [
-    RawBodyHook,
+    BodyParsersHook,
     LinkSigner,
     TrackingLinks,
     WebhookSignatures,

@@ -39,7 +39,6 @@ export class TrackingLinks {
     @Inject(SERVICE_CONFIG) config: DeliveryConfig,
   ) {
     this.base = config.DELIVERY_PUBLIC_BASE_URL.replace(/\/+$/, '');
-    this.linkify.set({ fuzzyLink: false });
   }
 
   openPixelUrl(message: TrackedMessage): string {
