@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import { ServiceKitModule } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from './config';
 import { ConnectorsModule } from './connectors/connectors.module';
+import { ConsentsModule } from './consents/consents.module';
 import { CustomersModule } from './customers/customers.module';
 import { DevicesModule } from './devices/devices.module';
 import { HistoryModule } from './history/history.module';
@@ -28,6 +29,7 @@ export class AppModule {
         DevicesModule,
         WebhooksModule,
         ConnectorsModule,
+        ConsentsModule,
       ],
     };
   }

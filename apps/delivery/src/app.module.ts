@@ -4,6 +4,7 @@ import type { DeliveryConfig } from './config';
 import { AudiencesModule } from './audiences/audiences.module';
 import { MessagesModule } from './messages/messages.module';
 import { ProvidersModule } from './providers/providers.module';
+import { ReceiptsModule } from './receipts/receipts.module';
 
 @Module({})
 export class AppModule {
@@ -15,6 +16,7 @@ export class AppModule {
         MessagesModule,
         ProvidersModule,
         AudiencesModule,
+        ReceiptsModule,
       ],
     };
   }

@@ -51,5 +51,43 @@ export const DeliveryConfigSchema = configSchema(3004, {
     default: 200,
     description: 'How long segment changes are gathered before a batch is sent to the ad platform',
   }),
+  DELIVERY_PUBLIC_BASE_URL: Type.String({
+    pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+    default: 'http://127.0.0.1:3004',
+    description:
+      'Public base URL of this service as recipients and providers reach it (tracking links, unsubscribe, Twilio signature URL)',
+  }),
+  DELIVERY_LINK_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'HMAC-SHA256 key of open/click/unsubscribe tokens (at least 32 characters); tracking and unsubscribe are off without it',
+    }),
+  ),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'SendGrid signed Event Webhook verification key (base64 DER or PEM) for every workspace',
+    }),
+  ),
+  SENDGRID_WEBHOOK_PUBLIC_KEYS: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$',
+      description:
+        'Per-workspace SendGrid verification keys, "workspaceId:base64DerKey,..." (for POST /v1/receipts/sendgrid/:workspaceId)',
+    }),
+  ),
+  TWILIO_AUTH_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Twilio auth token that signs status callbacks (X-Twilio-Signature)',
+    }),
+  ),
+  DSN_WEBHOOK_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description: 'Bearer token the mail pipe sends with POST /v1/receipts/dsn (at least 32 characters)',
+    }),
+  ),
 });
 export type DeliveryConfig = Static<typeof DeliveryConfigSchema>;

@@ -12,3 +12,4 @@ export * from './rest/operational';
 export * from './rest/webhooks';
 export * from './rest/connectors';
 export * from './rest/delivery-providers';
+export * from './rest/receipts';

@@ -62,11 +62,15 @@ export const DeliveryStatusV1 = payload(
   'What happened to a message; "sent" means the provider accepted it, not that it was delivered',
 );
 
+export const CONSENT_PURPOSES = ['marketing', 'profiling', 'third_party_sharing'] as const;
+/** Channels a consent applies to; `any` covers every channel. */
+export const CONSENT_CHANNELS = ['email', 'sms', 'push', 'phone', 'post', 'any'] as const;
+
 export const ConsentChangedV1 = payload(
   {
     customerId: CustomerId,
-    purpose: Type.String(),
-    channel: Type.String(),
+    purpose: oneOf(CONSENT_PURPOSES, { description: 'What the consent is for' }),
+    channel: oneOf(CONSENT_CHANNELS, { description: 'Channel the consent applies to' }),
     status: Type.Union([Type.Literal('granted'), Type.Literal('withdrawn')]),
     source: Type.String({
       description: 'Where the change came from (unsubscribe link, preference centre, branch ...)',

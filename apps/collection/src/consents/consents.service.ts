@@ -1,0 +1,116 @@
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import type { PayloadOf, Subjects } from '@cdp/contracts';
+import type { Consent, ConsentChannel, ConsentPurpose, Prisma } from '@cdp/db';
+import { DatabaseService } from '@cdp/service-kit';
+import { EventStore } from '../history/event-store';
+
+type ConsentChange = PayloadOf<typeof Subjects.consentChanged>;
+
+/** Consent channel → the interaction channel of its history event. */
+const HISTORY_CHANNEL: Record<ConsentChannel, 'email' | 'sms' | 'push' | 'call_centre' | 'other'> = {
+  email: 'email',
+  sms: 'sms',
+  push: 'push',
+  phone: 'call_centre',
+  post: 'other',
+  any: 'other',
+};
+
+export type ConsentOutcome = 'applied' | 'stale' | 'unknown-customer';
+
+/**
+ * Collection owns consents; every other service reports changes with cdp.consent.changed. The row
+ * is keyed by (workspace, customer, purpose, channel); `updatedAt` holds the time of the change it
+ * reflects, so a change older than that (a late redelivery) is ignored and a redelivery of the same
+ * change writes the same row and no second history event.
+ */
+@Injectable()
+export class ConsentsService {
+  private readonly logger = new Logger(ConsentsService.name);
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly events: EventStore,
+  ) {}
+
+  async record(change: ConsentChange): Promise<ConsentOutcome> {
+    // The contract limits purpose and channel to the database enums; invalid messages are dead-lettered before this runs.
+    const purpose: ConsentPurpose = change.purpose;
+    const channel: ConsentChannel = change.channel;
+    const at = new Date(change.at);
+    const key = { workspaceId: change.workspaceId, customerId: change.customerId, purpose, channel };
+
+    return this.db.client.$transaction(async (tx) => {
+      const customer = await tx.customer.findFirst({
+        where: { id: change.customerId, workspaceId: change.workspaceId },
+        select: { id: true },
+      });
+      if (!customer) {
+        // Erased customers keep no consent rows; there is nothing to attach the change to.
+        this.logger.warn(
+          `consent change for unknown customer ${change.customerId} in ${change.workspaceId} ignored`,
+        );
+        return 'unknown-customer';
+      }
+      // Serialises concurrent changes of one consent (the row may not exist yet: lock the customer).
+      await tx.$queryRaw`SELECT id FROM customers WHERE id = ${customer.id} FOR UPDATE`;
+      const current = await tx.consent.findUnique({
+        where: { workspaceId_customerId_purpose_channel: key },
+      });
+      if (current && at < current.updatedAt) return 'stale';
+
+      const evidence = (change.evidence ?? {}) as Prisma.InputJsonValue;
+      const granted = change.status === 'granted';
+      // A repeated state keeps the time it first began; a change of state starts a new one.
+      const since = (kept: Date | null | undefined, same: boolean) => (same && kept ? kept : at);
+      const data = {
+        status: change.status,
+        source: change.source,
+        evidence,
+        updatedAt: at,
+        ...(granted
+          ? { grantedAt: since(current?.grantedAt, current?.status === 'granted') }
+          : { withdrawnAt: since(current?.withdrawnAt, current?.status === 'withdrawn') }),
+      };
+      await tx.consent.upsert({
+        where: { workspaceId_customerId_purpose_channel: key },
+        create: { ...key, ...data },
+        update: data,
+      });
+
+      const messageId = `consent:${change.customerId}:${purpose}:${channel}:${change.status}:${at.toISOString()}`;
+      if (!(await this.events.findByMessageId(tx, change.workspaceId, messageId)))
+        await this.events.append(tx, {
+          workspaceId: change.workspaceId,
+          customerId: customer.id,
+          messageId,
+          type: 'system',
+          name: granted ? 'Consent Granted' : 'Consent Withdrawn',
+          channel: HISTORY_CHANNEL[channel],
+          properties: {
+            purpose,
+            consentChannel: channel,
+            status: change.status,
+            source: change.source,
+            evidence,
+          },
+          context: {},
+          occurredAt: at,
+          receivedAt: new Date(),
+        });
+      return 'applied';
+    });
+  }
+
+  async list(workspaceId: string, customerId: string): Promise<Consent[]> {
+    const customer = await this.db.client.customer.findFirst({
+      where: { id: customerId, workspaceId },
+      select: { id: true },
+    });
+    if (!customer) throw new NotFoundException(`Customer ${customerId} not found`);
+    return this.db.client.consent.findMany({
+      where: { workspaceId, customerId },
+      orderBy: [{ purpose: 'asc' }, { channel: 'asc' }],
+    });
+  }
+}

@@ -1,0 +1,125 @@
+// A receipt arriving while NATS is unreachable (cut through a TCP proxy, the shared server keeps
+// running): 503 + Retry-After and no ledger change, so the provider's retry records it and the
+// event is published then. Own database and subject prefix.
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Streams, streamName } from '@cdp/contracts';
+import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
+import { JetStreamPublisher } from '@cdp/messaging';
+import { createService, loadConfig } from '@cdp/service-kit';
+import { TcpProxy } from '../../../test/support/tcp-proxy';
+import { AppModule } from '../src/app.module';
+import { DeliveryConfigSchema } from '../src/config';
+
+const NATS = new URL(process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
+
+describe('delivery receipts while NATS is down', () => {
+  const prefix = `t_rcpt_out_${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const proxy = new TcpProxy(NATS.hostname, Number(NATS.port || 4222));
+  let database: TestDatabase;
+  let db: PrismaClient;
+  let app: NestFastifyApplication;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(`cdp_test_${prefix}`);
+    db = createPrismaClient(database.url, { max: 2 });
+    const port = await proxy.start();
+    const config = loadConfig(DeliveryConfigSchema, {
+      DATABASE_URL: database.url,
+      NATS_URL: `nats://127.0.0.1:${port}`,
+      NATS_PREFIX: prefix,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      SENDGRID_WEBHOOK_PUBLIC_KEY: keys.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    });
+    app = await createService(
+      { service: 'delivery', configSchema: DeliveryConfigSchema, module: (c) => AppModule.forRoot(c) },
+      config,
+    );
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    nc = await connect({ servers: NATS.toString() });
+  });
+
+  afterAll(async () => {
+    proxy.restore();
+    await app?.close();
+    await proxy.stop();
+    if (nc) {
+      const jsm = await jetstreamManager(nc);
+      for (const key of Object.keys(Streams) as (keyof typeof Streams)[])
+        await jsm.streams.delete(streamName(prefix, key)).catch(() => undefined);
+      await nc.close();
+    }
+    await db?.$disconnect();
+    await database?.drop();
+  });
+
+  it('answers 503 and keeps the ledger as it was; the retry records and publishes it', async () => {
+    const workspaceId = (await db.workspace.create({ data: { slug: prefix, name: 'Outage bank' } })).id;
+    const customerId = (
+      await db.customer.create({ data: { workspaceId, customerCode: 'C0000000000000003' } })
+    ).id;
+    const message = await db.message.create({
+      data: {
+        idempotencyKey: randomUUID(),
+        workspaceId,
+        customerId,
+        channel: 'email',
+        recipient: 'ada@example.com',
+        status: 'sent',
+        provider: 'sendgrid',
+        providerMessageId: 'x',
+        sentAt: new Date(),
+      },
+    });
+    const body = JSON.stringify([
+      { event: 'delivered', timestamp: Math.floor(Date.now() / 1000), cdp_message_id: message.id },
+    ]);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const post = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/receipts/sendgrid',
+        payload: body,
+        headers: {
+          'content-type': 'application/json',
+          'x-twilio-email-event-webhook-timestamp': timestamp,
+          'x-twilio-email-event-webhook-signature': sign(
+            'sha256',
+            Buffer.from(timestamp + body),
+            keys.privateKey,
+          ).toString('base64'),
+        },
+      });
+
+    const publisher = app.get(JetStreamPublisher);
+    proxy.cut();
+    for (let i = 0; i < 100 && publisher.isConnected(); i++) await sleep(20);
+    const refused = await post();
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({
+      status: 'sent',
+      deliveredAt: null,
+    });
+
+    proxy.restore();
+    for (let i = 0; i < 500 && !publisher.isConnected(); i++) await sleep(20);
+    const accepted = await post();
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.json()).toEqual({ applied: 1, unmatched: 0, ignored: 0 });
+    expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({
+      status: 'delivered',
+    });
+    const stored = await jetstream(nc)
+      .consumers.get(streamName(prefix, 'DELIVERY'))
+      .then((c) => c.next({ expires: 5000 }));
+    expect(stored?.json()).toMatchObject({ messageId: message.id, status: 'delivered' });
+    expect(stored?.headers?.get('Nats-Msg-Id')).toBe(`status:${message.id}:delivered`);
+  });
+});
