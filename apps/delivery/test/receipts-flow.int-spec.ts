@@ -52,6 +52,7 @@ describe('delivery receipts', () => {
     db = createPrismaClient(database.url, { max: 2 });
     const config = loadConfig(DeliveryConfigSchema, {
       DATABASE_URL: database.url,
+      DELIVERY_SECRET_KEYS: `test:${randomBytes(32).toString('base64')}`,
       NATS_URL,
       NATS_PREFIX: prefix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -31,6 +31,7 @@ describe('delivery receipts while NATS is down', () => {
     const port = await proxy.start();
     const config = loadConfig(DeliveryConfigSchema, {
       DATABASE_URL: database.url,
+      DELIVERY_SECRET_KEYS: `test:${randomBytes(32).toString('base64')}`,
       NATS_URL: `nats://127.0.0.1:${port}`,
       NATS_PREFIX: prefix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -77,6 +77,10 @@ export function loadConfig<S extends TObject>(schema: S, env: NodeJS.ProcessEnv 
     const given = env[name];
     return `${name}: ${e.message}${given === undefined ? ' (not set)' : ` (got "${given}")`}`;
   });
-  if (problems.length) throw new ConfigError([...new Set(problems)]);
+  // One reason per variable: TypeBox reports a missing value both as missing and as the wrong type.
+  const byVariable = new Map(
+    problems.map((problem) => [problem.slice(0, problem.indexOf(':')), problem] as const).reverse(),
+  );
+  if (problems.length) throw new ConfigError([...byVariable.values()].reverse());
   return converted as Static<S>;
 }
