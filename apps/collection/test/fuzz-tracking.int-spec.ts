@@ -208,7 +208,7 @@ describe('tracking API under generated requests', () => {
           return messageId ? { ...fields, messageId } : fields;
         };
         let body: unknown;
-        let url = r.url;
+        let url: string = r.url;
         if (r.shape.kind === 'single') {
           body = toBody(r.shape.calls[0]!);
           if (url === 'matching') url = `/v1/${r.shape.calls[0]!.type}`;

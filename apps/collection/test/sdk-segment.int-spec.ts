@@ -4,72 +4,17 @@
  * request through to the service but answers the SDK 503, as if the answer were lost: the SDK
  * retries the same batch and every messageId must still be stored exactly once.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Analytics } from '@segment/analytics-node';
 import { freePort } from '../../../test/support/processes';
 import {
   basicAuth,
+  LosingFirstAnswerProxy,
   startCollection,
   storedCounts,
   waitUntil,
+  type SeenRequest,
   type TrackingHarness,
 } from './tracking-harness';
-
-interface SeenRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  answered: number;
-}
-
-/** Forwards every request to `target`; answers the first one 503 after the target handled it. */
-class LosingFirstAnswerProxy {
-  readonly seen: SeenRequest[] = [];
-  private server?: Server;
-  url = '';
-
-  constructor(private readonly target: string) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const headers = Object.fromEntries(
-          Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)),
-        ) as Record<string, string>;
-        void fetch(`${this.target}${req.url}`, { method: req.method, headers, body })
-          .then(async (upstream) => {
-            const text = await upstream.text();
-            const first = this.seen.length === 0;
-            const status = first ? 503 : upstream.status;
-            this.seen.push({
-              method: req.method!,
-              url: req.url!,
-              headers: req.headers,
-              body,
-              answered: status,
-            });
-            res.writeHead(status, { 'content-type': 'application/json' });
-            res.end(first ? '{"message":"lost answer"}' : text);
-          })
-          .catch(() => {
-            res.writeHead(502);
-            res.end();
-          });
-      });
-    });
-    const port = await freePort();
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${port}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
 
 describe('Segment analytics-node SDK against the collection service', () => {
   let h: TrackingHarness;
@@ -116,7 +61,7 @@ describe('Segment analytics-node SDK against the collection service', () => {
     // The retry carries the same calls with the same messageIds.
     expect(JSON.parse(retry.body.toString('utf8')).batch.map((e: any) => e.messageId)).toEqual(messageIds);
 
-    const customer = await waitUntil('the SDK user', async () => {
+    const customer = await waitUntil<{ email?: string }>('the SDK user', async () => {
       const res = await h.app.inject({
         method: 'GET',
         url: '/v1/customers?identifierType=user_id&identifierValue=sdk-user-1',

@@ -1,13 +1,15 @@
 // An in-process collection service on the real local Postgres and NATS, for the tracking tests:
+// its own database, its own NATS prefix, a bootstrapped workspace with a write key.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { streamName, Subjects } from '@cdp/contracts';
-// its own database, its own NATS prefix, a bootstrapped workspace with a write key.
 import { createPrismaClient, createTestDatabase, type PrismaClient } from '@cdp/db';
 import { createService, loadConfig } from '@cdp/service-kit';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { collectionService } from '../src/service';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
+import { freePort } from '../../../test/support/processes';
 import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
 
 export interface TrackingHarness {
@@ -90,5 +92,61 @@ export async function acceptedPayloads(prefix: string): Promise<Record<string, a
     return out;
   } finally {
     await nc.close();
+  }
+}
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  answered: number;
+}
+
+/** Forwards every request to `target`; answers the first one 503 after the target handled it. */
+export class LosingFirstAnswerProxy {
+  readonly seen: SeenRequest[] = [];
+  private server?: Server;
+  url = '';
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)),
+        ) as Record<string, string>;
+        void fetch(`${this.target}${req.url}`, { method: req.method, headers, body })
+          .then(async (upstream) => {
+            const text = await upstream.text();
+            const first = this.seen.length === 0;
+            const status = first ? 503 : upstream.status;
+            this.seen.push({
+              method: req.method!,
+              url: req.url!,
+              headers: req.headers,
+              body,
+              answered: status,
+            });
+            res.writeHead(status, { 'content-type': 'application/json' });
+            res.end(first ? '{"message":"lost answer"}' : text);
+          })
+          .catch(() => {
+            res.writeHead(502);
+            res.end();
+          });
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

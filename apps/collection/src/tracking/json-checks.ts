@@ -2,6 +2,7 @@ import type { ValidationIssue } from '@cdp/contracts';
 import { MAX_JSON_DEPTH } from './tracking-limits';
 
 // NUL cannot be stored in Postgres text or jsonb, nor can an unpaired UTF-16 surrogate in jsonb.
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function pointer(path: readonly string[]): string {

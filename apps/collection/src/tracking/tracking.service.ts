@@ -168,9 +168,9 @@ export class TrackingService {
     if (!isObject(body)) return refused([{ path: '/', reason: 'must be a JSON object' }]);
     const { writeKey: _secret, ...call } = body;
     if (defaults.context && (call.context === undefined || isObject(call.context)))
-      call.context = { ...defaults.context, ...(call.context as JsonObject | undefined) };
+      call.context = { ...defaults.context, ...call.context };
     if (defaults.integrations && (call.integrations === undefined || isObject(call.integrations)))
-      call.integrations = { ...defaults.integrations, ...(call.integrations as JsonObject | undefined) };
+      call.integrations = { ...defaults.integrations, ...call.integrations };
     if (defaults.sentAt && call.sentAt === undefined) call.sentAt = defaults.sentAt;
 
     const size = jsonBytes(call);
