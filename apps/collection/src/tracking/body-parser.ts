@@ -8,14 +8,22 @@ const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
 
 interface RequestHeaders {
+  url?: string;
   headers: Record<string, string | string[] | undefined>;
 }
 
-function tooLarge(): PayloadTooLargeException {
+const TRACKING_ROUTE = /^\/v1\/(identify|track|page|screen|group|alias|batch|import)\/?(\?|$)/;
+
+/** Segment's 500 KB on the tracking API; other routes (management, bulk imports) keep the wire limit. */
+export function decompressedLimitOf(url: string | undefined): number {
+  return TRACKING_ROUTE.test(url ?? '') ? MAX_BATCH_BYTES : MAX_WIRE_BYTES;
+}
+
+function tooLarge(limit: number): PayloadTooLargeException {
   return new PayloadTooLargeException({
     statusCode: 413,
     error: 'Payload Too Large',
-    message: `Request body is larger than ${MAX_BATCH_BYTES} bytes once decompressed`,
+    message: `Request body is larger than ${limit} bytes once decompressed`,
   });
 }
 
@@ -29,10 +37,10 @@ function badBody(message: string): BadRequestException {
 }
 
 /**
- * Undoes Content-Encoding. `maxOutputLength` stops zlib as soon as the output passes the batch
+ * Undoes Content-Encoding. `maxOutputLength` stops zlib as soon as the output passes the
  * limit, so a small gzip bomb cannot inflate into memory.
  */
-async function decode(body: Buffer, encoding: string): Promise<Buffer> {
+async function decode(body: Buffer, encoding: string, limit: number): Promise<Buffer> {
   const inflater =
     encoding === 'gzip' || encoding === 'x-gzip'
       ? gunzipAsync
@@ -50,9 +58,9 @@ async function decode(body: Buffer, encoding: string): Promise<Buffer> {
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     );
   try {
-    return await inflater(body, { maxOutputLength: MAX_BATCH_BYTES + 1 });
+    return await inflater(body, { maxOutputLength: limit + 1 });
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
     throw badBody(`Body is not valid ${encoding} data: ${(error as Error).message}`);
   }
 }
@@ -61,8 +69,9 @@ async function decode(body: Buffer, encoding: string): Promise<Buffer> {
 export async function parseTrackingBody(request: RequestHeaders, raw: Buffer): Promise<unknown> {
   const header = request.headers['content-encoding'];
   const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
-  const body = await decode(raw, encoding);
-  if (body.length > MAX_BATCH_BYTES) throw tooLarge();
+  const limit = decompressedLimitOf(request.url);
+  const body = await decode(raw, encoding, limit);
+  if (body.length > limit) throw tooLarge(limit);
   if (body.length === 0) return undefined;
   const text = body.toString('utf8');
   let parsed: unknown;

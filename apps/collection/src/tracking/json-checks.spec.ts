@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
-import { parseTrackingBody } from './body-parser';
+import { decompressedLimitOf, parseTrackingBody } from './body-parser';
 import { jsonBytes, unstorableParts } from './json-checks';
-import { MAX_BATCH_BYTES } from './tracking-limits';
+import { MAX_BATCH_BYTES, MAX_WIRE_BYTES } from './tracking-limits';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
@@ -33,7 +33,8 @@ describe('what storage would choke on', () => {
 });
 
 describe('tracking body parser', () => {
-  const parse = (body: Buffer, headers: Record<string, string> = {}) => parseTrackingBody({ headers }, body);
+  const parse = (body: Buffer, headers: Record<string, string> = {}) =>
+    parseTrackingBody({ url: '/v1/batch', headers }, body);
 
   it('parses plain and gzipped JSON, empty bodies as undefined', async () => {
     await expect(parse(Buffer.from('{"a":1}'))).resolves.toEqual({ a: 1 });
@@ -55,5 +56,19 @@ describe('tracking body parser', () => {
     const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20));
     await expect(parse(bomb, { 'content-encoding': 'gzip' })).rejects.toMatchObject({ status: 413 });
     await expect(parse(Buffer.alloc(MAX_BATCH_BYTES + 1, 0x20))).rejects.toMatchObject({ status: 413 });
+  });
+
+  it('holds the tracking routes to 500 KB and other routes to the wire limit', async () => {
+    expect(['/v1/batch', '/v1/import', '/v1/track?x=1', '/v1/alias/'].map(decompressedLimitOf)).toEqual([
+      MAX_BATCH_BYTES,
+      MAX_BATCH_BYTES,
+      MAX_BATCH_BYTES,
+      MAX_BATCH_BYTES,
+    ]);
+    expect(decompressedLimitOf('/v1/operational/contracts')).toBe(MAX_WIRE_BYTES);
+    const big = gzipSync(JSON.stringify({ records: 'r'.repeat(MAX_BATCH_BYTES) }));
+    await expect(
+      parseTrackingBody({ url: '/v1/operational/contracts', headers: { 'content-encoding': 'gzip' } }, big),
+    ).resolves.toMatchObject({ records: expect.any(String) });
   });
 });

@@ -92,6 +92,15 @@ export class TrackingService {
     return { success: true };
   }
 
+  /** A call shaped by another part of the service (webhook mapping, import): same checks, same stream. */
+  async accept(
+    source: SourceContext,
+    call: { type: TrackingCallType } & Record<string, unknown>,
+    receivedAt = new Date(),
+  ): Promise<void> {
+    await this.acceptCall(source, call.type, call, { receivedAt });
+  }
+
   /**
    * A batch: the good calls are stored and the bad ones listed by index (200); with no good call
    * at all, 400. Every good call is acked by JetStream before the answer, or the answer is 503.
