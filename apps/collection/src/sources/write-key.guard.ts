@@ -9,7 +9,8 @@ export interface SourceContext {
 
 /**
  * Segment-style authentication: HTTP Basic with the source's write key as the user name and an
- * empty password. Keys are stored as SHA-256 hashes.
+ * empty password, or, without an Authorization header, the `writeKey` field of the body (as
+ * analytics SDKs send it). Keys are stored as SHA-256 hashes.
  */
 @Injectable()
 export class WriteKeyGuard implements CanActivate {
@@ -18,13 +19,18 @@ export class WriteKeyGuard implements CanActivate {
   constructor(private readonly db: DatabaseService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context
-      .switchToHttp()
-      .getRequest<{ headers: Record<string, string | undefined>; source?: SourceContext }>();
-    const writeKey = writeKeyFromBasicAuth(request.headers.authorization);
+    const request = context.switchToHttp().getRequest<{
+      headers: Record<string, string | undefined>;
+      body?: unknown;
+      source?: SourceContext;
+    }>();
+    const writeKey =
+      request.headers.authorization === undefined
+        ? writeKeyFromBody(request.body)
+        : writeKeyFromBasicAuth(request.headers.authorization);
     if (!writeKey)
       throw new UnauthorizedException(
-        'Missing write key: use HTTP Basic auth with the write key as user name',
+        'Missing write key: use HTTP Basic auth with the write key as user name, or a writeKey field in the body',
       );
     const writeKeyHash = hashKey(writeKey);
     const source = await this.sources.get(writeKeyHash, () => this.resolve(writeKeyHash));
@@ -45,4 +51,10 @@ export function writeKeyFromBasicAuth(header: string | undefined): string | unde
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const user = decoded.split(':')[0];
   return user || undefined;
+}
+
+export function writeKeyFromBody(body: unknown): string | undefined {
+  const key =
+    typeof body === 'object' && body !== null ? (body as { writeKey?: unknown }).writeKey : undefined;
+  return typeof key === 'string' && key !== '' ? key : undefined;
 }

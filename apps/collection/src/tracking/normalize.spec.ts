@@ -11,6 +11,10 @@ describe('tracking normalisation', () => {
       '2026-01-01T10:00:00.000Z',
     );
     expect(correctedTimestamp(undefined, undefined, receivedAt)).toBe(receivedAt);
+    // Device clocks thousands of years apart would correct into an unstorable year: keep the device time.
+    expect(
+      correctedTimestamp('1900-01-01T00:00:00.000Z', '9999-01-01T00:00:00.000Z', receivedAt).toISOString(),
+    ).toBe('1900-01-01T00:00:00.000Z');
   });
 
   it('takes the channel from the context, else from the kind of source', () => {

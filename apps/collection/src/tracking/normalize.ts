@@ -31,9 +31,19 @@ export function journeyStageOf(
   return isOneOf(JOURNEY_STAGES, stage) ? stage : undefined;
 }
 
+/** Timestamps outside this range are refused at the API: Postgres and the SDKs' clocks agree inside it. */
+export const EARLIEST_TIMESTAMP = Date.parse('1900-01-01T00:00:00.000Z');
+export const LATEST_TIMESTAMP = Date.parse('9999-12-31T23:59:59.999Z');
+
+export function isStorableTime(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= EARLIEST_TIMESTAMP && ms <= LATEST_TIMESTAMP;
+}
+
 /**
  * Segment's clock-skew correction: a device clock may be wrong, but the difference between its
  * `timestamp` and its `sentAt` is right, so timestamp = receivedAt - (sentAt - timestamp).
+ * When two absurd clocks would push the result out of the storable range, the device's own
+ * timestamp is kept instead.
  */
 export function correctedTimestamp(
   timestamp: string | undefined,
@@ -43,5 +53,6 @@ export function correctedTimestamp(
   if (!timestamp) return receivedAt;
   const ts = Date.parse(timestamp);
   if (!sentAt) return new Date(ts);
-  return new Date(receivedAt.getTime() - (Date.parse(sentAt) - ts));
+  const corrected = receivedAt.getTime() - (Date.parse(sentAt) - ts);
+  return new Date(isStorableTime(corrected) ? corrected : ts);
 }

@@ -1,61 +1,295 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { Subjects, type PayloadOf } from '@cdp/contracts';
+import {
+  BadRequestException,
+  Injectable,
+  Logger,
+  PayloadTooLargeException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import {
+  BatchRequest,
+  Subjects,
+  TRACKING_CALL_TYPES,
+  TrackingCallSchemas,
+  validate,
+  type PayloadOf,
+  type RejectedCall,
+  type TrackingCallType,
+  type TrackingResponse,
+  type ValidationIssue,
+} from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { invalidInput } from '@cdp/service-kit';
 import type { SourceContext } from '../sources/write-key.guard';
-import { channelOf, correctedTimestamp, journeyStageOf } from './normalize';
+import { jsonBytes, unstorableParts } from './json-checks';
+import { channelOf, correctedTimestamp, isStorableTime, journeyStageOf } from './normalize';
+import { MAX_CALL_BYTES } from './tracking-limits';
 
 type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
+type JsonObject = Record<string, unknown>;
 
-export interface TrackingCall {
-  type: 'track' | 'identify';
-  messageId?: string;
-  userId?: string | number;
-  anonymousId?: string | number;
-  event?: string;
-  properties?: Record<string, unknown>;
-  traits?: Record<string, unknown>;
-  context?: Record<string, unknown>;
-  timestamp?: string;
+/** What the HTTP request itself tells about a call. */
+export interface RequestFacts {
+  ip?: string;
+  receivedAt: Date;
+}
+
+/** Batch-level fields Segment applies to every call of the batch. */
+interface BatchDefaults {
+  context?: JsonObject;
+  integrations?: JsonObject;
   sentAt?: string;
 }
 
-/** Accepts tracking calls: normalises them and makes them durable on JetStream before the 2xx. */
+type Checked = { ok: true; accepted: Accepted } | { ok: false; issues: ValidationIssue[]; tooLarge: boolean };
+
+const MAX_EMAIL_LENGTH = 254;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function refused(issues: ValidationIssue[], tooLarge = false): Checked {
+  return { ok: false, issues, tooLarge };
+}
+
+function bodyIssues(message: string, issues: ValidationIssue[], extra: object = {}) {
+  return { statusCode: 400, error: 'Bad Request', message, issues, ...extra };
+}
+
+/**
+ * Accepts Segment tracking calls: checks and normalises each one and makes it durable on
+ * JetStream (one cdp.ingest.accepted message per call) before the 2xx.
+ */
 @Injectable()
 export class TrackingService {
+  private readonly logger = new Logger(TrackingService.name);
+
   constructor(private readonly publisher: JetStreamPublisher) {}
 
-  async accept(source: SourceContext, call: TrackingCall, receivedAt = new Date()): Promise<void> {
-    const userId = call.userId === undefined ? undefined : String(call.userId);
-    const anonymousId = call.anonymousId === undefined ? undefined : String(call.anonymousId);
+  /** One identify/track/page/screen/group/alias call: 400 or 413 if it is bad, else stored. */
+  async acceptCall(
+    source: SourceContext,
+    type: TrackingCallType,
+    body: unknown,
+    request: RequestFacts,
+  ): Promise<TrackingResponse> {
+    const checked = this.check(source, type, body, {}, request);
+    if (!checked.ok) {
+      if (checked.tooLarge)
+        throw new PayloadTooLargeException({
+          ...bodyIssues(`A call may be at most ${MAX_CALL_BYTES} bytes`, checked.issues),
+          statusCode: 413,
+          error: 'Payload Too Large',
+        });
+      throw new BadRequestException(bodyIssues('Invalid request body', checked.issues));
+    }
+    await this.publish([checked.accepted]);
+    return { success: true };
+  }
+
+  /** A call shaped by another part of the service (webhook mapping, import): same checks, same stream. */
+  async accept(
+    source: SourceContext,
+    call: { type: TrackingCallType } & Record<string, unknown>,
+    receivedAt = new Date(),
+  ): Promise<void> {
+    await this.acceptCall(source, call.type, call, { receivedAt });
+  }
+
+  /**
+   * A batch: the good calls are stored and the bad ones listed by index (200); with no good call
+   * at all, 400. Every good call is acked by JetStream before the answer, or the answer is 503.
+   */
+  async acceptBatch(source: SourceContext, body: unknown, request: RequestFacts): Promise<TrackingResponse> {
+    const envelope = validate(BatchRequest, body);
+    if (!envelope.ok) throw new BadRequestException(bodyIssues('Invalid batch', envelope.issues));
+    const { batch, context, integrations, sentAt } = envelope.value;
+    const envelopeIssues = unstorableParts({ context, integrations, sentAt });
+    if (envelopeIssues.length) throw new BadRequestException(bodyIssues('Invalid batch', envelopeIssues));
+    const defaults: BatchDefaults = { context, integrations, sentAt };
+
+    const accepted: Accepted[] = [];
+    const rejected: RejectedCall[] = [];
+    batch.forEach((item, index) => {
+      const type = isObject(item) ? item.type : undefined;
+      const checked = (TRACKING_CALL_TYPES as readonly unknown[]).includes(type)
+        ? this.check(source, type as TrackingCallType, item, defaults, request)
+        : refused([
+            {
+              path: isObject(item) ? '/type' : '/',
+              reason: `must be one of ${TRACKING_CALL_TYPES.join(', ')}`,
+            },
+          ]);
+      if (checked.ok) accepted.push(checked.accepted);
+      else rejected.push({ index, issues: checked.issues });
+    });
+    if (!accepted.length)
+      throw new BadRequestException(
+        bodyIssues(
+          'No valid call in the batch',
+          rejected.flatMap((r) =>
+            r.issues.map((i) => ({ ...i, path: `/batch/${r.index}${i.path === '/' ? '' : i.path}` })),
+          ),
+          { rejected },
+        ),
+      );
+    await this.publish(accepted);
+    return rejected.length ? { success: true, rejected } : { success: true };
+  }
+
+  private async publish(calls: Accepted[]): Promise<void> {
+    try {
+      // Nats-Msg-Id = workspace + messageId: a retried call inside the stream's duplicate window
+      // is dropped by JetStream; the persisting consumer deduplicates the rest in Postgres.
+      await this.publisher.publishMany(
+        calls.map((payload) => ({
+          subject: Subjects.ingestAccepted,
+          payload,
+          msgId: `${payload.workspaceId}:${payload.messageId}`,
+        })),
+      );
+    } catch (error) {
+      // Some calls may be stored already; the client retries the whole request and the
+      // duplicates are dropped by messageId.
+      this.logger.warn(
+        `publishing ${calls.length} call(s) failed, answering 503: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'The event stream is unavailable, retry later',
+      });
+    }
+  }
+
+  private check(
+    source: SourceContext,
+    type: TrackingCallType,
+    body: unknown,
+    defaults: BatchDefaults,
+    request: RequestFacts,
+  ): Checked {
+    if (!isObject(body)) return refused([{ path: '/', reason: 'must be a JSON object' }]);
+    const { writeKey: _secret, ...call } = body;
+    if (defaults.context && (call.context === undefined || isObject(call.context)))
+      call.context = { ...defaults.context, ...call.context };
+    if (defaults.integrations && (call.integrations === undefined || isObject(call.integrations)))
+      call.integrations = { ...defaults.integrations, ...call.integrations };
+    if (defaults.sentAt && call.sentAt === undefined) call.sentAt = defaults.sentAt;
+
+    const size = jsonBytes(call);
+    if (size > MAX_CALL_BYTES)
+      return refused(
+        [{ path: '/', reason: `call is ${size} bytes, over the limit of ${MAX_CALL_BYTES}` }],
+        true,
+      );
+    const unstorable = unstorableParts(call);
+    if (unstorable.length) return refused(unstorable);
+    const valid = validate(TrackingCallSchemas[type], call);
+    if (!valid.ok) return refused(valid.issues);
+    return this.normalise(source, type, valid.value, request);
+  }
+
+  private normalise(
+    source: SourceContext,
+    type: TrackingCallType,
+    call: {
+      messageId?: string;
+      userId?: string | number;
+      anonymousId?: string | number;
+      previousId?: string | number;
+      groupId?: string | number;
+      event?: string;
+      name?: string;
+      category?: string;
+      properties?: JsonObject;
+      traits?: JsonObject;
+      context?: JsonObject;
+      timestamp?: string;
+      originalTimestamp?: string;
+      sentAt?: string;
+    },
+    request: RequestFacts,
+  ): Checked {
+    const issues: ValidationIssue[] = [];
+    const userId = idOf(call.userId);
+    const anonymousId = idOf(call.anonymousId);
     if (!userId && !anonymousId)
-      throw invalidInput('/userId', 'userId or anonymousId is required', 'Invalid request body');
-    const context = call.context ?? {};
-    const messageId = call.messageId ?? `srv-${randomUUID()}`;
+      issues.push({ path: '/userId', reason: 'userId or anonymousId is required' });
+    if (type === 'alias' && !userId) issues.push({ path: '/userId', reason: 'must not be empty' });
+    if (type === 'alias' && !idOf(call.previousId))
+      issues.push({ path: '/previousId', reason: 'must not be empty' });
+    if (type === 'group' && !idOf(call.groupId))
+      issues.push({ path: '/groupId', reason: 'must not be empty' });
+    for (const field of ['timestamp', 'originalTimestamp', 'sentAt'] as const) {
+      const value = call[field];
+      if (value !== undefined && !isStorableTime(Date.parse(value)))
+        issues.push({ path: `/${field}`, reason: 'must be between 1900-01-01 and 9999-12-31' });
+    }
+    const context: JsonObject = { ...call.context };
+    for (const [path, traits] of [
+      ['/traits/email', call.traits],
+      ['/context/traits/email', context.traits],
+    ] as const) {
+      const email = isObject(traits) ? traits.email : undefined;
+      if (typeof email === 'string' && email.length > MAX_EMAIL_LENGTH)
+        issues.push({ path, reason: `must be at most ${MAX_EMAIL_LENGTH} characters` });
+    }
+    if (issues.length) return refused(issues);
+
+    if (context.ip === undefined && request.ip) context.ip = request.ip;
+    if (isObject(context.device) && typeof context.device.token === 'string') {
+      const { token, ...device } = context.device;
+      const trimmed = token.trim();
+      context.device = trimmed ? { ...device, token: trimmed } : device;
+    }
+    let properties = call.properties;
+    if (type === 'page' || type === 'screen') {
+      // As Segment's SDKs do: name and category are also properties of the view.
+      properties = {
+        ...(call.name !== undefined && { name: call.name }),
+        ...(call.category !== undefined && { category: call.category }),
+        ...properties,
+      };
+    }
+    // A group call's traits describe the group, not the person: they travel as its properties.
+    if (type === 'group') properties = call.traits ?? {};
+    const journeyStage = journeyStageOf(context, properties);
+    const sentAt = call.sentAt;
     const accepted: Accepted = {
       workspaceId: source.workspaceId,
       sourceId: source.sourceId,
-      messageId,
-      type: call.type,
-      ...(call.event !== undefined && { event: call.event }),
+      messageId: call.messageId ?? `srv-${randomUUID()}`,
+      type,
+      ...(type === 'track' && call.event !== undefined && { event: call.event }),
       ...(userId && { userId }),
       ...(anonymousId && { anonymousId }),
-      ...(call.properties && { properties: call.properties }),
-      ...(call.traits && { traits: call.traits }),
+      ...(type === 'alias' && { previousId: idOf(call.previousId) }),
+      ...(type === 'group' && { groupId: idOf(call.groupId) }),
+      ...((type === 'page' || type === 'screen') && {
+        ...(call.name !== undefined && { name: call.name }),
+        ...(call.category !== undefined && { category: call.category }),
+      }),
+      ...(properties && { properties }),
+      ...(type === 'identify' && call.traits && { traits: call.traits }),
       context,
       channel: channelOf(context, source.sourceKind),
-      ...(journeyStageOf(context, call.properties) && {
-        journeyStage: journeyStageOf(context, call.properties),
-      }),
-      timestamp: correctedTimestamp(call.timestamp, call.sentAt, receivedAt).toISOString(),
-      ...(call.sentAt && { sentAt: call.sentAt }),
-      receivedAt: receivedAt.toISOString(),
+      ...(journeyStage && { journeyStage }),
+      timestamp: correctedTimestamp(
+        call.timestamp ?? call.originalTimestamp,
+        sentAt,
+        request.receivedAt,
+      ).toISOString(),
+      ...(sentAt && { sentAt }),
+      receivedAt: request.receivedAt.toISOString(),
     };
-    // Nats-Msg-Id = workspace + messageId: a retried call inside the stream's duplicate window is
-    // dropped by JetStream; the persisting consumer deduplicates the rest in Postgres.
-    await this.publisher.publish(Subjects.ingestAccepted, accepted, {
-      msgId: `${source.workspaceId}:${messageId}`,
-    });
+    // The contract is checked here, per call, so a call it refuses is a 400 and never a 500.
+    const contract = validate(Subjects.ingestAccepted.schema, accepted);
+    return contract.ok ? { ok: true, accepted } : refused(contract.issues);
   }
 }

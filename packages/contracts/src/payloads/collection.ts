@@ -12,8 +12,21 @@ export const IngestAcceptedV1 = payload(
     userId: Type.Optional(Type.String({ maxLength: 512 })),
     anonymousId: Type.Optional(Type.String({ maxLength: 512 })),
     previousId: Type.Optional(Type.String({ maxLength: 512 })),
-    properties: Type.Optional(Json),
-    traits: Type.Optional(Json),
+    groupId: Type.Optional(
+      Type.String({ maxLength: 512, description: 'Group (company, household) of a group call' }),
+    ),
+    name: Type.Optional(Type.String({ maxLength: 512, description: 'Page or screen name' })),
+    category: Type.Optional(Type.String({ maxLength: 512, description: 'Page or screen category' })),
+    properties: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'Event properties; for a group call, the traits of the group',
+      }),
+    ),
+    traits: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "The person's traits (identify call, or context.traits)",
+      }),
+    ),
     context: Type.Optional(Json),
     channel: Channel,
     journeyStage: Type.Optional(JourneyStage),
