@@ -85,14 +85,17 @@ export async function* readRows(
   const parser = input.pipe(
     parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, info: true }),
   );
+  // csv-parse counts rows of the wrong length cumulatively: a rise marks the current row.
+  let invalidSoFar = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: Record<string, string>;
       info: { lines: number; invalid_field_length: number };
     }>) {
-      if (info.invalid_field_length > 0)
+      if (info.invalid_field_length > invalidSoFar) {
+        invalidSoFar = info.invalid_field_length;
         yield { line: info.lines, error: 'CSV: the row has a different number of columns than the header' };
-      else yield { line: info.lines, call: callFromCsvRecord(record, defaults) };
+      } else yield { line: info.lines, call: callFromCsvRecord(record, defaults) };
     }
   } catch (e) {
     // csv-parse stops at a malformed row (unbalanced quotes, wrong column count): report where.
