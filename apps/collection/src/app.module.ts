@@ -4,6 +4,7 @@ import { ServiceKitModule } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from './config';
 import { CustomersModule } from './customers/customers.module';
 import { HistoryModule } from './history/history.module';
+import { IdentityModule } from './identity/identity.module';
 import { IngestModule } from './ingest/ingest.module';
 import { TrackingModule } from './tracking/tracking.module';
 
@@ -15,6 +16,7 @@ export class AppModule {
       imports: [
         ServiceKitModule.forRoot({ service: 'collection', config }),
         TrackingModule,
+        IdentityModule,
         IngestModule,
         CustomersModule,
         HistoryModule,
