@@ -133,7 +133,10 @@ export async function startIdentityHarness(
       const res = await started.inject({
         method,
         url,
-        headers: { authorization: `Bearer ${ws.apiKey}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${ws.apiKey}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { payload: JSON.stringify(body) }),
       });
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };

@@ -166,15 +166,7 @@ export class IdentityService {
           .map(([scope]) => scope.split('\u0000')[0]!)
           .sort((x, y) => book.priority(x) - book.priority(y))[0];
         if (exceeded) {
-          await this.recordConflict(
-            tx,
-            workspaceId,
-            survivor.id,
-            other.id,
-            linkType,
-            exceeded,
-            options,
-          );
+          await this.recordConflict(tx, workspaceId, survivor.id, other.id, linkType, exceeded, options);
           continue;
         }
         const fresh = await tx.customer.findUniqueOrThrow({ where: { id: survivor.id } });
