@@ -148,7 +148,7 @@ export async function startIdentityHarness(
         const info = await jsm.streams.info(`${prefix}_${Streams.EVENTS.name}`, {
           subjects_filter: `${prefix}.cdp.identity.>`,
         });
-        return (info.state.subjects ?? {}) as Record<string, number>;
+        return info.state.subjects ?? {};
       } finally {
         await nc.close();
       }

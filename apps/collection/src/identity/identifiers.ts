@@ -57,8 +57,8 @@ export function identifiersOf(call: IdentifiableCall, nationalIds?: NationalIdHa
   if (phone.replace('+', '').length >= 5) ids.push({ type: 'phone', value: phone });
   const deviceId = asObject(context.device).id;
   if (typeof deviceId === 'string' && deviceId) ids.push({ type: 'device_id', value: deviceId });
-  const externalIds = [traits.externalIds, context.externalIds].flatMap((list) =>
-    Array.isArray(list) ? list : [],
+  const externalIds = [traits.externalIds, context.externalIds].flatMap((list): unknown[] =>
+    Array.isArray(list) ? (list as unknown[]) : [],
   );
   for (const external of externalIds.slice(0, MAX_EXTERNAL_IDS)) {
     const { type, id } = asObject(external);

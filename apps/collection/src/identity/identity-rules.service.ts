@@ -43,7 +43,7 @@ export class IdentityRulesService {
           action: 'identity_rules.updated',
           entityType: 'IdentityRuleSet',
           entityId: workspaceId,
-          before: before as unknown as Prisma.InputJsonValue,
+          before: before,
           after: json,
         },
       });
