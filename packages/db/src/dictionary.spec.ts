@@ -35,6 +35,9 @@ const REQUIRED_MODELS = [
   'CampaignRun',
   'Message',
   'AuditLog',
+  'IdentityRuleSet',
+  'CustomerMerge',
+  'IdentityConflict',
 ];
 
 describe('data dictionary (prisma/schema.prisma doc comments)', () => {
