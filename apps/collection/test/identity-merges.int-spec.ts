@@ -43,6 +43,7 @@ describe('identity merges: unmerge, history, outbox, rules REST and preview', ()
     expect((await customerOf(survivor.id)).traits).toEqual({ plan: 'pro' });
     const e4 = await h.addEvent(survivor.id, { anonymousId: 'anon-x' }); // after the merge, split's identifier
     const e5 = await h.addEvent(survivor.id, { userId: 'u-s' }); // after the merge, survivor's only
+    const e6 = await h.addEvent(survivor.id, { userId: 'u-s', anonymousId: 'anon-x' }); // user id outranks
 
     const history = await h.request('GET', `/v1/customers/${split.id}/merges`);
     expect(history.status).toBe(200);
@@ -62,7 +63,7 @@ describe('identity merges: unmerge, history, outbox, rules REST and preview', ()
     expect(await identityValues(split.id)).toEqual(['anon-x', 'x@example.com']);
     expect(await identityValues(survivor.id)).toEqual(['anon-s', 'u-s']);
     expect(await eventIds(split.id)).toEqual([e2, e3, e4]);
-    expect(await eventIds(survivor.id)).toEqual([e1, e5]);
+    expect(await eventIds(survivor.id)).toEqual([e1, e5, e6]);
     expect(await h.prisma.consent.count({ where: { customerId: split.id } })).toBe(1);
     expect((await customerOf(survivor.id)).traits).toEqual({});
     expect((await customerOf(split.id)).traits).toEqual({ plan: 'pro' });

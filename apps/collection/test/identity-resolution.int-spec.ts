@@ -128,6 +128,12 @@ describe('identity resolution (IdentityService in real transactions)', () => {
       await h.prisma.identityConflict.findMany({ where: { otherCustomerId: { in: [a.id, b.id] } } }),
     ).toEqual([expect.objectContaining({ reason: 'limit', limitedType: 'national_id_hmac' })]);
 
+    // The same refusal again is not recorded twice.
+    await h.resolve({ userId: 'u-nid-a', traits: { nationalId: rawB } });
+    expect(await h.prisma.identityConflict.count({ where: { otherCustomerId: { in: [a.id, b.id] } } })).toBe(
+      1,
+    );
+
     // A second, new national ID for a customer that has one is not attached either.
     await h.resolve({ userId: 'u-nid-a', traits: { nationalId: '700707-1111111' } });
     expect(await nidsOf(a.id)).toHaveLength(1);

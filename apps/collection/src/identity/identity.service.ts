@@ -264,17 +264,17 @@ export class IdentityService {
     limitedType: string | null,
     options: ResolveOptions,
   ): Promise<void> {
-    await tx.identityConflict.create({
-      data: {
-        workspaceId,
-        customerId,
-        otherCustomerId,
-        linkType,
-        limitedType,
-        reason: limitedType ? 'limit' : 'not_mergeable',
-        messageId: options.messageId ?? null,
-      },
-    });
+    const conflict = {
+      workspaceId,
+      customerId,
+      otherCustomerId,
+      linkType,
+      limitedType,
+      reason: limitedType ? 'limit' : 'not_mergeable',
+    };
+    // Every later call linking the same customers meets the same refusal: record it once.
+    if (await tx.identityConflict.findFirst({ where: conflict, select: { id: true } })) return;
+    await tx.identityConflict.create({ data: { ...conflict, messageId: options.messageId ?? null } });
   }
 }
 

@@ -155,13 +155,16 @@ export class MergeService {
                 original_customer_id = CASE WHEN t.original_customer_id = ${split} THEN NULL ELSE t.original_customer_id END
             WHERE t.workspace_id = ${workspaceId} AND t.customer_id = ${survivor.id}
               AND t.original_customer_id = ANY(${family}::text[])`;
+        // An event since the merge follows its most trusted identifier (user id, else anonymous id),
+        // as resolution would have without the merge.
         const userIds = restored.filter((i) => i.type === 'user_id').map((i) => i.value);
         const anonymousIds = restored.filter((i) => i.type === 'anonymous_id').map((i) => i.value);
         await tx.$executeRaw`
           UPDATE events SET customer_id = ${split}
           WHERE workspace_id = ${workspaceId} AND customer_id = ${survivor.id} AND original_customer_id IS NULL
             AND received_at >= ${merge.mergedAt}
-            AND (user_id = ANY(${userIds}::text[]) OR anonymous_id = ANY(${anonymousIds}::text[]))`;
+            AND CASE WHEN user_id IS NOT NULL THEN user_id = ANY(${userIds}::text[])
+                     ELSE anonymous_id = ANY(${anonymousIds}::text[]) END`;
         await tx.customer.update({
           where: { id: survivor.id },
           data: revertedProfile(survivor, merge.survivorChanges as unknown as SurvivorChanges),
