@@ -26,20 +26,29 @@ describe('identity merges: unmerge, history, outbox, rules REST and preview', ()
     const e1 = await h.addEvent(survivor.id, { userId: 'u-s' });
     const e2 = await h.addEvent(split.id, { anonymousId: 'anon-x' });
     const e3 = await h.addEvent(split.id, { anonymousId: 'anon-x' });
-    await h.prisma.consent.create({
-      data: {
-        workspaceId: h.workspaceId,
-        customerId: split.id,
-        purpose: 'marketing',
-        channel: 'email',
-        status: 'granted',
-        source: 'test',
-      },
-    });
+    const consent = (customerId: string, channel: 'email' | 'sms', status: 'granted' | 'withdrawn') =>
+      h.prisma.consent.create({
+        data: {
+          workspaceId: h.workspaceId,
+          customerId,
+          purpose: 'marketing',
+          channel,
+          status,
+          source: `test:${status}`,
+        },
+      });
+    await consent(split.id, 'email', 'granted');
+    // Both have an SMS consent; the split customer's later withdrawal must hold for the merged person.
+    const survivorSms = await consent(survivor.id, 'sms', 'granted');
+    await consent(split.id, 'sms', 'withdrawn');
 
     expect((await h.resolve({ userId: 'u-s', anonymousId: 'anon-x' })).id).toBe(survivor.id);
     expect(await eventIds(survivor.id)).toEqual([e1, e2, e3]);
-    expect(await h.prisma.consent.count({ where: { customerId: survivor.id } })).toBe(1);
+    expect(await h.prisma.consent.count({ where: { customerId: survivor.id } })).toBe(2);
+    expect(await h.prisma.consent.findUniqueOrThrow({ where: { id: survivorSms.id } })).toMatchObject({
+      customerId: survivor.id,
+      status: 'withdrawn',
+    });
     expect((await customerOf(survivor.id)).traits).toEqual({ plan: 'pro' });
     const e4 = await h.addEvent(survivor.id, { anonymousId: 'anon-x' }); // after the merge, split's identifier
     const e5 = await h.addEvent(survivor.id, { userId: 'u-s' }); // after the merge, survivor's only
@@ -64,7 +73,12 @@ describe('identity merges: unmerge, history, outbox, rules REST and preview', ()
     expect(await identityValues(survivor.id)).toEqual(['anon-s', 'u-s']);
     expect(await eventIds(split.id)).toEqual([e2, e3, e4]);
     expect(await eventIds(survivor.id)).toEqual([e1, e5, e6]);
-    expect(await h.prisma.consent.count({ where: { customerId: split.id } })).toBe(1);
+    expect(await h.prisma.consent.count({ where: { customerId: split.id } })).toBe(2);
+    expect(await h.prisma.consent.findUniqueOrThrow({ where: { id: survivorSms.id } })).toMatchObject({
+      customerId: survivor.id,
+      status: 'granted',
+      source: 'test:granted',
+    });
     expect((await customerOf(survivor.id)).traits).toEqual({});
     expect((await customerOf(split.id)).traits).toEqual({ plan: 'pro' });
     // Later calls resolve to the restored customer again.

@@ -38,6 +38,56 @@ interface SurvivorChanges {
   email?: TakenValue;
   phone?: TakenValue;
   firstSeenAt?: string;
+  /** Survivor consents overwritten by a newer decision of the merged customer, by consent id. */
+  consents?: Record<string, { before: ConsentDecision; taken: ConsentDecision }>;
+}
+
+/** The decision part of a consent row (JSON-safe: dates as ISO strings). */
+interface ConsentDecision {
+  status: 'granted' | 'withdrawn';
+  source: string;
+  evidence: unknown;
+  grantedAt: string | null;
+  withdrawnAt: string | null;
+  expiresAt: string | null;
+}
+
+const CONSENT_FIELDS = {
+  status: true,
+  source: true,
+  evidence: true,
+  grantedAt: true,
+  withdrawnAt: true,
+  expiresAt: true,
+} as const;
+
+function decisionOf(c: {
+  status: 'granted' | 'withdrawn';
+  source: string;
+  evidence: unknown;
+  grantedAt: Date | null;
+  withdrawnAt: Date | null;
+  expiresAt: Date | null;
+}): ConsentDecision {
+  return {
+    status: c.status,
+    source: c.source,
+    evidence: c.evidence,
+    grantedAt: c.grantedAt?.toISOString() ?? null,
+    withdrawnAt: c.withdrawnAt?.toISOString() ?? null,
+    expiresAt: c.expiresAt?.toISOString() ?? null,
+  };
+}
+
+function consentData(d: ConsentDecision): Prisma.ConsentUpdateInput {
+  return {
+    status: d.status,
+    source: d.source,
+    evidence: d.evidence as Json,
+    grantedAt: d.grantedAt ? new Date(d.grantedAt) : null,
+    withdrawnAt: d.withdrawnAt ? new Date(d.withdrawnAt) : null,
+    expiresAt: d.expiresAt ? new Date(d.expiresAt) : null,
+  };
 }
 
 export interface MergeInput {
@@ -72,11 +122,12 @@ export class MergeService {
   /** Merges `merged` into `survivor` inside the caller's transaction (both locked by the caller). */
   async merge(tx: Tx, input: MergeInput): Promise<CustomerMerge> {
     const { workspaceId, survivor, merged } = input;
+    const consentChanges = await this.adoptNewerConsents(tx, survivor.id, merged.id);
     const moved = await tx.identity.findMany({ where: { customerId: merged.id }, select: { id: true } });
     await tx.identity.updateMany({ where: { customerId: merged.id }, data: { customerId: survivor.id } });
     for (const table of MOVED_TABLES) {
-      // Consents are unique per (customer, purpose, channel): the survivor's own record is kept and
-      // the merged profile keeps a conflicting one (it comes back with an unmerge).
+      // Consents are unique per (customer, purpose, channel): where both have one, the survivor's
+      // row stays (holding the newer decision, see adoptNewerConsents) and the merged profile keeps its own.
       const keepSurvivorConsent =
         table === 'consents'
           ? Prisma.sql`AND NOT EXISTS (SELECT 1 FROM consents s WHERE s.customer_id = ${survivor.id}
@@ -88,6 +139,7 @@ export class MergeService {
         WHERE t.workspace_id = ${workspaceId} AND t.customer_id = ${merged.id} ${keepSurvivorConsent}`;
     }
     const { data, changes } = mergedProfile(survivor, merged);
+    if (Object.keys(consentChanges).length) changes.consents = consentChanges;
     await tx.customer.update({ where: { id: survivor.id }, data });
     const mergedAt = new Date();
     await tx.customer.update({ where: { id: merged.id }, data: { mergedIntoId: survivor.id, mergedAt } });
@@ -165,10 +217,9 @@ export class MergeService {
             AND received_at >= ${merge.mergedAt}
             AND CASE WHEN user_id IS NOT NULL THEN user_id = ANY(${userIds}::text[])
                      ELSE anonymous_id = ANY(${anonymousIds}::text[]) END`;
-        await tx.customer.update({
-          where: { id: survivor.id },
-          data: revertedProfile(survivor, merge.survivorChanges as unknown as SurvivorChanges),
-        });
+        const changes = merge.survivorChanges as unknown as SurvivorChanges;
+        await tx.customer.update({ where: { id: survivor.id }, data: revertedProfile(survivor, changes) });
+        await this.revertConsents(tx, changes.consents);
         await tx.customer.update({ where: { id: split }, data: { mergedIntoId: null, mergedAt: null } });
         const undone = await tx.customerMerge.update({
           where: { id: mergeId },
@@ -191,6 +242,35 @@ export class MergeService {
     );
     await this.announcer.announcePending().catch(() => undefined); // the sweep retries
     return result;
+  }
+
+  /**
+   * Where both customers have a consent for the same purpose and channel, the more recent decision
+   * must hold for the merged person (a withdrawal must never be lost): the survivor's row takes the
+   * merged customer's decision when that one is newer. Returns what was overwritten, for unmerge.
+   */
+  private async adoptNewerConsents(tx: Tx, survivorId: string, mergedId: string) {
+    const [mine, theirs] = await Promise.all(
+      [survivorId, mergedId].map((customerId) => tx.consent.findMany({ where: { customerId } })),
+    );
+    const changes: NonNullable<SurvivorChanges['consents']> = {};
+    for (const own of mine!) {
+      const other = theirs!.find((t) => t.purpose === own.purpose && t.channel === own.channel);
+      if (!other || other.updatedAt <= own.updatedAt) continue;
+      const taken = decisionOf(other);
+      changes[own.id] = { before: decisionOf(own), taken };
+      await tx.consent.update({ where: { id: own.id }, data: consentData(taken) });
+    }
+    return changes;
+  }
+
+  /** Gives back the survivor's own consent decisions, unless they changed after the merge. */
+  private async revertConsents(tx: Tx, changes: SurvivorChanges['consents']) {
+    for (const [id, change] of Object.entries(changes ?? {})) {
+      const current = await tx.consent.findUnique({ where: { id }, select: CONSENT_FIELDS });
+      if (current && isDeepStrictEqual(decisionOf(current), change.taken))
+        await tx.consent.update({ where: { id }, data: consentData(change.before) });
+    }
   }
 
   /** The customer and every customer (still) merged into it, directly or through others. */
