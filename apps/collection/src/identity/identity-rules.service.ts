@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { IdentityRule, IdentityRulesPreviewRequest } from '@cdp/contracts';
 import { Prisma } from '@cdp/db';
-import { DatabaseService, invalidInput } from '@cdp/service-kit';
+import { DatabaseService, invalidInput, TtlCache } from '@cdp/service-kit';
 import { DEFAULT_IDENTITY_RULES, RuleBook } from './identity-rules';
 
 type Db = Prisma.TransactionClient;
+
+/** Resolution reads the rules for every call; other replicas see a change within this time. */
+const RULES_CACHE_MS = 5000;
 
 export interface MergePreviewItem {
   customerIds: [string, string];
@@ -15,6 +18,8 @@ export interface MergePreviewItem {
 /** Per-workspace identity rules: read (with defaults), replace (validated, audited), preview. */
 @Injectable()
 export class IdentityRulesService {
+  private cache = new TtlCache<RuleBook>(RULES_CACHE_MS);
+
   constructor(private readonly db: DatabaseService) {}
 
   async rulesOf(workspaceId: string, client: Db = this.db.client): Promise<IdentityRule[]> {
@@ -22,8 +27,9 @@ export class IdentityRulesService {
     return stored ? (stored.rules as unknown as IdentityRule[]) : DEFAULT_IDENTITY_RULES;
   }
 
-  async ruleBook(client: Db, workspaceId: string): Promise<RuleBook> {
-    return new RuleBook(await this.rulesOf(workspaceId, client));
+  /** The rules resolution applies (cached for a few seconds). */
+  ruleBook(client: Db, workspaceId: string): Promise<RuleBook> {
+    return this.cache.get(workspaceId, async () => new RuleBook(await this.rulesOf(workspaceId, client)));
   }
 
   async replace(workspaceId: string, rules: IdentityRule[], actor: string): Promise<IdentityRule[]> {
@@ -48,6 +54,7 @@ export class IdentityRulesService {
         },
       });
     });
+    this.cache = new TtlCache<RuleBook>(RULES_CACHE_MS); // this replica applies the change at once
     return rules;
   }
 
