@@ -159,6 +159,7 @@ smoke_one() {
     LOG_LEVEL=warn "SHUTDOWN_TIMEOUT_MS=$(( (STOP_TIMEOUT - 2) * 1000 ))"
   )
   case "$app" in
+    collection) env+=("NATIONAL_ID_HMAC_SECRET=$(openssl rand -hex 32)") ;;
     delivery) env+=(SMTP_HOST=127.0.0.1 SMTP_PORT=2525 "SMTP_FROM=CDP smoke <smoke@cdp.local>" "DELIVERY_SECRET_KEYS=smoke:$(openssl rand -base64 32)") ;;
   esac
   t0=$(now_ms)

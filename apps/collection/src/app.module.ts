@@ -7,6 +7,7 @@ import { ConsentsModule } from './consents/consents.module';
 import { CustomersModule } from './customers/customers.module';
 import { DevicesModule } from './devices/devices.module';
 import { HistoryModule } from './history/history.module';
+import { IdentityModule } from './identity/identity.module';
 import { IngestModule } from './ingest/ingest.module';
 import { OperationalModule } from './operational/operational.module';
 import { ProfilesModule } from './profiles/profiles.module';
@@ -21,6 +22,7 @@ export class AppModule {
       imports: [
         ServiceKitModule.forRoot({ service: 'collection', config }),
         TrackingModule,
+        IdentityModule,
         IngestModule,
         CustomersModule,
         HistoryModule,

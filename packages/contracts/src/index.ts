@@ -13,3 +13,4 @@ export * from './rest/webhooks';
 export * from './rest/connectors';
 export * from './rest/delivery-providers';
 export * from './rest/receipts';
+export * from './rest/identity';

@@ -37,6 +37,9 @@ const REQUIRED_MODELS = [
   'DeliveryProvider',
   'AdAudience',
   'AuditLog',
+  'IdentityRuleSet',
+  'CustomerMerge',
+  'IdentityConflict',
 ];
 
 describe('data dictionary (prisma/schema.prisma doc comments)', () => {

@@ -39,6 +39,11 @@ export async function waitFor<T>(
   );
 }
 
+/** Secrets services require; test-only values (infra provides real ones). */
+export const TEST_SECRETS: Record<string, string> = {
+  NATIONAL_ID_HMAC_SECRET: 'test-only-national-id-master-secret-0123456789abcdef',
+};
+
 /** A service started from its build output as its own process, as ops would run it. */
 export class ServiceProcess {
   readonly output: string[] = [];
@@ -58,7 +63,7 @@ export class ServiceProcess {
   start(): void {
     const child = spawn(process.execPath, ['dist/main.js'], {
       cwd: join(REPO_ROOT, 'apps', this.name),
-      env: { ...process.env, ...this.env, PORT: String(this.port) },
+      env: { ...TEST_SECRETS, ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {

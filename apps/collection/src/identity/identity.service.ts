@@ -1,14 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import type { Prisma } from '@cdp/db';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Customer, Prisma } from '@cdp/db';
+import { SERVICE_CONFIG } from '@cdp/service-kit';
+import { MergeAnnouncer } from '../merges/merge-announcer';
+import { MergeService } from '../merges/merge.service';
+import {
+  identifiersOf as identifiersOfCall,
+  PREVIOUS_ID,
+  type IdentifiableCall,
+  type Identifier,
+} from './identifiers';
+import { IdentityRulesService } from './identity-rules.service';
+import type { RuleBook } from './identity-rules';
+import { NationalIdHasher } from './national-id';
 
-export interface Identifier {
-  type: string;
-  value: string;
-}
+export { identifiersOf, normalizeEmail, normalizePhone, PREVIOUS_ID, type Identifier } from './identifiers';
+export { stripNationalId } from './national-id';
 
-/** Identifier types in order of trust: the first one found decides which customer a call belongs to. */
-const PRIORITY = ['user_id', 'email', 'phone', 'device_id', 'anonymous_id'];
+type Tx = Prisma.TransactionClient;
 
 /** Pseudonymous customer code: random, carries no personal meaning (Crockford base32, 16 chars). */
 export function newCustomerCode(): string {
@@ -19,64 +28,190 @@ export function newCustomerCode(): string {
   return code;
 }
 
-/** Emails identify people case-insensitively in practice; store and match them trimmed and lower-cased. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+export interface ResolveOptions {
+  /** Message id of the call, recorded with merges (`ingest:<messageId>`) and refusals. */
+  messageId?: string;
 }
 
-export function identifiersOf(call: {
-  userId?: string;
-  anonymousId?: string;
-  traits?: Record<string, unknown>;
-}): Identifier[] {
-  const ids: Identifier[] = [];
-  if (call.userId) ids.push({ type: 'user_id', value: call.userId });
-  if (call.anonymousId) ids.push({ type: 'anonymous_id', value: call.anonymousId });
-  const email = call.traits?.email;
-  if (typeof email === 'string' && email.includes('@'))
-    ids.push({ type: 'email', value: normalizeEmail(email) });
-  return ids;
+interface Link {
+  customerId: string;
+  types: Set<string>;
+  alias: boolean;
 }
+
+/** Bound on re-reads when a concurrent merge moved identifiers while this call waited for locks. */
+const MAX_LOCK_ROUNDS = 5;
 
 /**
- * Links a call's identifiers to one customer inside the caller's transaction. Advisory locks on
- * the identifiers make concurrent first calls of one new person create one customer.
- * Merging two existing customers that turn out to be one person is not done here yet.
+ * Identity resolution: links a call's identifiers to one customer inside the caller's
+ * transaction, creating, linking and merging customers under the workspace's identity rules.
+ *
+ * Locking: advisory transaction locks on the identifiers (sorted), then on the customers that own
+ * them (sorted), then a re-read. Concurrent first calls of one new person therefore create one
+ * customer, and concurrent calls that would merge the same customers run one after the other (the
+ * second finds them merged). Callers that resolve several calls in ONE transaction can still meet
+ * a deadlock (40P01) with another such transaction; Postgres aborts one, which must retry.
  */
 @Injectable()
 export class IdentityService {
+  private readonly nationalIds: NationalIdHasher;
+
+  constructor(
+    private readonly rules: IdentityRulesService,
+    private readonly merges: MergeService,
+    private readonly announcer: MergeAnnouncer,
+    @Inject(SERVICE_CONFIG) config: { NATIONAL_ID_HMAC_SECRET: string },
+  ) {
+    this.nationalIds = new NationalIdHasher(config.NATIONAL_ID_HMAC_SECRET);
+  }
+
+  /** All identifiers of a call, the national ID hashed under the workspace key. */
+  identifiersOf(call: IdentifiableCall & { workspaceId: string }): Identifier[] {
+    return identifiersOfCall(call, this.nationalIds);
+  }
+
+  /** The national ID hash as stored (national_id_hmac), e.g. to look a customer up by it. */
+  hashNationalId(workspaceId: string, nationalId: string): string {
+    return this.nationalIds.hash(workspaceId, nationalId);
+  }
+
+  /** Publishes merges made in a transaction that has just committed (the sweep does it otherwise). */
+  announceMerges(): Promise<number> {
+    return this.announcer.announcePending();
+  }
+
   async resolve(
-    tx: Prisma.TransactionClient,
+    tx: Tx,
     workspaceId: string,
     identifiers: Identifier[],
     sourceId: string | undefined,
     seenAt: Date,
-  ) {
-    const keys = identifiers.map((i) => `${workspaceId}|${i.type}|${i.value}`).sort();
-    for (const key of keys) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+    options: ResolveOptions = {},
+  ): Promise<Customer> {
+    const book = await this.rules.ruleBook(tx, workspaceId);
+    const concrete = identifiers.filter((i) => i.type !== PREVIOUS_ID);
+    const previous = identifiers.filter((i) => i.type === PREVIOUS_ID).map((i) => i.value);
+    const lockKeys = [
+      ...concrete.map((i) => `${workspaceId}|${i.type}|${i.value}`),
+      ...previous.flatMap((v) => [`${workspaceId}|user_id|${v}`, `${workspaceId}|anonymous_id|${v}`]),
+    ];
+    for (const key of [...new Set(lockKeys)].sort())
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
 
-    const known = await tx.identity.findMany({
-      where: { workspaceId, OR: identifiers.map((i) => ({ type: i.type, value: i.value })) },
-      select: { type: true, value: true, customerId: true },
-    });
-    known.sort((a, b) => PRIORITY.indexOf(a.type) - PRIORITY.indexOf(b.type));
-    const customer = known[0]
-      ? await tx.customer.update({ where: { id: known[0].customerId }, data: { lastSeenAt: seenAt } })
-      : await tx.customer.create({
-          data: {
-            workspaceId,
-            customerCode: newCustomerCode(),
-            lifecycleStage: 'potential',
-            firstSeenAt: seenAt,
-            lastSeenAt: seenAt,
-          },
-        });
-    const unclaimed = identifiers.filter((i) => !known.some((k) => k.type === i.type && k.value === i.value));
-    if (unclaimed.length)
-      await tx.identity.createMany({
-        data: unclaimed.map((i) => ({
+    const locked = new Set<string>();
+    let known = await this.knownIdentities(tx, workspaceId, concrete, previous);
+    for (let round = 0; round < MAX_LOCK_ROUNDS; round++) {
+      const owners = [...new Set(known.map((k) => k.customerId))].filter((id) => !locked.has(id));
+      if (!owners.length) break;
+      await this.merges.lockCustomers(tx, workspaceId, owners);
+      owners.forEach((id) => locked.add(id));
+      known = await this.knownIdentities(tx, workspaceId, concrete, previous);
+    }
+
+    const links = linksOf(known, previous);
+    let survivor: Customer;
+    const counts = new Map<string, number>();
+    if (!links.length) {
+      survivor = await tx.customer.create({
+        data: {
           workspaceId,
-          customerId: customer.id,
+          customerCode: newCustomerCode(),
+          lifecycleStage: 'potential',
+          firstSeenAt: seenAt,
+          lastSeenAt: seenAt,
+        },
+      });
+    } else {
+      const candidates = await tx.customer.findMany({
+        where: { id: { in: links.map((l) => l.customerId) } },
+      });
+      const byId = new Map(candidates.map((c) => [c.id, c]));
+      links.sort(
+        (a, b) =>
+          bestPriority(a, book) - bestPriority(b, book) ||
+          byId.get(a.customerId)!.firstSeenAt.getTime() - byId.get(b.customerId)!.firstSeenAt.getTime(),
+      );
+      survivor = byId.get(links[0]!.customerId)!;
+      const allCounts = await this.identityCounts(
+        tx,
+        links.map((l) => l.customerId),
+        book,
+      );
+      for (const [scope, n] of allCounts.get(survivor.id) ?? []) counts.set(scope, n);
+      for (const link of links.slice(1)) {
+        const other = byId.get(link.customerId)!;
+        const mergeableTypes = [...link.types].filter((t) => book.rule(t).mergeable);
+        const linkType = link.alias
+          ? 'alias'
+          : mergeableTypes.sort((a, b) => book.priority(a) - book.priority(b))[0];
+        if (!linkType) {
+          await this.recordConflict(
+            tx,
+            workspaceId,
+            survivor.id,
+            other.id,
+            [...link.types][0]!,
+            null,
+            options,
+          );
+          continue;
+        }
+        const theirs = allCounts.get(other.id) ?? new Map<string, number>();
+        // Report the most trusted type whose limit the merge would break.
+        const exceeded = [...theirs]
+          .filter(([scope, n]) => {
+            const max = book.limitOf(scope);
+            return max !== null && (counts.get(scope) ?? 0) + n > max;
+          })
+          .map(([scope]) => scope.split('\u0000')[0]!)
+          .sort((x, y) => book.priority(x) - book.priority(y))[0];
+        if (exceeded) {
+          await this.recordConflict(tx, workspaceId, survivor.id, other.id, linkType, exceeded, options);
+          continue;
+        }
+        const fresh = await tx.customer.findUniqueOrThrow({ where: { id: survivor.id } });
+        await this.merges.merge(tx, {
+          workspaceId,
+          survivor: fresh,
+          merged: other,
+          reason: link.alias ? 'alias' : 'shared_identifier',
+          identifierType: link.alias ? 'user_id' : linkType,
+          actor: options.messageId ? `ingest:${options.messageId}` : 'ingest',
+        });
+        for (const [scope, n] of theirs) counts.set(scope, (counts.get(scope) ?? 0) + n);
+      }
+    }
+
+    const owned = new Set(known.map((k) => `${k.type}\u0000${k.value}`));
+    const previousOwned = new Set(known.filter((k) => previous.includes(k.value)).map((k) => k.value));
+    const fresh = [
+      ...concrete.filter((i) => !owned.has(`${i.type}\u0000${i.value}`)),
+      ...previous.filter((v) => !previousOwned.has(v)).map((value) => ({ type: 'anonymous_id', value })),
+    ];
+    const accepted: Identifier[] = [];
+    for (const identifier of fresh) {
+      const scope = book.limitScope(identifier.type, identifier.value);
+      const max = book.limitOf(scope);
+      if (max !== null && (counts.get(scope) ?? 0) + 1 > max) {
+        await this.recordConflict(
+          tx,
+          workspaceId,
+          survivor.id,
+          null,
+          identifier.type,
+          identifier.type,
+          options,
+        );
+        continue;
+      }
+      counts.set(scope, (counts.get(scope) ?? 0) + 1);
+      accepted.push(identifier);
+    }
+    if (accepted.length)
+      await tx.identity.createMany({
+        data: accepted.map((i) => ({
+          workspaceId,
+          customerId: survivor.id,
           type: i.type,
           value: i.value,
           sourceId,
@@ -85,6 +220,86 @@ export class IdentityService {
         })),
         skipDuplicates: true,
       });
-    return customer;
+    const current = await tx.customer.findUniqueOrThrow({ where: { id: survivor.id } });
+    return current.lastSeenAt >= seenAt
+      ? current
+      : tx.customer.update({ where: { id: survivor.id }, data: { lastSeenAt: seenAt } });
   }
+
+  private knownIdentities(tx: Tx, workspaceId: string, concrete: Identifier[], previous: string[]) {
+    const or = [
+      ...concrete.map((i) => ({ type: i.type, value: i.value })),
+      ...(previous.length ? [{ type: { in: ['user_id', 'anonymous_id'] }, value: { in: previous } }] : []),
+    ];
+    if (!or.length) return Promise.resolve([]);
+    return tx.identity.findMany({
+      where: { workspaceId, OR: or },
+      select: { type: true, value: true, customerId: true },
+    });
+  }
+
+  /** Identities per customer and limit scope (type, or type + system for perSystem rules). */
+  private async identityCounts(tx: Tx, customerIds: string[], book: RuleBook) {
+    const rows = await tx.identity.findMany({
+      where: { customerId: { in: customerIds } },
+      select: { customerId: true, type: true, value: true },
+    });
+    const counts = new Map<string, Map<string, number>>();
+    for (const row of rows) {
+      const scope = book.limitScope(row.type, row.value);
+      if (book.limitOf(scope) === null) continue;
+      const perCustomer = counts.get(row.customerId) ?? new Map<string, number>();
+      perCustomer.set(scope, (perCustomer.get(scope) ?? 0) + 1);
+      counts.set(row.customerId, perCustomer);
+    }
+    return counts;
+  }
+
+  private async recordConflict(
+    tx: Tx,
+    workspaceId: string,
+    customerId: string,
+    otherCustomerId: string | null,
+    linkType: string,
+    limitedType: string | null,
+    options: ResolveOptions,
+  ): Promise<void> {
+    const conflict = {
+      workspaceId,
+      customerId,
+      otherCustomerId,
+      linkType,
+      limitedType,
+      reason: limitedType ? 'limit' : 'not_mergeable',
+    };
+    // Every later call linking the same customers meets the same refusal: record it once.
+    if (await tx.identityConflict.findFirst({ where: conflict, select: { id: true } })) return;
+    await tx.identityConflict.create({ data: { ...conflict, messageId: options.messageId ?? null } });
+  }
+}
+
+/** Customers the call's identifiers point at, with the identifier types that link each. */
+function linksOf(
+  known: Array<{ type: string; value: string; customerId: string }>,
+  previous: string[],
+): Link[] {
+  const links = new Map<string, Link>();
+  for (const k of known) {
+    const link = links.get(k.customerId) ?? {
+      customerId: k.customerId,
+      types: new Set<string>(),
+      alias: false,
+    };
+    // A previousId that matches an existing user or anonymous id links its owner by alias.
+    const viaPrevious = previous.includes(k.value) && (k.type === 'user_id' || k.type === 'anonymous_id');
+    if (viaPrevious) link.alias = true;
+    else link.types.add(k.type);
+    links.set(k.customerId, link);
+  }
+  return [...links.values()];
+}
+
+function bestPriority(link: Link, book: RuleBook): number {
+  const priorities = [...link.types].map((t) => book.priority(t));
+  return Math.min(...priorities, link.alias && !priorities.length ? Number.MAX_SAFE_INTEGER : 1000);
 }

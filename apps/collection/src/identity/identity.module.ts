@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import { MergeAnnouncer } from '../merges/merge-announcer';
+import { MergeService } from '../merges/merge.service';
+import { MergesController } from '../merges/merges.controller';
+import { IdentityRulesController } from './identity.controller';
+import { IdentityRulesService } from './identity-rules.service';
+import { IdentityService } from './identity.service';
+
+/**
+ * Identity resolution, merges and their outbox relay. Global so that ingest (which resolves
+ * inside its own transaction) and customers (merged-id look-ups) can inject IdentityService and
+ * MergeService.
+ */
+@Global()
+@Module({
+  controllers: [IdentityRulesController, MergesController],
+  providers: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer],
+  exports: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer],
+})
+export class IdentityModule {}
