@@ -1,3 +1,4 @@
+import { TEST_SECRETS } from '@cdp/testing';
 // cdp.consent.changed through the in-process collection app on the real local Postgres and NATS
 // JetStream (own database, own subject prefix): the consent row, the history event, idempotent
 // redelivery, stale changes, and GET /v1/customers/:customerId/consents.
@@ -49,6 +50,7 @@ describe('consents (cdp.consent.changed → consents + history)', () => {
       NATS_URL,
       NATS_PREFIX: prefix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...TEST_SECRETS,
     });
     app = await createService(
       { service: 'collection', configSchema: CollectionConfigSchema, module: (c) => AppModule.forRoot(c) },

@@ -1,3 +1,4 @@
+import { TEST_SECRETS } from '@cdp/testing';
 // An in-process collection service on the real local Postgres and NATS, for the tracking tests:
 // its own database, its own NATS prefix, a bootstrapped workspace with a write key.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -33,6 +34,7 @@ export async function startCollection(
     NATS_URL,
     NATS_PREFIX: prefix,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...TEST_SECRETS,
     ...env,
   });
   const app = await createService(collectionService, config);
