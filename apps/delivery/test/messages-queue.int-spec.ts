@@ -25,7 +25,11 @@ type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 
 describe('delivery queue: ledger, jobs, retries, dead letters, templates', () => {
   const prefix = testPrefix('dq');
-  const sink = new SmtpSink();
+  const sink = new SmtpSink((recipient) => {
+    if (recipient.startsWith('bounce-')) return { code: 550, message: 'No such user here' };
+    if (recipient.startsWith('busy-')) return { code: 451, message: 'Mailbox busy, try again later' };
+    return undefined;
+  });
   let proxy: TcpProxy;
   let database: { url: string; drop(): Promise<void> };
   let db: PrismaClient;
@@ -201,6 +205,28 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     // The ledger says sent: a second replay is refused, never a second email.
     expect((await api('POST', `/v1/dead-letters/${deadLetterId}/replay`)).status).toBe(409);
     expect((await api('POST', `/v1/dead-letters/${randomUUID()}/replay`)).status).toBe(404);
+  });
+
+  it('fails a recipient the server refuses (550) at once, and retries a 451 until the last attempt', async () => {
+    const bounce = request();
+    bounce.recipient = `bounce-${bounce.recipient}`;
+    const busy = request();
+    busy.recipient = `busy-${busy.recipient}`;
+    await publish(bounce);
+    await publish(busy);
+    const bounced = await final(bounce, 'failed');
+    expect(bounced.attempts).toBe(1);
+    expect(bounced.error).toMatch(/550/);
+    const refused = await final(busy, 'failed');
+    expect(refused.attempts).toBe(2);
+    expect(refused.error).toMatch(/451/);
+    const letters = await db.deadLetter.findMany({ where: { messageId: { in: [bounced.id, refused.id] } } });
+    expect(letters.map((l) => [l.messageId, l.attempts]).sort()).toEqual(
+      [
+        [bounced.id, 1],
+        [refused.id, 2],
+      ].sort(),
+    );
   });
 
   it("holds sends over the provider account's rate back without using up attempts", async () => {

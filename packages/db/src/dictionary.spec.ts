@@ -34,6 +34,8 @@ const REQUIRED_MODELS = [
   'Campaign',
   'CampaignRun',
   'Message',
+  'DeadLetter',
+  'Template',
   'AuditLog',
 ];
 
