@@ -31,6 +31,7 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     return undefined;
   });
   let proxy: TcpProxy;
+  const redisProxy = new TcpProxy('127.0.0.1', 6379);
   let database: { url: string; drop(): Promise<void> };
   let db: PrismaClient;
   let app: NestFastifyApplication;
@@ -47,12 +48,14 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     await sink.listen(smtpPort);
     proxy = new TcpProxy('127.0.0.1', smtpPort);
     await proxy.start();
+    await redisProxy.start();
     const config = loadConfig(DeliveryConfigSchema, {
       PORT: '1',
       DATABASE_URL: database.url,
       NATS_URL,
       NATS_PREFIX: prefix,
-      LOG_LEVEL: 'error',
+      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+      LOG_LEVEL: 'fatal',
       SMTP_PORT: String(proxy.port),
       SMTP_POOL_SIZE: '1',
       DELIVERY_MAX_ATTEMPTS: '2',
@@ -85,6 +88,7 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     if (leftovers.length) await redis.del(...leftovers);
     await redis.quit();
     await proxy?.stop();
+    await redisProxy.stop();
     await sink.close();
     await deleteStreams(prefix);
     await db?.$disconnect();
@@ -355,5 +359,31 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
       // No fr variant: the fallback locale (en).
       expect(mailsTo(french.recipient)[0]!.raw).toContain('Plan: Or');
     });
+  });
+
+  it('keeps a request while Redis is down and sends it once Redis is back; a replay then gets 503', async () => {
+    const [letter] = await db.deadLetter.findMany({
+      where: { workspaceId: tenant.workspaceId, message: { status: 'failed' } },
+      take: 1,
+    });
+    redisProxy.cut();
+    const r = request();
+    await publish(r);
+    await waitFor('the claimed ledger row', async () => (await ledger(r))?.status === 'queued');
+    const replay = await api('POST', `/v1/dead-letters/${letter!.id}/replay`);
+    expect(replay.status).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(mailsTo(r.recipient)).toHaveLength(0);
+    redisProxy.restore();
+    // The request was nak'ed, not acked: its redelivery enqueues the job.
+    const sent = await waitFor(
+      `${r.recipient} sent after Redis came back`,
+      async () => ((await ledger(r))?.status === 'sent' ? true : undefined),
+      30_000,
+    );
+    expect(sent).toBe(true);
+    expect(mailsTo(r.recipient)).toHaveLength(1);
+    // The client retries the replay: the message (reset to queued) goes out again through its job.
+    expect((await api('POST', `/v1/dead-letters/${letter!.id}/replay`)).status).toBe(202);
   });
 });

@@ -12,8 +12,10 @@ const DAY_SECONDS = 24 * 3600;
 @Injectable()
 export class SendQueues implements OnApplicationShutdown {
   private readonly logger = new Logger(SendQueues.name);
-  /** BullMQ needs a connection that waits for Redis instead of failing commands. */
+  /** Workers (and the rate limiter they call) wait for Redis to come back instead of failing jobs. */
   readonly connection: Redis;
+  /** Producers fail fast while Redis is down: the request is nak'ed and redelivered, an API call gets 503. */
+  private readonly producerConnection: Redis;
   readonly prefix: string;
   private readonly queues: Map<ChannelName, Queue<SendJob>>;
 
@@ -23,12 +25,18 @@ export class SendQueues implements OnApplicationShutdown {
       maxRetriesPerRequest: null,
       retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
     });
-    this.connection.on('error', (e: Error) => this.logger.warn(`BullMQ Redis connection: ${e.message}`));
+    this.producerConnection = new Redis(config.REDIS_URL, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    });
+    for (const c of [this.connection, this.producerConnection])
+      c.on('error', (e: Error) => this.logger.warn(`BullMQ Redis connection: ${e.message}`));
     this.queues = new Map(
       (Object.entries(DELIVERY_QUEUES) as [ChannelName, string][]).map(([channel, name]) => [
         channel,
         new Queue<SendJob>(name, {
-          connection: this.connection,
+          connection: this.producerConnection,
           prefix: this.prefix,
           defaultJobOptions: {
             attempts: config.DELIVERY_MAX_ATTEMPTS,
@@ -63,6 +71,6 @@ export class SendQueues implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    for (const c of [this.connection, this.producerConnection]) await c.quit().catch(() => c.disconnect());
   }
 }
