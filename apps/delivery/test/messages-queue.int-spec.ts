@@ -324,6 +324,9 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
         body: 'Hello {{ customer.firstName }}! Plan: {{ plan.name }}',
       });
       expect(changed.body.version).toBe(2);
+      const collision = await api('PUT', `/v1/templates/${en.body.id}`, { ...base, locale: 'de' });
+      expect(collision.status).toBe(400);
+      expect(collision.body.issues[0].path).toBe('/locale');
       expect((await api('GET', `/v1/templates/${en.body.id}`)).body.body).toContain(
         'Hello {{ customer.firstName }}!',
       );

@@ -24,25 +24,20 @@ export class TemplatesService {
 
   async create(workspaceId: string, request: SaveTemplateRequest): Promise<Template> {
     this.validate(request);
-    try {
-      return await this.db.client.template.create({ data: { workspaceId, ...this.columns(request) } });
-    } catch (e) {
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')
-        throw invalidInput(
-          '/locale',
-          'a template with this name, channel and locale exists; PUT to change it',
-        );
-      throw e;
-    }
+    return this.unique(() =>
+      this.db.client.template.create({ data: { workspaceId, ...this.columns(request) } }),
+    );
   }
 
   async update(workspaceId: string, id: string, request: SaveTemplateRequest): Promise<Template> {
     await this.get(workspaceId, id);
     this.validate(request);
-    return this.db.client.template.update({
-      where: { id },
-      data: { ...this.columns(request), version: { increment: 1 } },
-    });
+    return this.unique(() =>
+      this.db.client.template.update({
+        where: { id },
+        data: { ...this.columns(request), version: { increment: 1 } },
+      }),
+    );
   }
 
   async get(workspaceId: string, id: string): Promise<Template> {
@@ -94,6 +89,20 @@ export class TemplatesService {
       if (match) return match;
     }
     return named;
+  }
+
+  /** One variant per name, channel and locale: a second one is the caller's mistake, not a 500. */
+  private async unique(write: () => Promise<Template>): Promise<Template> {
+    try {
+      return await write();
+    } catch (e) {
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')
+        throw invalidInput(
+          '/locale',
+          'a template with this name, channel and locale exists; PUT to change it',
+        );
+      throw e;
+    }
   }
 
   private validate(request: SaveTemplateRequest): void {
