@@ -14,3 +14,5 @@ export * from './rest/connectors';
 export * from './rest/delivery-providers';
 export * from './rest/receipts';
 export * from './rest/identity';
+export * from './rest/templates';
+export * from './rest/dead-letters';

@@ -36,6 +36,8 @@ const REQUIRED_MODELS = [
   'Message',
   'DeliveryProvider',
   'AdAudience',
+  'DeadLetter',
+  'Template',
   'AuditLog',
   'IdentityRuleSet',
   'CustomerMerge',

@@ -90,9 +90,27 @@ export class ServiceProcess {
     );
   }
 
+  /** Kills the process without any chance to clean up (a crash), and waits until it is gone. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Waits until the process ends by itself; resolves with the signal that ended it, if any. */
+  async exit(timeoutMs = 30_000): Promise<NodeJS.Signals | null> {
+    await waitFor(
+      `${this.name} to exit`,
+      async () => this.child?.exitCode !== null || this.child?.signalCode !== null,
+      timeoutMs,
+    );
+    return this.child?.signalCode ?? null;
+  }
+
   /** SIGTERM and wait; resolves with the exit code. */
   async stop(timeoutMs = 15_000): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null)
+      return this.child?.exitCode ?? null;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
     const code = await this.exited!;

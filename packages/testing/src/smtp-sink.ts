@@ -6,13 +6,29 @@ export interface ReceivedMail {
   raw: string;
 }
 
+/** An SMTP reply the sink gives to RCPT TO instead of accepting (e.g. 550 unknown user, 451 try later). */
+export interface SmtpRefusal {
+  code: number;
+  message: string;
+}
+
 /** A real SMTP server on localhost that keeps what it receives. */
 export class SmtpSink {
+  /** Lets a test make the server refuse some recipients the way real servers do. */
+  constructor(private readonly refuse: (recipient: string) => SmtpRefusal | undefined = () => undefined) {}
+
   readonly received: ReceivedMail[] = [];
+  /** Connection errors (a sender killed mid-session resets its socket); kept, never thrown. */
+  readonly errors: Error[] = [];
   private readonly server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo: (address, _session, callback) => {
+      const refusal = this.refuse(address.address);
+      if (!refusal) return callback();
+      callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+    },
     onData: (stream, session, callback) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -30,7 +46,11 @@ export class SmtpSink {
   listen(port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve());
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        this.server.on('error', (e: Error) => this.errors.push(e));
+        resolve();
+      });
     });
   }
 

@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
 import { ChannelsModule } from '../channels/channels.module';
+import { ReceiptsModule } from '../receipts/receipts.module';
+import { QueuesModule } from '../queues/queues.module';
+import { TemplatesModule } from '../templates/templates.module';
 import { DeliveryRequestedConsumer } from './delivery-requested.consumer';
+import { FaultInjector } from './fault-injector';
+import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
-import { TemplateRenderer } from './template-renderer';
+import { SendWorkers } from './send-workers';
 
 @Module({
-  imports: [ChannelsModule],
-  controllers: [DeliveryRequestedConsumer],
-  providers: [MessagesService, TemplateRenderer],
+  imports: [ChannelsModule, QueuesModule, TemplatesModule, ReceiptsModule],
+  controllers: [DeliveryRequestedConsumer, MessagesController],
+  providers: [MessagesService, SendWorkers, FaultInjector],
 })
 export class MessagesModule {}

@@ -19,14 +19,25 @@ export const DeliveryRequestedV1 = payload(
       maxLength: 2048,
       description: 'Address for the channel: email, E.164 phone, token, URL',
     }),
-    locale: Type.Optional(Type.String()),
-    template: Type.Object(
-      {
-        subject: Type.Optional(Type.String()),
-        body: Type.String(),
-        html: Type.Optional(Type.String()),
-      },
-      { additionalProperties: false, description: 'Template source to render with the variables' },
+    locale: Type.Optional(
+      Type.String({ description: 'Preferred locale; with templateId, the variant to render' }),
+    ),
+    templateId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'A stored template (any locale variant of it); the variant of `locale` is used, else its language, else the fallback locale. Either this or `template`',
+      }),
+    ),
+    template: Type.Optional(
+      Type.Object(
+        {
+          subject: Type.Optional(Type.String()),
+          body: Type.String(),
+          html: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false, description: 'Inline template source; either this or `templateId`' },
+      ),
     ),
     variables: Json,
     requestedAt: Timestamp,

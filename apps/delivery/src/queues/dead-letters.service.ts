@@ -1,0 +1,78 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { DeadLetterPage } from '@cdp/contracts';
+import { invalidInput } from '@cdp/service-kit';
+import { DatabaseService } from '@cdp/service-kit';
+import type { SendJob } from './delivery-queues';
+import { SendQueues } from './send-queues';
+
+function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()))
+    throw invalidInput('/cursor', 'not a cursor from a previous page');
+  return { createdAt, id };
+}
+
+/** Jobs that gave up, newest first, and their replay. */
+@Injectable()
+export class DeadLettersService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly queues: SendQueues,
+  ) {}
+
+  async list(workspaceId: string, limit: number, cursor?: string): Promise<DeadLetterPage> {
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await this.db.client.deadLetter.findMany({
+      where: {
+        workspaceId,
+        ...(after && {
+          OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+        }),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({
+        id: r.id,
+        messageId: r.messageId,
+        queue: r.queue,
+        reason: r.reason,
+        attempts: r.attempts,
+        createdAt: r.createdAt.toISOString(),
+        replayedAt: r.replayedAt?.toISOString() ?? null,
+      })),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  /**
+   * Puts the message back on its queue. Only a `failed` message (or one a previous replay already
+   * reset to `queued`) is replayed: a sent one is never sent twice, an unknown one never blindly.
+   */
+  async replay(workspaceId: string, id: string): Promise<{ messageId: string; status: 'queued' }> {
+    const deadLetter = await this.db.client.deadLetter.findFirst({
+      where: { id, workspaceId },
+      include: { message: true },
+    });
+    if (!deadLetter) throw new NotFoundException(`dead letter ${id} not found`);
+    const { message } = deadLetter;
+    if (message.status !== 'failed' && message.status !== 'queued')
+      throw new ConflictException(
+        `message ${message.id} is ${message.status}; only failed messages are replayed`,
+      );
+    await this.db.client.$transaction([
+      this.db.client.message.update({ where: { id: message.id }, data: { status: 'queued' } }),
+      this.db.client.deadLetter.update({ where: { id }, data: { replayedAt: new Date() } }),
+    ]);
+    await this.queues.requeue(message.channel, deadLetter.payload as unknown as SendJob);
+    return { messageId: message.id, status: 'queued' };
+  }
+}

@@ -1,0 +1,26 @@
+import type { ChannelName } from '../channels/channel-adapter';
+
+/**
+ * BullMQ queue per channel. Jobs already in Redis live under these names: never rename without a
+ * migration plan (drain the old queue first, or move its jobs).
+ */
+export const DELIVERY_QUEUES: Readonly<Record<ChannelName, string>> = {
+  email: 'delivery-email',
+  sms: 'delivery-sms',
+  push: 'delivery-push',
+  webhook: 'delivery-webhook',
+  ad_audience: 'delivery-ad_audience',
+};
+
+/** Key prefix of every BullMQ key, per NATS prefix so parallel test runs never share queues. */
+export function bullPrefix(natsPrefix: string): string {
+  return `bull:${natsPrefix || 'cdp'}`;
+}
+
+/** What a send job carries: the ledger id and the rendered content (kept for a replay). */
+export interface SendJob {
+  messageId: string;
+  subject?: string;
+  text: string;
+  html?: string;
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { SERVICE_CONFIG } from '@cdp/service-kit';
+import type { ChannelName } from '../channels/channel-adapter';
+import type { DeliveryConfig } from '../config';
+import { bullPrefix, DELIVERY_QUEUES, type SendJob } from './delivery-queues';
+
+const DAY_SECONDS = 24 * 3600;
+
+/** The per-channel BullMQ queues and the Redis connection BullMQ uses (workers included). */
+@Injectable()
+export class SendQueues implements OnApplicationShutdown {
+  private readonly logger = new Logger(SendQueues.name);
+  /** Workers (and the rate limiter they call) wait for Redis to come back instead of failing jobs. */
+  readonly connection: Redis;
+  /** Producers fail fast while Redis is down: the request is nak'ed and redelivered, an API call gets 503. */
+  private readonly producerConnection: Redis;
+  readonly prefix: string;
+  private readonly queues: Map<ChannelName, Queue<SendJob>>;
+
+  constructor(@Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig) {
+    this.prefix = bullPrefix(config.NATS_PREFIX);
+    this.connection = new Redis(config.REDIS_URL, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    });
+    this.producerConnection = new Redis(config.REDIS_URL, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    });
+    for (const c of [this.connection, this.producerConnection])
+      c.on('error', (e: Error) => this.logger.warn(`BullMQ Redis connection: ${e.message}`));
+    this.queues = new Map(
+      (Object.entries(DELIVERY_QUEUES) as [ChannelName, string][]).map(([channel, name]) => [
+        channel,
+        new Queue<SendJob>(name, {
+          connection: this.producerConnection,
+          prefix: this.prefix,
+          defaultJobOptions: {
+            attempts: config.DELIVERY_MAX_ATTEMPTS,
+            backoff: { type: 'provider' },
+            removeOnComplete: { count: config.DELIVERY_KEEP_COMPLETED_JOBS, age: DAY_SECONDS },
+            removeOnFail: { count: config.DELIVERY_KEEP_FAILED_JOBS, age: 7 * DAY_SECONDS },
+          },
+        }),
+      ]),
+    );
+  }
+
+  queueOf(channel: ChannelName): Queue<SendJob> {
+    const queue = this.queues.get(channel);
+    if (!queue) throw new Error(`no queue for channel ${channel}`);
+    return queue;
+  }
+
+  /** The job id is the ledger id: a redelivered request finds the job already there and adds nothing. */
+  async enqueue(channel: ChannelName, job: SendJob): Promise<void> {
+    await this.queueOf(channel).add('send', job, { jobId: job.messageId });
+  }
+
+  /** Enqueues a message again after its job gave up; the finished job is removed first so the id is free. */
+  async requeue(channel: ChannelName, job: SendJob): Promise<void> {
+    const queue = this.queueOf(channel);
+    const previous = await queue.getJob(job.messageId);
+    if (previous && (await previous.isActive())) return;
+    if (previous) await previous.remove();
+    await queue.add('send', job, { jobId: job.messageId });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    for (const c of [this.connection, this.producerConnection]) await c.quit().catch(() => c.disconnect());
+  }
+}

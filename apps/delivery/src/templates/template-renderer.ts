@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { Liquid } from 'liquidjs';
+
+export interface TemplateSource {
+  subject?: string | null;
+  body: string;
+  html?: string | null;
+}
+
+export interface RenderedContent {
+  subject?: string;
+  text: string;
+  html?: string;
+}
+
+/** One problem in a template, at a JSON-pointer path of the request (e.g. `/body`). */
+export interface TemplateIssue {
+  path: string;
+  reason: string;
+}
+
+const FIELDS = ['subject', 'body', 'html'] as const;
+/** Liquid properties every array (and string) has without the sample listing them. */
+const BUILT_IN = new Set(['size', 'first', 'last']);
+
+/** Liquid templates; a reference to a missing variable is an error, never an empty string in a customer's inbox. */
+@Injectable()
+export class TemplateRenderer {
+  private readonly liquid = new Liquid({ strictVariables: true, strictFilters: true, cache: 1000 });
+
+  render(source: string, variables: Record<string, unknown>): Promise<string> {
+    return this.liquid.parseAndRender(source, variables) as Promise<string>;
+  }
+
+  async renderAll(template: TemplateSource, variables: Record<string, unknown>): Promise<RenderedContent> {
+    return {
+      ...(template.subject && { subject: await this.render(template.subject, variables) }),
+      text: await this.render(template.body, variables),
+      ...(template.html && { html: await this.render(template.html, variables) }),
+    };
+  }
+
+  /**
+   * Problems found at save time: Liquid syntax errors, unknown filters, and references to a
+   * variable the sample does not declare (which would fail every send with strictVariables).
+   */
+  check(template: TemplateSource, sample: Record<string, unknown>): TemplateIssue[] {
+    const issues: TemplateIssue[] = [];
+    for (const field of FIELDS) {
+      const source = template[field];
+      if (!source) continue;
+      try {
+        const parsed = this.liquid.parse(source);
+        for (const segments of this.liquid.globalVariableSegmentsSync(parsed)) {
+          const missing = missingPath(sample, segments);
+          if (missing)
+            issues.push({ path: `/${field}`, reason: `variable "${missing}" is not declared in the sample` });
+        }
+      } catch (e) {
+        issues.push({ path: `/${field}`, reason: `Liquid: ${(e as Error).message}` });
+      }
+    }
+    return issues;
+  }
+}
+
+/** The first prefix of a variable path that the sample lacks, or undefined when it is all there. */
+function missingPath(sample: unknown, segments: readonly unknown[]): string | undefined {
+  let value: unknown = sample;
+  const walked: string[] = [];
+  for (const segment of segments) {
+    // A dynamic index ({{ a[b] }}) cannot be checked statically; the part before it was.
+    if (typeof segment !== 'string' && typeof segment !== 'number') return undefined;
+    walked.push(String(segment));
+    if (Array.isArray(value) || typeof value === 'string') {
+      if (BUILT_IN.has(String(segment))) return undefined;
+      value = Array.isArray(value) ? value[0] : undefined;
+      if (typeof segment === 'number') continue;
+    }
+    if (value === null || typeof value !== 'object' || !(String(segment) in value)) return walked.join('.');
+    value = (value as Record<string, unknown>)[String(segment)];
+  }
+  return undefined;
+}
