@@ -1,3 +1,4 @@
+import { TEST_SECRETS } from '@cdp/testing';
 /**
  * The delivery pipeline in one process on the real Postgres, Redis and NATS, with a real SMTP sink
  * behind a cut-able TCP proxy: request -> ledger -> BullMQ job -> SMTP -> status.
@@ -50,6 +51,7 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     await proxy.start();
     await redisProxy.start();
     const config = loadConfig(DeliveryConfigSchema, {
+      ...TEST_SECRETS,
       PORT: '1',
       DATABASE_URL: database.url,
       NATS_URL,

@@ -42,6 +42,7 @@ export async function waitFor<T>(
 /** Secrets services require; test-only values (infra provides real ones). */
 export const TEST_SECRETS: Record<string, string> = {
   NATIONAL_ID_HMAC_SECRET: 'test-only-national-id-master-secret-0123456789abcdef',
+  DELIVERY_SECRET_KEYS: 'test:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
 };
 
 /** A service started from its build output as its own process, as ops would run it. */
@@ -101,7 +102,7 @@ export class ServiceProcess {
   async exit(timeoutMs = 30_000): Promise<NodeJS.Signals | null> {
     await waitFor(
       `${this.name} to exit`,
-      async () => this.child?.exitCode !== null || this.child?.signalCode !== null,
+      () => Promise.resolve(this.child?.exitCode !== null || this.child?.signalCode !== null),
       timeoutMs,
     );
     return this.child?.signalCode ?? null;
