@@ -1,0 +1,114 @@
+// Shared set-up of the collection's ingest tests: a real database and NATS prefix per suite,
+// services built from their classes (no Nest container needed), and readers of what reached
+// the prefixed event stream.
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Subjects, streamName, type PayloadOf } from '@cdp/contracts';
+import { createTestDatabase, type PrismaClient } from '@cdp/db';
+import { JetStreamPublisher } from '@cdp/messaging';
+import { DatabaseService, type BaseConfig } from '@cdp/service-kit';
+import { EventStore } from '../src/history/event-store';
+import { IdentityService } from '../src/identity/identity.service';
+import { IngestService } from '../src/ingest/ingest.service';
+import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
+import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
+
+export type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
+export type Ingested = PayloadOf<typeof Subjects.eventIngested>;
+
+export { NATS_URL, testPrefix };
+
+export function accepted(ws: BootstrapResult, messageId: string, extra: Partial<Accepted> = {}): Accepted {
+  const now = new Date().toISOString();
+  return {
+    workspaceId: ws.workspaceId,
+    sourceId: ws.sourceId,
+    messageId,
+    type: 'track',
+    event: 'Product Viewed',
+    userId: `user-${messageId}`,
+    properties: { messageId },
+    context: {},
+    channel: 'web',
+    timestamp: now,
+    receivedAt: now,
+    ...extra,
+  };
+}
+
+/** A database, a NATS prefix and a workspace of their own; `close()` removes all of it. */
+export class IngestSuite {
+  readonly prefix: string;
+  database!: { url: string; drop(): Promise<void> };
+  db!: PrismaClient;
+  workspace!: BootstrapResult;
+  nc!: NatsConnection;
+  jsm!: JetStreamManager;
+  private readonly closers: Array<() => Promise<unknown>> = [];
+
+  constructor(label: string) {
+    this.prefix = testPrefix(label);
+  }
+
+  async open(): Promise<this> {
+    this.database = await createTestDatabase(`cdp_test_${this.prefix}`);
+    this.db = (await this.databaseService()).client;
+    this.workspace = await bootstrapWorkspace(this.db, 'ingest-test');
+    this.nc = await connect({ servers: NATS_URL, name: `${this.prefix}-test` });
+    this.jsm = await jetstreamManager(this.nc);
+    return this;
+  }
+
+  async databaseService(poolSize = 5): Promise<DatabaseService> {
+    const service = new DatabaseService({
+      DATABASE_URL: this.database.url,
+      DATABASE_POOL_SIZE: poolSize,
+    } as BaseConfig);
+    this.closers.push(() => service.onApplicationShutdown());
+    return service;
+  }
+
+  async publisher(prefix = this.prefix): Promise<JetStreamPublisher> {
+    const publisher = new JetStreamPublisher({ servers: NATS_URL, prefix, service: 'collection' });
+    await publisher.connect();
+    this.closers.push(() => publisher.close());
+    return publisher;
+  }
+
+  /** An IngestService as one replica would have it: its own connection pool and NATS connection. */
+  async replica(prefix = this.prefix): Promise<IngestService> {
+    return new IngestService(
+      await this.databaseService(),
+      new IdentityService(),
+      new EventStore(),
+      await this.publisher(prefix),
+    );
+  }
+
+  /** Every cdp.event.ingested message the prefixed stream holds, with its Nats-Msg-Id. */
+  async ingestedMessages(prefix = this.prefix): Promise<Array<{ msgId: string; event: Ingested }>> {
+    const stream = streamName(prefix, Subjects.eventIngested.stream);
+    const info = await this.jsm.streams.info(stream);
+    const out: Array<{ msgId: string; event: Ingested }> = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await this.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (!m || !m.subject.startsWith(`${prefix}.${Subjects.eventIngested.name}.`)) continue;
+      out.push({ msgId: m.header.get('Nats-Msg-Id'), event: m.json<Ingested>() });
+    }
+    return out;
+  }
+
+  /** message_id -> number of stored events with it. */
+  async storedCounts(): Promise<Map<string, number>> {
+    const rows = await this.db.$queryRaw<Array<{ message_id: string; n: bigint }>>`
+      SELECT message_id, count(*) AS n FROM events GROUP BY message_id`;
+    return new Map(rows.map((r) => [r.message_id, Number(r.n)]));
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.reverse()) await close().catch(() => undefined);
+    await this.nc?.close();
+    await deleteStreams(this.prefix);
+    await this.database?.drop();
+  }
+}
