@@ -95,6 +95,13 @@ export class ServiceProcess {
     return code;
   }
 
+  /** Sends `signal` (default SIGKILL: a crash, nothing drained or flushed) and waits for the exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    await this.exited;
+  }
+
   logs(): string {
     return this.output.join('');
   }

@@ -17,10 +17,14 @@ type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 type Json = Prisma.InputJsonValue;
 
-/** Handler calls in flight per process: the back-pressure bound of the batcher (all of them wait in it). */
-export const INGEST_CONCURRENCY = 1000;
+/**
+ * Handler calls in flight per process: the back-pressure bound of the batcher (every call waits
+ * in it). Half the consumer's max_ack_pending (NATS default 1000), so the messages a crashed
+ * process held until ack_wait expires leave room for its restart or another replica to go on.
+ */
+export const INGEST_CONCURRENCY = 500;
 /** Half the in-flight window, so one batch fills while the previous one is being stored. */
-const BATCH_SIZE = 500;
+const BATCH_SIZE = 250;
 /** How long the first call of a batch waits for company when the consumer is idle. */
 const BATCH_DELAY_MS = 15;
 /** Attempts of a batch transaction that lost a race (deadlock, concurrent duplicate) before the batch fails. */
