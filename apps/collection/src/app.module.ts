@@ -5,6 +5,7 @@ import type { CollectionConfigSchema } from './config';
 import { CustomersModule } from './customers/customers.module';
 import { HistoryModule } from './history/history.module';
 import { IngestModule } from './ingest/ingest.module';
+import { ReplayModule } from './replay/replay.module';
 import { TrackingModule } from './tracking/tracking.module';
 
 @Module({})
@@ -18,6 +19,7 @@ export class AppModule {
         IngestModule,
         CustomersModule,
         HistoryModule,
+        ReplayModule,
       ],
     };
   }

@@ -96,8 +96,8 @@ describe('IngestService batches', () => {
     const anonymous = Array.from({ length: 12 }, (_, i) => `shared-anon-${i}`);
     // Each batch touches the same identifiers in a different order; every call links a user to
     // an anonymous id of another user, so batches lock crossing sets of identifiers.
-    const batches: Accepted[][] = Array.from({ length: 9 }, (_, b) =>
-      Array.from({ length: 60 }, (_, i) => {
+    const batches: Accepted[][] = Array.from({ length: 6 }, (_, b) =>
+      Array.from({ length: 40 }, (_, i) => {
         const u = (i * (b + 1) + b) % users.length;
         return accepted(suite.workspace, `overlap-${b}-${i}`, {
           userId: users[u]!,

@@ -1,7 +1,7 @@
 // Shared set-up of the collection's ingest tests: a real database and NATS prefix per suite,
 // services built from their classes (no Nest container needed), and readers of what reached
 // the prefixed event stream.
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Subjects, streamName, type PayloadOf } from '@cdp/contracts';
 import { createTestDatabase, type PrismaClient } from '@cdp/db';
@@ -10,6 +10,7 @@ import { DatabaseService, type BaseConfig } from '@cdp/service-kit';
 import { EventStore } from '../src/history/event-store';
 import { IdentityService } from '../src/identity/identity.service';
 import { IngestService } from '../src/ingest/ingest.service';
+import { REPLAY_ID_HEADER } from '../src/replay/replay.types';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
 import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
 
@@ -34,6 +35,12 @@ export function accepted(ws: BootstrapResult, messageId: string, extra: Partial<
     receivedAt: now,
     ...extra,
   };
+}
+
+export interface IngestedMessage {
+  msgId: string;
+  replayId: string | undefined;
+  event: Ingested;
 }
 
 /** A database, a NATS prefix and a workspace of their own; `close()` removes all of it. */
@@ -85,15 +92,24 @@ export class IngestSuite {
     );
   }
 
-  /** Every cdp.event.ingested message the prefixed stream holds, with its Nats-Msg-Id. */
-  async ingestedMessages(prefix = this.prefix): Promise<Array<{ msgId: string; event: Ingested }>> {
+  /** Every cdp.event.ingested message the prefixed stream holds, with its Nats-Msg-Id and replay id. */
+  async ingestedMessages(prefix = this.prefix): Promise<IngestedMessage[]> {
     const stream = streamName(prefix, Subjects.eventIngested.stream);
-    const info = await this.jsm.streams.info(stream);
-    const out: Array<{ msgId: string; event: Ingested }> = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await this.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (!m || !m.subject.startsWith(`${prefix}.${Subjects.eventIngested.name}.`)) continue;
-      out.push({ msgId: m.header.get('Nats-Msg-Id'), event: m.json<Ingested>() });
+    const { state } = await this.jsm.streams.info(stream);
+    const out: IngestedMessage[] = [];
+    if (state.messages === 0) return out;
+    // An ordered (ephemeral) consumer reads the whole stream in one go.
+    const consumer = await jetstream(this.nc).consumers.get(stream);
+    const messages = await consumer.fetch({ max_messages: state.messages, expires: 5000 });
+    for await (const m of messages) {
+      if (m.subject.startsWith(`${prefix}.${Subjects.eventIngested.name}.`)) {
+        out.push({
+          msgId: m.headers?.get('Nats-Msg-Id') ?? '',
+          replayId: m.headers?.get(REPLAY_ID_HEADER) || undefined,
+          event: m.json<Ingested>(),
+        });
+      }
+      if (m.seq >= state.last_seq) break;
     }
     return out;
   }

@@ -8,3 +8,4 @@ export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export * from './rest/tracking';
 export * from './rest/segments';
 export * from './rest/campaigns';
+export * from './rest/replay';

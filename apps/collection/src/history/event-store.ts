@@ -148,8 +148,11 @@ export class EventStore {
     return ids;
   }
 
-  /** One page of a workspace's history in (received_at, id) order, after `cursor`. */
-  async page(
+  /**
+   * One page of the events that were announced on cdp.event.ingested (tracking calls linked to a
+   * customer; not the system events of delivery receipts), in (received_at, id) order after `cursor`.
+   */
+  async pageOfIngested(
     db: Prisma.TransactionClient,
     range: HistoryRange,
     cursor: HistoryCursor | null,
@@ -160,6 +163,8 @@ export class EventStore {
       where: {
         workspaceId,
         receivedAt: { gte: from, lt: to },
+        type: { not: 'system' },
+        customerId: { not: null },
         ...(eventNames?.length && { name: { in: eventNames } }),
         ...(cursor && {
           OR: [
