@@ -15,6 +15,7 @@ import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/boot
 import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
 import { freePort, ServiceProcess, waitFor } from '../../../test/support/processes';
 import { TcpProxy } from '../../../test/support/tcp-proxy';
+import { deleteRedisKeys } from './ingest-fixtures';
 
 const CONCURRENT_REQUESTS = 32;
 /** Upper bound of requests per load phase, whatever happens. */
@@ -108,6 +109,7 @@ describe('collection ingest durability (process kills, Postgres outage)', () => 
     await postgres.stop();
     await nc?.close();
     await deleteStreams(prefix);
+    await deleteRedisKeys(prefix);
     await db?.$disconnect();
     await database?.drop();
     expect(code).toBe(0);

@@ -63,7 +63,7 @@ describe('POST /v1/replay', () => {
       await app.get<Queue>(getQueueToken(REPLAY_QUEUE)).obliterate({ force: true });
       await app.close();
     }
-    await suite.close();
+    await suite.close(); // also deletes what the idle worker keeps under the prefix
   });
 
   const request = (method: 'GET' | 'POST', url: string, body?: unknown, apiKey = suite.workspace.apiKey) =>

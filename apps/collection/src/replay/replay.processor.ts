@@ -1,4 +1,4 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 import { Subjects } from '@cdp/contracts';
@@ -22,6 +22,7 @@ const PAGE_SIZE = 500;
 export class ReplayProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ReplayProcessor.name);
   private stopping = false;
+  private lastErrorLog = 0;
 
   constructor(
     private readonly db: DatabaseService,
@@ -33,6 +34,20 @@ export class ReplayProcessor extends WorkerHost implements BeforeApplicationShut
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+  }
+
+  /** Connection errors (Redis down): BullMQ reconnects by itself; without a listener it prints each one. */
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    const now = Date.now();
+    if (now - this.lastErrorLog < 30_000) return;
+    this.lastErrorLog = now;
+    this.logger.warn(`replay worker: ${error.message}; retrying`);
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<ReplayJobData> | undefined, error: Error): void {
+    this.logger.warn(`replay ${job?.id ?? '?'} attempt ${job?.attemptsMade ?? '?'} failed: ${error.message}`);
   }
 
   async process(job: Job<ReplayJobData>, token?: string): Promise<{ published: number }> {
