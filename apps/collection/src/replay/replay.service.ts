@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { ReplayRequest, ReplayStatus } from '@cdp/contracts';
 import { DependencyUnavailableError, invalidInput, withTimeout } from '@cdp/service-kit';
@@ -12,7 +12,18 @@ const DAY_S = 24 * 3600;
 /** Starts replays as BullMQ jobs and reports their progress. */
 @Injectable()
 export class ReplayService {
-  constructor(@InjectQueue(REPLAY_QUEUE) private readonly queue: Queue<ReplayJobData>) {}
+  private readonly logger = new Logger(ReplayService.name);
+  private lastErrorLog = 0;
+
+  constructor(@InjectQueue(REPLAY_QUEUE) private readonly queue: Queue<ReplayJobData>) {
+    // Connection errors while Redis is down: ioredis reconnects; without a listener BullMQ prints each one.
+    queue.on('error', (error: Error) => {
+      const now = Date.now();
+      if (now - this.lastErrorLog < 30_000) return;
+      this.lastErrorLog = now;
+      this.logger.warn(`replay queue: ${error.message}; reconnecting`);
+    });
+  }
 
   async start(workspaceId: string, request: ReplayRequest): Promise<ReplayStatus> {
     if (Date.parse(request.to) <= Date.parse(request.from))
