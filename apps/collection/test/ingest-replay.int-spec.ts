@@ -188,4 +188,28 @@ describe('POST /v1/replay', () => {
     );
     expect((await finished(after.id)).published).toBe(3);
   });
+
+  it('resumes a retried replay from the cursor saved in its progress', async () => {
+    // A replay that published up to event replay-599 (received at second 199) and then died.
+    const queue = app.get<Queue>(getQueueToken(REPLAY_QUEUE));
+    const last = await suite.db.event.findFirstOrThrow({ where: { messageId: 'replay-599' } });
+    const job = await queue.add(
+      'replay',
+      { workspaceId: suite.workspace.workspaceId, from: at(100), to: at(250) },
+      { jobId: `resumed-${suite.prefix}`, delay: 60_000 },
+    );
+    await job.updateProgress({
+      published: 300,
+      cursor: { receivedAt: last.receivedAt.toISOString(), id: last.id.toString() },
+      done: false,
+    });
+    await job.promote();
+
+    expect(await finished(job.id!)).toMatchObject({ published: 450, done: true });
+    const messages = await replayed(job.id!);
+    const names = messages
+      .map((m) => m.event.messageId)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    expect(names).toEqual(Array.from({ length: 150 }, (_, i) => `replay-${600 + i}`));
+  });
 });
