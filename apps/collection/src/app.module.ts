@@ -11,6 +11,7 @@ import { IdentityModule } from './identity/identity.module';
 import { IngestModule } from './ingest/ingest.module';
 import { OperationalModule } from './operational/operational.module';
 import { ProfilesModule } from './profiles/profiles.module';
+import { ReplayModule } from './replay/replay.module';
 import { TrackingModule } from './tracking/tracking.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -32,6 +33,7 @@ export class AppModule {
         WebhooksModule,
         ConnectorsModule,
         ConsentsModule,
+        ReplayModule,
       ],
     };
   }

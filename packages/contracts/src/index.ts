@@ -16,3 +16,4 @@ export * from './rest/receipts';
 export * from './rest/identity';
 export * from './rest/templates';
 export * from './rest/dead-letters';
+export * from './rest/replay';

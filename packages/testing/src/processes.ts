@@ -91,10 +91,10 @@ export class ServiceProcess {
     );
   }
 
-  /** Kills the process without any chance to clean up (a crash), and waits until it is gone. */
-  async kill(): Promise<void> {
+  /** Sends `signal` (default SIGKILL: a crash, nothing drained or flushed) and waits for the exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
+    this.child.kill(signal);
     await this.exited;
   }
 

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { CustomerRef } from '@cdp/contracts';
 import type { Prisma } from '@cdp/db';
 import { normalizeEmail } from '../identity/identity.service';
-
-const MAX_MERGE_HOPS = 10;
+import { MergeService } from '../merges/merge.service';
 
 /** Finds the customer a reference names (our id or any identifier), following merges to the survivor. */
 @Injectable()
 export class CustomerRefResolver {
+  constructor(private readonly merges: MergeService) {}
+
   async resolve(
     db: Prisma.TransactionClient,
     workspaceId: string,
@@ -23,15 +24,6 @@ export class CustomerRefResolver {
       });
       id = identity?.customerId;
     }
-    for (let hop = 0; id && hop < MAX_MERGE_HOPS; hop++) {
-      const customer = await db.customer.findFirst({
-        where: { id, workspaceId },
-        select: { id: true, mergedIntoId: true },
-      });
-      if (!customer) return undefined;
-      if (!customer.mergedIntoId) return customer.id;
-      id = customer.mergedIntoId;
-    }
-    return undefined;
+    return id ? ((await this.merges.liveCustomerId(workspaceId, id)) ?? undefined) : undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DatabaseService } from '@cdp/service-kit';
 import { normalizeEmail } from '../identity/identity.service';
+import { MergeService } from '../merges/merge.service';
 
 export interface TimelinePage {
   items: Array<Record<string, unknown>>;
@@ -10,11 +11,16 @@ export interface TimelinePage {
 /** Customer look-ups: by id, by any identifier, and the paged interaction history. */
 @Injectable()
 export class CustomersService {
-  constructor(private readonly db: DatabaseService) {}
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly merges: MergeService,
+  ) {}
 
+  /** A customer merged into another answers as the survivor. */
   async get(workspaceId: string, customerId: string) {
+    const live = await this.merges.liveCustomerId(workspaceId, customerId);
     const customer = await this.db.client.customer.findFirst({
-      where: { id: customerId, workspaceId },
+      where: { id: live ?? customerId, workspaceId },
       include: { identities: { select: { type: true, value: true, firstSeenAt: true, lastSeenAt: true } } },
     });
     if (!customer) throw new NotFoundException(`Customer ${customerId} not found`);
@@ -37,9 +43,9 @@ export class CustomersService {
     limit: number,
     cursor?: string,
   ): Promise<TimelinePage> {
-    await this.get(workspaceId, customerId);
+    const { id } = await this.get(workspaceId, customerId);
     const events = await this.db.client.event.findMany({
-      where: { workspaceId, customerId, ...(cursor && { id: { lt: BigInt(cursor) } }) },
+      where: { workspaceId, customerId: id, ...(cursor && { id: { lt: BigInt(cursor) } }) },
       orderBy: { id: 'desc' },
       take: limit,
     });

@@ -80,6 +80,19 @@ export class IdentityService {
     return this.announcer.announcePending();
   }
 
+  /**
+   * The advisory-lock keys resolve() takes for these identifiers, sorted. A caller resolving many
+   * calls in one transaction takes all of them up front in this order, so batches cannot deadlock.
+   */
+  lockKeys(workspaceId: string, identifiers: Identifier[]): string[] {
+    const keys = identifiers.flatMap((i) =>
+      i.type === PREVIOUS_ID
+        ? [`${workspaceId}|user_id|${i.value}`, `${workspaceId}|anonymous_id|${i.value}`]
+        : [`${workspaceId}|${i.type}|${i.value}`],
+    );
+    return [...new Set(keys)].sort();
+  }
+
   async resolve(
     tx: Tx,
     workspaceId: string,
@@ -91,11 +104,7 @@ export class IdentityService {
     const book = await this.rules.ruleBook(tx, workspaceId);
     const concrete = identifiers.filter((i) => i.type !== PREVIOUS_ID);
     const previous = identifiers.filter((i) => i.type === PREVIOUS_ID).map((i) => i.value);
-    const lockKeys = [
-      ...concrete.map((i) => `${workspaceId}|${i.type}|${i.value}`),
-      ...previous.flatMap((v) => [`${workspaceId}|user_id|${v}`, `${workspaceId}|anonymous_id|${v}`]),
-    ];
-    for (const key of [...new Set(lockKeys)].sort())
+    for (const key of this.lockKeys(workspaceId, identifiers))
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
 
     const locked = new Set<string>();

@@ -1,15 +1,19 @@
 import { Controller } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import { JetStreamEventPattern } from '@cdp/messaging';
-import { IngestService } from './ingest.service';
+import { JetStreamEventPattern, type JetStreamContext } from '@cdp/messaging';
+import { INGEST_CONCURRENCY, IngestService } from './ingest.service';
 
 @Controller()
 export class IngestConsumer {
   constructor(private readonly ingest: IngestService) {}
 
-  @JetStreamEventPattern(Subjects.ingestAccepted)
-  async onAccepted(@Payload() call: PayloadOf<typeof Subjects.ingestAccepted>) {
-    await this.ingest.store(call);
+  /** Resolves when the call's batch is stored and announced; the transport acks only then. */
+  @JetStreamEventPattern(Subjects.ingestAccepted, { concurrency: INGEST_CONCURRENCY })
+  async onAccepted(
+    @Payload() call: PayloadOf<typeof Subjects.ingestAccepted>,
+    @Ctx() ctx: JetStreamContext,
+  ): Promise<void> {
+    await this.ingest.store(call, { alone: ctx.isLastDelivery });
   }
 }

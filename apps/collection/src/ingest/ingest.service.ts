@@ -1,21 +1,75 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { Histogram } from 'prom-client';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import type { Prisma } from '@cdp/db';
-import { JetStreamPublisher } from '@cdp/messaging';
+import type { Customer, Prisma } from '@cdp/db';
+import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
-import { EventStore } from '../history/event-store';
-import { IdentityService, identifiersOf, normalizeEmail } from '../identity/identity.service';
+import { EventStore, messageKey, type NewEventRow, type StoredEvent } from '../history/event-store';
+import {
+  IdentityService,
+  normalizeEmail,
+  stripNationalId,
+  type Identifier,
+} from '../identity/identity.service';
+import { MicroBatcher } from './micro-batcher';
 
 type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
+type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 type Json = Prisma.InputJsonValue;
 
 /**
- * Persists accepted tracking calls: identity resolution, the event row and its messageId
- * (deduplication) in one transaction, then announces cdp.event.ingested. A redelivered call finds
- * its messageId and only re-announces (same Nats-Msg-Id, so subscribers see it once).
+ * Handler calls in flight per process: the back-pressure bound of the batcher (every call waits
+ * in it). Half the consumer's max_ack_pending (NATS default 1000), so the messages a crashed
+ * process held until ack_wait expires leave room for its restart or another replica to go on.
+ */
+export const INGEST_CONCURRENCY = 500;
+/** Half the in-flight window, so one batch fills while the previous one is being stored. */
+const BATCH_SIZE = 250;
+/** How long the first call of a batch waits for company when the consumer is idle. */
+const BATCH_DELAY_MS = 15;
+/** Attempts of a batch transaction that lost a race (deadlock, concurrent duplicate) before the batch fails. */
+const CONFLICT_ATTEMPTS = 3;
+/** A batch of a few hundred events resolves identities one by one: allow more than Prisma's 5 s default. */
+const TRANSACTION_TIMEOUT_MS = 60_000;
+const TRANSACTION_MAX_WAIT_MS = 10_000;
+
+/** SQLSTATEs (and Prisma codes) of a transaction that lost a race: retrying it is safe and succeeds. */
+const CONFLICT_CODES = new Set(['40P01', '40001', '23505', 'P2002', 'P2034']);
+
+const batchSize = new Histogram({
+  name: 'collection_ingest_batch_size',
+  help: 'Tracking calls stored per batch transaction',
+  buckets: [1, 5, 20, 50, 100, 250, 500],
+});
+const batchDuration = new Histogram({
+  name: 'collection_ingest_batch_duration_seconds',
+  help: 'Time to store and announce one batch of tracking calls',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+});
+
+interface NewCall {
+  call: Accepted;
+  traits: Record<string, unknown>;
+  identifiers: Identifier[];
+}
+
+/**
+ * Persists accepted tracking calls in batches: the JetStream handler hands each call to a
+ * micro-batcher and waits; a batch is one transaction (dedup on workspace + messageId, identity
+ * resolution per new call, one multi-row insert), then one cdp.event.ingested per call is
+ * announced, and only then do the handlers resolve (the transport acks after that). A failure
+ * rejects the whole batch, so every message of it is redelivered; already stored ones are found by
+ * their messageId and only re-announced (same Nats-Msg-Id, so subscribers see them once).
  */
 @Injectable()
 export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+  private readonly batcher = new MicroBatcher<Accepted>({
+    maxSize: BATCH_SIZE,
+    maxDelayMs: BATCH_DELAY_MS,
+    flush: (calls) => this.storeBatch(calls),
+  });
+
   constructor(
     private readonly db: DatabaseService,
     private readonly identity: IdentityService,
@@ -23,78 +77,191 @@ export class IngestService {
     private readonly publisher: JetStreamPublisher,
   ) {}
 
-  async store(call: Accepted): Promise<void> {
-    const traits = { ...asObject(call.context?.traits), ...call.traits };
-    const stored = await this.db.client.$transaction(async (tx) => {
-      const seen = await this.events.findByMessageId(tx, call.workspaceId, call.messageId);
-      if (seen)
-        return {
-          event: seen,
-          customer: await tx.customer.findUniqueOrThrow({ where: { id: seen.customerId! } }),
-        };
-      const receivedAt = new Date(call.receivedAt);
-      const identifiers = identifiersOf({ ...call, traits });
-      let customer = await this.identity.resolve(
-        tx,
-        call.workspaceId,
-        identifiers,
-        call.sourceId,
-        receivedAt,
-      );
-      if (Object.keys(traits).length) {
-        customer = await tx.customer.update({
-          where: { id: customer.id },
-          data: {
-            traits: { ...asObject(customer.traits), ...traits } as Json,
-            ...(typeof traits.email === 'string' && { email: normalizeEmail(traits.email) }),
-            ...(typeof traits.phone === 'string' && { phone: traits.phone }),
-          },
-        });
-      }
-      const event = await this.events.append(tx, {
-        workspaceId: call.workspaceId,
-        customerId: customer.id,
-        messageId: call.messageId,
-        sourceId: call.sourceId,
-        type: call.type,
-        name: call.event ?? null,
-        channel: call.channel,
-        journeyStage: call.journeyStage ?? null,
-        properties: (call.properties ?? (call.type === 'identify' ? traits : {})) as Json,
-        context: (call.context ?? {}) as Json,
-        anonymousId: call.anonymousId ?? null,
-        userId: call.userId ?? null,
-        occurredAt: new Date(call.timestamp),
-        sentAt: call.sentAt ? new Date(call.sentAt) : null,
-        receivedAt,
-      });
-      return { event, customer };
-    });
-
-    const { event, customer } = stored;
-    await this.publisher.publish(
-      Subjects.eventIngested,
-      {
-        workspaceId: call.workspaceId,
-        eventId: event.id.toString(),
-        messageId: call.messageId,
-        customerId: customer.id,
-        customerCode: customer.customerCode,
-        type: event.type,
-        ...(event.name && { name: event.name }),
-        channel: call.channel,
-        ...(call.journeyStage && { journeyStage: call.journeyStage }),
-        properties: asObject(event.properties),
-        occurredAt: event.occurredAt.toISOString(),
-        receivedAt: event.receivedAt.toISOString(),
-      },
-      { msgId: `event:${call.workspaceId}:${call.messageId}` },
-    );
+  /**
+   * Stores one call with the next batch. `alone` stores it in a transaction of its own: for a
+   * message on its last delivery, so a message that fails every batch it is in (a poison message)
+   * cannot drag a healthy one into the dead-letter queue with it.
+   */
+  store(call: Accepted, { alone = false }: { alone?: boolean } = {}): Promise<void> {
+    return alone ? this.storeBatch([call]) : this.batcher.add(call);
   }
+
+  /** Stores the calls in one transaction, then announces them; rejects if any step fails. */
+  async storeBatch(calls: readonly Accepted[]): Promise<void> {
+    const timer = batchDuration.startTimer();
+    const ingested = await this.persist(calls);
+    // Merges the batch caused sit in the identity outbox; announce them now (a sweep catches the rest).
+    void this.identity.announceMerges();
+    await this.publisher.publishMany(
+      ingested.map((event): PublishItem => ({
+        subject: Subjects.eventIngested,
+        payload: event,
+        msgId: `event:${event.workspaceId}:${event.messageId}`,
+      })),
+    );
+    batchSize.observe(calls.length);
+    timer();
+  }
+
+  private async persist(calls: readonly Accepted[]): Promise<Ingested[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.client.$transaction((tx) => this.persistIn(tx, calls), {
+          timeout: TRANSACTION_TIMEOUT_MS,
+          maxWait: TRANSACTION_MAX_WAIT_MS,
+        });
+      } catch (error) {
+        if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
+        this.logger.warn(
+          `batch of ${calls.length} lost a race (attempt ${attempt}/${CONFLICT_ATTEMPTS}), retrying: ${lastLine(error)}`,
+        );
+      }
+    }
+  }
+
+  private async persistIn(tx: Prisma.TransactionClient, calls: readonly Accepted[]): Promise<Ingested[]> {
+    // A client retry can put one messageId twice into a batch: store it once.
+    const distinct = new Map<string, Accepted>();
+    for (const call of calls) if (!distinct.has(messageKey(call))) distinct.set(messageKey(call), call);
+    const stored = await this.events.findByMessageIds(tx, [...distinct.values()]);
+
+    const fresh: NewCall[] = [];
+    for (const [key, call] of distinct) {
+      if (stored.has(key)) continue;
+      const traits = { ...asObject(call.context?.traits), ...call.traits };
+      const identifiers = this.identity.identifiersOf({ ...call, traits });
+      // A national ID only ever leaves this point as its keyed hash (an identifier).
+      const clean = stripNationalId({ ...call, traits });
+      fresh.push({ call: clean, traits: clean.traits ?? {}, identifiers });
+    }
+    await this.lockIdentifiers(tx, fresh);
+
+    const rows: NewEventRow[] = [];
+    const customers: Customer[] = [];
+    for (const item of fresh) {
+      const customer = await this.resolveCustomer(tx, item);
+      rows.push(eventRow(item, customer.id));
+      customers.push(customer);
+    }
+    const ids = await this.events.appendMany(tx, rows);
+
+    const ingested = new Map<string, Ingested>();
+    rows.forEach((row, i) => ingested.set(messageKey(row), fromRow(row, ids[i]!, customers[i]!)));
+    for (const [key, event] of stored) ingested.set(key, fromStored(event));
+    return [...distinct.keys()].map((key) => ingested.get(key)!);
+  }
+
+  /**
+   * IdentityService.resolve locks each call's identifiers when it runs; a batch resolves many
+   * calls in one transaction, so two batches could take the same locks in opposite orders and
+   * deadlock. Taking every lock of the batch up front, in one global order and under the same keys,
+   * avoids that; resolve's own lock calls then find them held. One statement: the function scan
+   * over the array runs in array order.
+   */
+  private async lockIdentifiers(tx: Prisma.TransactionClient, calls: readonly NewCall[]): Promise<void> {
+    const keys = [
+      ...new Set(
+        calls.flatMap(({ call, identifiers }) => this.identity.lockKeys(call.workspaceId, identifiers)),
+      ),
+    ].sort();
+    if (keys.length === 0) return;
+    await tx.$executeRaw`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(${keys}::text[]) AS k`;
+  }
+
+  private async resolveCustomer(tx: Prisma.TransactionClient, { call, traits, identifiers }: NewCall) {
+    const customer = await this.identity.resolve(
+      tx,
+      call.workspaceId,
+      identifiers,
+      call.sourceId,
+      new Date(call.receivedAt),
+      { messageId: call.messageId },
+    );
+    if (Object.keys(traits).length === 0) return customer;
+    return tx.customer.update({
+      where: { id: customer.id },
+      data: {
+        traits: { ...asObject(customer.traits), ...traits } as Json,
+        ...(typeof traits.email === 'string' && { email: normalizeEmail(traits.email) }),
+        ...(typeof traits.phone === 'string' && { phone: traits.phone }),
+      },
+    });
+  }
+}
+
+function eventRow({ call, traits }: NewCall, customerId: string): NewEventRow {
+  return {
+    workspaceId: call.workspaceId,
+    customerId,
+    messageId: call.messageId,
+    sourceId: call.sourceId,
+    type: call.type,
+    // track: the event; page/screen: the page or screen name.
+    name: call.event ?? call.name ?? null,
+    channel: call.channel,
+    journeyStage: call.journeyStage ?? null,
+    properties: asObject(call.properties ?? (call.type === 'identify' ? traits : {})),
+    context: asObject(call.context),
+    anonymousId: call.anonymousId ?? null,
+    userId: call.userId ?? null,
+    occurredAt: new Date(call.timestamp),
+    sentAt: call.sentAt ? new Date(call.sentAt) : null,
+    receivedAt: new Date(call.receivedAt),
+  };
+}
+
+function fromRow(row: NewEventRow, id: bigint, customer: Customer): Ingested {
+  return {
+    workspaceId: row.workspaceId,
+    eventId: id.toString(),
+    messageId: row.messageId,
+    customerId: customer.id,
+    customerCode: customer.customerCode,
+    type: row.type,
+    ...(row.name && { name: row.name }),
+    channel: row.channel,
+    ...(row.journeyStage && { journeyStage: row.journeyStage }),
+    properties: row.properties,
+    occurredAt: row.occurredAt.toISOString(),
+    receivedAt: row.receivedAt.toISOString(),
+  };
+}
+
+/** The announcement of an event stored earlier (a redelivery, or a replay). */
+export function fromStored(event: StoredEvent): Ingested {
+  if (!event.customer) throw new Error(`event ${event.id} (${event.messageId}) is not linked to a customer`);
+  return {
+    workspaceId: event.workspaceId,
+    eventId: event.id.toString(),
+    messageId: event.messageId,
+    customerId: event.customer.id,
+    customerCode: event.customer.customerCode,
+    type: event.type,
+    ...(event.name && { name: event.name }),
+    channel: event.channel,
+    ...(event.journeyStage && { journeyStage: event.journeyStage }),
+    properties: asObject(event.properties),
+    occurredAt: event.occurredAt.toISOString(),
+    receivedAt: event.receivedAt.toISOString(),
+  };
 }
 
 function asObject(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : {};
+}
+
+function isConflict(error: unknown): boolean {
+  const e = error as {
+    code?: unknown;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+  } | null;
+  const codes = [e?.code, e?.meta?.driverAdapterError?.cause?.originalCode];
+  return codes.some((c) => typeof c === 'string' && CONFLICT_CODES.has(c));
+}
+
+function lastLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.trim().split('\n').pop() ?? text;
 }

@@ -1,0 +1,79 @@
+import { MicroBatcher } from './micro-batcher';
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('MicroBatcher', () => {
+  it('flushes at maxSize without waiting for the delay', async () => {
+    const flushed: number[][] = [];
+    const batcher = new MicroBatcher<number>({
+      maxSize: 3,
+      maxDelayMs: 60_000,
+      flush: async (items) => void flushed.push(items),
+    });
+    await Promise.all([1, 2, 3].map((n) => batcher.add(n)));
+    expect(flushed).toEqual([[1, 2, 3]]);
+  });
+
+  it('flushes a partial batch after maxDelayMs', async () => {
+    const flushed: number[][] = [];
+    const batcher = new MicroBatcher<number>({
+      maxSize: 100,
+      maxDelayMs: 5,
+      flush: async (items) => void flushed.push(items),
+    });
+    await Promise.all([batcher.add(1), batcher.add(2)]);
+    expect(flushed).toEqual([[1, 2]]);
+  });
+
+  it('runs one flush at a time and takes what queued up meanwhile in the next batch at once', async () => {
+    const gate = deferred();
+    const flushed: number[][] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const batcher = new MicroBatcher<number>({
+      maxSize: 2,
+      maxDelayMs: 60_000,
+      flush: async (items) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        flushed.push(items);
+        if (items[0] === 1) await gate.promise;
+        running--;
+      },
+    });
+    const first = [batcher.add(1), batcher.add(2)];
+    const later = [batcher.add(3), batcher.add(4), batcher.add(5)];
+    expect(batcher.waiting).toBe(3);
+    gate.resolve();
+    await Promise.all([...first, ...later]);
+    expect(flushed).toEqual([[1, 2], [3, 4], [5]]);
+    expect(maxRunning).toBe(1);
+  });
+
+  it('rejects every caller of a failed batch and keeps serving the next ones', async () => {
+    const batcher = new MicroBatcher<string>({
+      maxSize: 2,
+      maxDelayMs: 1,
+      flush: async (items) => {
+        if (items.includes('bad')) throw new Error('batch failed');
+      },
+    });
+    const results = await Promise.allSettled([batcher.add('good'), batcher.add('bad')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await expect(batcher.add('good again')).resolves.toBeUndefined();
+  });
+
+  it('refuses a maxSize below 1', () => {
+    expect(() => new MicroBatcher({ maxSize: 0, maxDelayMs: 1, flush: async () => undefined })).toThrow(
+      /maxSize/,
+    );
+  });
+});

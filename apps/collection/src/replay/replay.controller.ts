@@ -1,0 +1,25 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import { ReplayRequest, type ReplayStatus } from '@cdp/contracts';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { ReplayService } from './replay.service';
+
+/** Re-announce stored events of a time range to cdp.event.ingested (late or rebuilding consumers). */
+@Controller('v1/replay')
+@UseGuards(ApiKeyGuard)
+export class ReplayController {
+  constructor(private readonly replays: ReplayService) {}
+
+  /** 202: the replay runs as a job; follow it with GET /v1/replay/:id. */
+  @Post()
+  @HttpCode(202)
+  start(@CurrentPrincipal() p: Principal, @Body() body: unknown): Promise<ReplayStatus> {
+    return this.replays.start(p.workspaceId, parseBody(ReplayRequest, body));
+  }
+
+  @Get(':id')
+  async status(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<ReplayStatus> {
+    const status = await this.replays.status(p.workspaceId, id);
+    if (!status) throw new NotFoundException('No replay with this id');
+    return status;
+  }
+}
