@@ -105,6 +105,16 @@ describe('identity resolution (IdentityService in real transactions)', () => {
     expect(merge!.movedIdentityIds).toHaveLength(2);
   });
 
+  it('a second user on a shared device becomes a customer of their own, not a refused identifier', async () => {
+    const first = await h.resolve({ userId: 'u-shared-1', anonymousId: 'shared-browser' });
+    const second = await h.resolve({ userId: 'u-shared-2', anonymousId: 'shared-browser' });
+    expect(second.id).not.toBe(first.id);
+    expect((await identitiesOf(second.id)).map((i) => `${i.type}:${i.value}`)).toEqual([
+      'user_id:u-shared-2',
+    ]);
+    expect((await identitiesOf(first.id)).map((i) => i.type).sort()).toEqual(['anonymous_id', 'user_id']);
+  });
+
   it('limits: two national IDs are never on one customer, and the refusal is recorded', async () => {
     const rawA = '900101-1234567';
     const rawB = '850505-2345678';

@@ -1,3 +1,4 @@
+import { TEST_SECRETS } from '@cdp/testing';
 // POST /v1/replay on the whole collection app (real Postgres, Redis/BullMQ and NATS): a stored
 // time range is re-published to cdp.event.ingested page by page with msgIds
 // replay:<replayId>:<eventId>, exactly those events, and GET /v1/replay/:id follows the job.
@@ -31,6 +32,7 @@ describe('POST /v1/replay', () => {
     await redis.start();
     redisUrl.port = String(redis.port);
     const config = loadConfig(CollectionConfigSchema, {
+      ...TEST_SECRETS,
       DATABASE_URL: suite.database.url,
       DATABASE_POOL_SIZE: '3',
       NATS_URL,

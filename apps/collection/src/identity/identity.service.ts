@@ -197,11 +197,34 @@ export class IdentityService {
       ...concrete.filter((i) => !owned.has(`${i.type}\u0000${i.value}`)),
       ...previous.filter((v) => !previousOwned.has(v)).map((value) => ({ type: 'anonymous_id', value })),
     ];
+    const overLimit = (identifier: Identifier, tally: Map<string, number>) => {
+      const max = book.limitOf(book.limitScope(identifier.type, identifier.value));
+      return max !== null && (tally.get(book.limitScope(identifier.type, identifier.value)) ?? 0) + 1 > max;
+    };
+    // Linked only through a device (anonymous or device id), a call with a person identifier the
+    // survivor cannot take (a second user_id on a shared device) is someone else: a new customer.
+    const deviceOnly = links.every((l) => [...l.types].every((t) => DEVICE_TYPES.has(t)));
+    if (
+      links.length &&
+      !links.some((l) => l.alias) &&
+      deviceOnly &&
+      fresh.some((i) => overLimit(i, counts))
+    ) {
+      survivor = await tx.customer.create({
+        data: {
+          workspaceId,
+          customerCode: newCustomerCode(),
+          lifecycleStage: 'potential',
+          firstSeenAt: seenAt,
+          lastSeenAt: seenAt,
+        },
+      });
+      counts.clear();
+    }
     const accepted: Identifier[] = [];
     for (const identifier of fresh) {
       const scope = book.limitScope(identifier.type, identifier.value);
-      const max = book.limitOf(scope);
-      if (max !== null && (counts.get(scope) ?? 0) + 1 > max) {
+      if (overLimit(identifier, counts)) {
         await this.recordConflict(
           tx,
           workspaceId,
@@ -307,6 +330,9 @@ function linksOf(
   }
   return [...links.values()];
 }
+
+/** Identifiers of a device or browser, not of a person. */
+const DEVICE_TYPES = new Set(['anonymous_id', 'device_id']);
 
 function bestPriority(link: Link, book: RuleBook): number {
   const priorities = [...link.types].map((t) => book.priority(t));
