@@ -184,7 +184,8 @@ describe('collection ingest durability (process kills, Postgres outage)', () => 
     postgres.restore();
     await sleep(1000);
     await load.stop();
-    await drained(40_000);
+    // The backlog of the outage is stored at the consumer's pace (identity resolution per call).
+    await drained(150_000);
 
     const { stored, missing, twice, dlq } = await checkInvariant(load);
     process.stdout.write(
