@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createPrismaClient, createTestDatabase } from '@cdp/db';
-import { testPrefix } from '../support/nats';
-import { REPO_ROOT } from '../support/processes';
+import { testPrefix, REPO_ROOT } from '@cdp/testing';
 
 describe('bootstrap command', () => {
   let database: { url: string; drop(): Promise<void> };

@@ -6,9 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
-import { deleteStreams, NATS_URL, testPrefix } from '../support/nats';
-import { freePort, REPO_ROOT, ServiceProcess, waitFor } from '../support/processes';
-import { TcpProxy } from '../support/tcp-proxy';
+import {
+  deleteStreams,
+  NATS_URL,
+  testPrefix,
+  freePort,
+  REPO_ROOT,
+  ServiceProcess,
+  waitFor,
+  TcpProxy,
+} from '@cdp/testing';
 
 describe('service start-up and dependency outages', () => {
   it.each(['collection', 'analysis', 'campaign', 'delivery'])(

@@ -9,9 +9,16 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
-import { deleteStreams, NATS_URL, testPrefix } from '../support/nats';
-import { freePort, REPO_ROOT, ServiceProcess, waitFor } from '../support/processes';
-import { SmtpSink } from '../support/smtp-sink';
+import {
+  deleteStreams,
+  NATS_URL,
+  testPrefix,
+  freePort,
+  REPO_ROOT,
+  ServiceProcess,
+  waitFor,
+  SmtpSink,
+} from '@cdp/testing';
 
 const SERVICES = ['collection', 'analysis', 'campaign', 'delivery'] as const;
 

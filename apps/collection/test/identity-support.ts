@@ -9,13 +9,13 @@ import { Test } from '@nestjs/testing';
 import { Streams } from '@cdp/contracts';
 import { createTestDatabase, type Customer, type PrismaClient } from '@cdp/db';
 import { DatabaseService, loadConfig } from '@cdp/service-kit';
-import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
 import { AppModule } from '../src/app.module';
 import { CollectionConfigSchema } from '../src/config';
 import { IdentityService, type Identifier } from '../src/identity/identity.service';
 import { MergeAnnouncer } from '../src/merges/merge-announcer';
 import { MergeService } from '../src/merges/merge.service';
 import { bootstrapWorkspace } from '../src/workspaces/bootstrap-workspace';
+import { deleteStreams, NATS_URL, testPrefix } from '@cdp/testing';
 
 export const TEST_NATIONAL_ID_SECRET = 'identity-test-master-secret-0123456789abcdef';
 

@@ -2,8 +2,8 @@
 // per batch, dedup on (workspace, messageId) also inside a batch, one cdp.event.ingested per
 // stored event (re-announced for a redelivered call), and concurrent batches of several
 // replicas with overlapping identities: no deadlock surfaces, nothing is stored twice.
-import { deleteStreams } from '../../../test/support/nats';
 import { IngestSuite, accepted, testPrefix, type Accepted } from './ingest-fixtures';
+import { deleteStreams } from '@cdp/testing';
 
 describe('IngestService batches', () => {
   const suite = new IngestSuite('ingest_batch');

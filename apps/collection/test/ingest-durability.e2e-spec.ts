@@ -12,10 +12,16 @@ import { Streams, Subjects, streamName } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient } from '@cdp/db';
 import { durableName } from '@cdp/messaging';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
-import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
-import { freePort, ServiceProcess, waitFor } from '../../../test/support/processes';
-import { TcpProxy } from '../../../test/support/tcp-proxy';
 import { deleteRedisKeys } from './ingest-fixtures';
+import {
+  deleteStreams,
+  NATS_URL,
+  testPrefix,
+  freePort,
+  ServiceProcess,
+  waitFor,
+  TcpProxy,
+} from '@cdp/testing';
 
 const CONCURRENT_REQUESTS = 32;
 /** Upper bound of requests per load phase, whatever happens. */

@@ -1,4 +1,3 @@
-import { TEST_SECRETS } from '@cdp/testing';
 // Shared set-up of the collection's ingest tests: a real database and NATS prefix per suite,
 // services built from their classes (no Nest container needed), and readers of what reached
 // the prefixed event stream.
@@ -17,7 +16,7 @@ import { MergeService } from '../src/merges/merge.service';
 import { IngestService } from '../src/ingest/ingest.service';
 import { REPLAY_ID_HEADER } from '../src/replay/replay.types';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
-import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
+import { TEST_SECRETS, deleteStreams, NATS_URL, testPrefix } from '@cdp/testing';
 
 export type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
 export type Ingested = PayloadOf<typeof Subjects.eventIngested>;

@@ -1,4 +1,3 @@
-import { TEST_SECRETS } from '@cdp/testing';
 // POST /v1/replay on the whole collection app (real Postgres, Redis/BullMQ and NATS): a stored
 // time range is re-published to cdp.event.ingested page by page with msgIds
 // replay:<replayId>:<eventId>, exactly those events, and GET /v1/replay/:id follows the job.
@@ -12,8 +11,7 @@ import { EventStore } from '../src/history/event-store';
 import { REPLAY_QUEUE } from '../src/replay/replay.types';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
 import { IngestSuite, NATS_URL, REDIS_URL, accepted } from './ingest-fixtures';
-import { waitFor } from '../../../test/support/processes';
-import { TcpProxy } from '../../../test/support/tcp-proxy';
+import { TEST_SECRETS, waitFor, TcpProxy } from '@cdp/testing';
 
 const BASE = Date.parse('2026-03-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(BASE + seconds * 1000).toISOString();

@@ -13,8 +13,8 @@ import {
   type SeenRequest,
   type TrackingHarness,
 } from './tracking-harness';
-import { freePort } from '../../../test/support/processes';
 import { gunzipSync } from 'node:zlib';
+import { freePort } from '@cdp/testing';
 
 describe('RudderStack Node SDK against the collection service', () => {
   let h: TrackingHarness;

@@ -5,7 +5,6 @@
  * retries the same batch and every messageId must still be stored exactly once.
  */
 import { Analytics } from '@segment/analytics-node';
-import { freePort } from '../../../test/support/processes';
 import {
   basicAuth,
   LosingFirstAnswerProxy,
@@ -15,6 +14,7 @@ import {
   type SeenRequest,
   type TrackingHarness,
 } from './tracking-harness';
+import { freePort } from '@cdp/testing';
 
 describe('Segment analytics-node SDK against the collection service', () => {
   let h: TrackingHarness;

@@ -1,4 +1,3 @@
-import { TEST_SECRETS } from '@cdp/testing';
 // An in-process collection service on the real local Postgres and NATS, for the tracking tests:
 // its own database, its own NATS prefix, a bootstrapped workspace with a write key.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -10,8 +9,7 @@ import { createPrismaClient, createTestDatabase, type PrismaClient } from '@cdp/
 import { createService, loadConfig } from '@cdp/service-kit';
 import { collectionService } from '../src/service';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
-import { freePort } from '../../../test/support/processes';
-import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
+import { TEST_SECRETS, freePort, deleteStreams, NATS_URL, testPrefix } from '@cdp/testing';
 
 export interface TrackingHarness {
   app: NestFastifyApplication;

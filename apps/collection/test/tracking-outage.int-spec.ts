@@ -2,8 +2,6 @@
  * NATS unreachable while a batch comes in: the answer is 503 + Retry-After (never a 2xx for a
  * call JetStream has not acked); the client's retry after NATS is back stores every call once.
  */
-import { NATS_URL } from '../../../test/support/nats';
-import { TcpProxy } from '../../../test/support/tcp-proxy';
 import {
   basicAuth,
   startCollection,
@@ -11,6 +9,7 @@ import {
   waitUntil,
   type TrackingHarness,
 } from './tracking-harness';
+import { NATS_URL, TcpProxy } from '@cdp/testing';
 
 describe('tracking API while NATS is cut', () => {
   const nats = new TcpProxy('127.0.0.1', Number(new URL(NATS_URL).port || 4222));

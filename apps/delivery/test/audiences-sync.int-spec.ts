@@ -8,11 +8,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
-import { waitFor } from '../../../test/support/processes';
 import { hashedMember, normalizeEmail, normalizePhone } from '../src/audiences/customer-match.adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
 import { assert, LocalServer } from './support/local-server';
+import { deleteStreams, NATS_URL, testPrefix, waitFor } from '@cdp/testing';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 

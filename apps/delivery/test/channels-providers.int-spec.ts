@@ -7,12 +7,12 @@ import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { deleteStreams, testPrefix } from '../../../test/support/nats';
 import { ChannelRegistry } from '../src/channels/channel-registry';
 import { ProvidersService } from '../src/providers/providers.service';
 import type { OutboundMessage } from '../src/channels/channel-adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
 import { assert, LocalServer } from './support/local-server';
+import { deleteStreams, testPrefix } from '@cdp/testing';
 
 interface Mail {
   user: string | undefined;

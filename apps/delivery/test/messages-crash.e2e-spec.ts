@@ -12,11 +12,18 @@ import { Redis } from 'ioredis';
 import { Subjects, subjectFor, streamName, type PayloadOf } from '@cdp/contracts';
 import { createTestDatabase, type PrismaClient } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
-import { freePort, REPO_ROOT, ServiceProcess, waitFor } from '../../../test/support/processes';
-import { SmtpSink } from '../../../test/support/smtp-sink';
 import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
 import { createTenant, openDatabase, type Tenant } from './fixtures';
+import {
+  deleteStreams,
+  NATS_URL,
+  testPrefix,
+  freePort,
+  REPO_ROOT,
+  ServiceProcess,
+  waitFor,
+  SmtpSink,
+} from '@cdp/testing';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 const LOAD = 300;

@@ -1,4 +1,3 @@
-import { TEST_SECRETS } from '@cdp/testing';
 /**
  * The delivery pipeline in one process on the real Postgres, Redis and NATS, with a real SMTP sink
  * behind a cut-able TCP proxy: request -> ledger -> BullMQ job -> SMTP -> status.
@@ -13,14 +12,20 @@ import { deadLetterSubject, streamName, Subjects, subjectFor, type PayloadOf } f
 import { createTestDatabase, type PrismaClient } from '@cdp/db';
 import { CdpHeaders, JetStreamPublisher } from '@cdp/messaging';
 import { createService, loadConfig } from '@cdp/service-kit';
-import { deleteStreams, NATS_URL, testPrefix } from '../../../test/support/nats';
-import { freePort, waitFor } from '../../../test/support/processes';
-import { SmtpSink } from '../../../test/support/smtp-sink';
-import { TcpProxy } from '../../../test/support/tcp-proxy';
 import { AppModule } from '../src/app.module';
 import { DeliveryConfigSchema } from '../src/config';
 import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
 import { createTenant, openDatabase, type Tenant } from './fixtures';
+import {
+  TEST_SECRETS,
+  deleteStreams,
+  NATS_URL,
+  testPrefix,
+  freePort,
+  waitFor,
+  SmtpSink,
+  TcpProxy,
+} from '@cdp/testing';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 

@@ -10,9 +10,9 @@ import { Streams, streamName } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { createService, loadConfig } from '@cdp/service-kit';
-import { TcpProxy } from '../../../test/support/tcp-proxy';
 import { AppModule } from '../src/app.module';
 import { DeliveryConfigSchema } from '../src/config';
+import { TcpProxy } from '@cdp/testing';
 
 const NATS = new URL(process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
 
