@@ -165,7 +165,7 @@ describe('collection ingest durability (process kills, Postgres outage)', () => 
     await sleep(500);
     await load.stop();
     // Messages a killed process held come back after the consumer's ack_wait (30 s).
-    await drained(60_000);
+    await drained(150_000);
 
     const { stored, missing, twice, dlq } = await checkInvariant(load);
     process.stdout.write(
