@@ -13,11 +13,17 @@ async function countEvents(pg: Client): Promise<number> {
   return Number((await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0]?.n ?? 0);
 }
 
-/** Waits until `expected` events are stored or progress stops for `idleMs`; returns when the last one landed. */
-async function drain(pg: Client, expected: number, idleMs = 20_000): Promise<{ stored: number; at: number }> {
+/** Waits until `expected` events are stored, progress stops for `idleMs`, or `maxMs` passed; returns when the last one landed. */
+async function drain(
+  pg: Client,
+  expected: number,
+  idleMs = 20_000,
+  maxMs = 120_000,
+): Promise<{ stored: number; at: number }> {
   let stored = await countEvents(pg);
   let lastProgress = Date.now();
-  while (stored < expected && Date.now() - lastProgress < idleMs) {
+  const deadline = Date.now() + maxMs;
+  while (stored < expected && Date.now() - lastProgress < idleMs && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
     const now = await countEvents(pg);
     if (now > stored) lastProgress = Date.now();
