@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
 import {
-  deleteStreams,
+  cleanUpRun,
   NATS_URL,
   testPrefix,
   freePort,
@@ -71,7 +71,7 @@ describe('service start-up and dependency outages', () => {
       const code = await collection?.stop();
       await postgres.stop();
       await nats.stop();
-      await deleteStreams(prefix);
+      await cleanUpRun(prefix);
       await database?.drop();
       expect(code).toBe(0);
     });

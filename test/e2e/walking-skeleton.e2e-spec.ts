@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
 import {
-  deleteStreams,
+  cleanUpRun,
   NATS_URL,
   testPrefix,
   freePort,
@@ -64,7 +64,7 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
   afterAll(async () => {
     const codes = services ? await Promise.all(Object.values(services).map((s) => s.stop())) : [];
     await smtp.close();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
     await database?.drop();
     // Graceful shutdown is part of the contract: every service drains and exits 0 on SIGTERM.
     expect(codes).toEqual(SERVICES.map(() => 0));

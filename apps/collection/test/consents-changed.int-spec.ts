@@ -1,3 +1,4 @@
+import { deleteRedisKeys } from '@cdp/testing';
 import { TEST_SECRETS } from '@cdp/testing';
 // cdp.consent.changed through the in-process collection app on the real local Postgres and NATS
 // JetStream (own database, own subject prefix): the consent row, the history event, idempotent
@@ -77,6 +78,7 @@ describe('consents (cdp.consent.changed → consents + history)', () => {
     await nc.close();
     await db?.$disconnect();
     await database?.drop();
+    await deleteRedisKeys(prefix);
   });
 
   const change = (over: Partial<Change> = {}): Change => ({

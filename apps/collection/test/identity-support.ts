@@ -15,7 +15,7 @@ import { IdentityService, type Identifier } from '../src/identity/identity.servi
 import { MergeAnnouncer } from '../src/merges/merge-announcer';
 import { MergeService } from '../src/merges/merge.service';
 import { bootstrapWorkspace } from '../src/workspaces/bootstrap-workspace';
-import { deleteStreams, NATS_URL, testPrefix } from '@cdp/testing';
+import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
 
 export const TEST_NATIONAL_ID_SECRET = 'identity-test-master-secret-0123456789abcdef';
 
@@ -155,7 +155,7 @@ export async function startIdentityHarness(
     },
     close: async () => {
       await started.close();
-      await deleteStreams(prefix);
+      await cleanUpRun(prefix);
       await database.drop();
     },
   };

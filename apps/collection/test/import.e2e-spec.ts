@@ -9,15 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from '@cdp/db';
-import {
-  deleteStreams,
-  freePort,
-  NATS_URL,
-  REPO_ROOT,
-  ServiceProcess,
-  testPrefix,
-  waitFor,
-} from '@cdp/testing';
+import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix, waitFor } from '@cdp/testing';
 
 function runImport(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -66,7 +58,7 @@ describe('file import CLI', () => {
   afterAll(async () => {
     const code = await collection?.stop();
     await pg?.end();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
     await database?.drop();
     rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(0);

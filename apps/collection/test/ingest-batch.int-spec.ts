@@ -3,7 +3,7 @@
 // stored event (re-announced for a redelivered call), and concurrent batches of several
 // replicas with overlapping identities: no deadlock surfaces, nothing is stored twice.
 import { IngestSuite, accepted, testPrefix, type Accepted } from './ingest-fixtures';
-import { deleteStreams } from '@cdp/testing';
+import { cleanUpRun } from '@cdp/testing';
 
 describe('IngestService batches', () => {
   const suite = new IngestSuite('ingest_batch');
@@ -46,7 +46,7 @@ describe('IngestService batches', () => {
     try {
       await crashed.storeBatch([call]);
     } finally {
-      await deleteStreams(otherPrefix);
+      await cleanUpRun(otherPrefix);
     }
     expect((await suite.ingestedMessages()).some((m) => m.event.messageId === call.messageId)).toBe(false);
 

@@ -5,15 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
-import {
-  deleteStreams,
-  freePort,
-  NATS_URL,
-  REPO_ROOT,
-  ServiceProcess,
-  testPrefix,
-  waitFor,
-} from '@cdp/testing';
+import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix, waitFor } from '@cdp/testing';
 
 describe('operational data, lifecycle and devices', () => {
   const prefix = testPrefix('ops');
@@ -45,7 +37,7 @@ describe('operational data, lifecycle and devices', () => {
 
   afterAll(async () => {
     const code = await collection?.stop();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
     await database?.drop();
     expect(code).toBe(0);
   });

@@ -9,7 +9,7 @@ import { createPrismaClient, createTestDatabase, type PrismaClient } from '@cdp/
 import { createService, loadConfig } from '@cdp/service-kit';
 import { collectionService } from '../src/service';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
-import { TEST_SECRETS, freePort, deleteStreams, NATS_URL, testPrefix } from '@cdp/testing';
+import { TEST_SECRETS, freePort, cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
 
 export interface TrackingHarness {
   app: NestFastifyApplication;
@@ -47,7 +47,7 @@ export async function startCollection(
     async close() {
       await app.close();
       await db.$disconnect();
-      await deleteStreams(prefix);
+      await cleanUpRun(prefix);
       await database.drop();
     },
   };

@@ -2,15 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
-import {
-  deleteStreams,
-  freePort,
-  NATS_URL,
-  REPO_ROOT,
-  ServiceProcess,
-  testPrefix,
-  waitFor,
-} from '@cdp/testing';
+import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix, waitFor } from '@cdp/testing';
 
 const LEAD_MAPPING = {
   type: 'track',
@@ -60,7 +52,7 @@ describe('webhook source with a field mapping', () => {
 
   afterAll(async () => {
     const code = await collection?.stop();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
     await database?.drop();
     expect(code).toBe(0);
   });

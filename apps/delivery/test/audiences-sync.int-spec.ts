@@ -11,7 +11,7 @@ import { JetStreamPublisher } from '@cdp/messaging';
 import { hashedMember, normalizeEmail, normalizePhone } from '../src/audiences/customer-match.adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
 import { assert, LocalServer } from './support/local-server';
-import { deleteStreams, NATS_URL, testPrefix, waitFor } from '@cdp/testing';
+import { cleanUpRun, NATS_URL, testPrefix, waitFor } from '@cdp/testing';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -146,7 +146,7 @@ describe('ad audience sync from segment membership', () => {
     await responder?.close();
     await delivery?.close();
     await adPlatform.close();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
   });
 
   const call = (payload: unknown) =>

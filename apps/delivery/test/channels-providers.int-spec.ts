@@ -12,7 +12,7 @@ import { ProvidersService } from '../src/providers/providers.service';
 import type { OutboundMessage } from '../src/channels/channel-adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
 import { assert, LocalServer } from './support/local-server';
-import { deleteStreams, testPrefix } from '@cdp/testing';
+import { cleanUpRun, testPrefix } from '@cdp/testing';
 
 interface Mail {
   user: string | undefined;
@@ -101,7 +101,7 @@ describe('delivery provider settings', () => {
     await delivery?.close();
     await envSmtp?.close();
     await workspaceSmtp?.close();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
   });
 
   it('refuses a request without an API key', async () => {

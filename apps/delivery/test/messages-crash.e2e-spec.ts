@@ -15,7 +15,7 @@ import { JetStreamPublisher } from '@cdp/messaging';
 import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
 import { createTenant, openDatabase, type Tenant } from './fixtures';
 import {
-  deleteStreams,
+  cleanUpRun,
   NATS_URL,
   testPrefix,
   freePort,
@@ -75,7 +75,7 @@ describe('delivery crash safety: never two emails for one message', () => {
     if (leftovers.length) await redis.del(...leftovers);
     await redis.quit();
     await sink.close();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
     await db?.$disconnect();
     await database?.drop();
   });

@@ -18,7 +18,7 @@ import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
 import { createTenant, openDatabase, type Tenant } from './fixtures';
 import {
   TEST_SECRETS,
-  deleteStreams,
+  cleanUpRun,
   NATS_URL,
   testPrefix,
   freePort,
@@ -97,7 +97,7 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     await proxy?.stop();
     await redisProxy.stop();
     await sink.close();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
     await db?.$disconnect();
     await database?.drop();
   });

@@ -1,3 +1,4 @@
+import { deleteRedisKeys } from '@cdp/testing';
 // Receipts through the in-process delivery app on the real local Postgres and NATS JetStream:
 // signed SendGrid and Twilio webhooks (real keys and signatures), a DSN from a mail pipe, the open
 // pixel, click redirect and one-click unsubscribe, the ledger rows and the events on a prefixed subject.
@@ -105,6 +106,7 @@ describe('delivery receipts', () => {
     }
     await db?.$disconnect();
     await database?.drop();
+    await deleteRedisKeys(prefix);
   });
 
   async function sentMessage(

@@ -1,3 +1,4 @@
+import { deleteRedisKeys } from '@cdp/testing';
 // A receipt arriving while NATS is unreachable (cut through a TCP proxy, the shared server keeps
 // running): 503 + Retry-After and no ledger change, so the provider's retry records it and the
 // event is published then. Own database and subject prefix.
@@ -58,6 +59,7 @@ describe('delivery receipts while NATS is down', () => {
     }
     await db?.$disconnect();
     await database?.drop();
+    await deleteRedisKeys(prefix);
   });
 
   it('answers 503 and keeps the ledger as it was; the retry records and publishes it', async () => {

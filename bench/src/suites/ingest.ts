@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { createTestDatabase } from '@cdp/db';
-import { deleteStreams, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix } from '@cdp/testing';
+import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix } from '@cdp/testing';
 import { rawJetStreamPublish } from '../raw/jetstream';
 import { rawPostgresCopy, type EventRow } from '../raw/postgres-copy';
 import type { BenchOptions, SuiteResult } from '../types';
@@ -169,7 +169,7 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
   } finally {
     await collection.stop();
     await pg.end();
-    await deleteStreams(prefix);
+    await cleanUpRun(prefix);
     await database.drop();
   }
   return {

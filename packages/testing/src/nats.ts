@@ -1,5 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { deleteRedisKeys } from './redis';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -19,4 +20,13 @@ export async function deleteStreams(prefix: string): Promise<void> {
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * Removes what a run left on the shared servers: its JetStream streams and every Redis key
+ * carrying its prefix (queues of the services it started). Databases are dropped by their owners.
+ */
+export async function cleanUpRun(prefix: string): Promise<void> {
+  await deleteStreams(prefix);
+  await deleteRedisKeys(prefix);
 }
