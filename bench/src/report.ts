@@ -34,7 +34,7 @@ export function writeReport(machine: Machine, results: SuiteResult[]): string {
       const limit = f.limit ? `${f.limit.name}: ${fmt(f.limit.value)} ${f.limit.unit}` : '';
       const ratio =
         f.limit && f.limit.value > 0 && f.limit.unit === f.unit
-          ? `${((f.value / f.limit.value) * 100).toFixed(0)}%`
+          ? `${((f.value / f.limit.value) * 100).toFixed(f.value / f.limit.value < 0.1 ? 1 : 0)}%`
           : '';
       lines.push(`| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.target ?? ''} | ${limit} | ${ratio} |`);
     }
