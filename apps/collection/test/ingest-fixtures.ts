@@ -3,7 +3,6 @@
 // the prefixed event stream.
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Redis } from 'ioredis';
 import { Subjects, streamName, type PayloadOf } from '@cdp/contracts';
 import { createTestDatabase, type PrismaClient } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
@@ -16,29 +15,15 @@ import { MergeService } from '../src/merges/merge.service';
 import { IngestService } from '../src/ingest/ingest.service';
 import { REPLAY_ID_HEADER } from '../src/replay/replay.types';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
-import { TEST_SECRETS, deleteStreams, NATS_URL, testPrefix } from '@cdp/testing';
+import { TEST_SECRETS, deleteStreams, NATS_URL, testPrefix, deleteRedisKeys } from '@cdp/testing';
 
 export type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
 export type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 
 export { NATS_URL, testPrefix };
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** Removes the Redis keys a run created under its prefix (BullMQ queue keys of collection-replay). */
-export async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
+export { REDIS_URL } from '@cdp/testing';
+export { deleteRedisKeys };
 
 export function accepted(ws: BootstrapResult, messageId: string, extra: Partial<Accepted> = {}): Accepted {
   const now = new Date().toISOString();

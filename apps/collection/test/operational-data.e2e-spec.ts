@@ -2,66 +2,22 @@
  * Contracted-stage data from operational systems, lifecycle rules and push addresses, against
  * collection running as its own process on the real Postgres and NATS.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { createTestDatabase } from '@cdp/db';
-import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix, waitFor } from '@cdp/testing';
+import { waitFor } from '@cdp/testing';
+import { RunningCollection } from './collection-process';
 
 describe('operational data, lifecycle and devices', () => {
-  const prefix = testPrefix('ops');
-  let database: { url: string; drop(): Promise<void> };
-  let collection: ServiceProcess;
-  let keys: { writeKey: string; apiKey: string };
+  let collection: RunningCollection;
 
   beforeAll(async () => {
-    database = await createTestDatabase(`cdp_e2e_${prefix}`);
-    keys = JSON.parse(
-      spawnSync(
-        process.execPath,
-        [join(REPO_ROOT, 'apps/collection/dist/cli/bootstrap.js'), '--workspace', 'ops', '--json'],
-        {
-          env: { ...process.env, DATABASE_URL: database.url },
-          encoding: 'utf8',
-        },
-      ).stdout,
-    );
-    collection = new ServiceProcess('collection', await freePort(), {
-      DATABASE_URL: database.url,
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-    });
-    collection.start();
-    await collection.ready();
+    collection = await RunningCollection.start('ops');
   });
 
   afterAll(async () => {
-    const code = await collection?.stop();
-    await cleanUpRun(prefix);
-    await database?.drop();
-    expect(code).toBe(0);
+    expect(await collection?.stop()).toBe(0);
   });
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${collection.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${keys.apiKey}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as any) };
-  };
-  const tracking = (path: string, body: unknown) =>
-    fetch(`${collection.url}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${keys.writeKey}:`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
+  const api = (method: string, path: string, body?: unknown) => collection.api(method, path, body);
+  const tracking = (path: string, body: unknown) => collection.send(path, body);
   const customerOf = (userId: string) =>
     waitFor(`customer ${userId}`, async () => {
       const res = await api('GET', `/v1/customers?identifierType=user_id&identifierValue=${userId}`);

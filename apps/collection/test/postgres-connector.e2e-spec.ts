@@ -3,16 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from '@cdp/db';
-import {
-  deleteRedisKeys,
-  deleteStreams,
-  freePort,
-  NATS_URL,
-  REPO_ROOT,
-  ServiceProcess,
-  testPrefix,
-  waitFor,
-} from '@cdp/testing';
+import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix, waitFor } from '@cdp/testing';
 
 describe('PostgreSQL pull connector', () => {
   const prefix = testPrefix('pull');
@@ -74,8 +65,7 @@ describe('PostgreSQL pull connector', () => {
     await ops?.end();
     await admin?.query(`DROP DATABASE IF EXISTS "${opsName}" WITH (FORCE)`);
     await admin?.end();
-    await deleteStreams(prefix);
-    await deleteRedisKeys(`cdp-${prefix}`);
+    await cleanUpRun(prefix);
     await database?.drop();
     expect(code).toBe(0);
   });

@@ -1,8 +1,6 @@
 /** A generic JSON webhook source: an ad platform's lead events mapped to tracking calls by stored configuration. */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { createTestDatabase } from '@cdp/db';
-import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix, waitFor } from '@cdp/testing';
+import { waitFor } from '@cdp/testing';
+import { RunningCollection } from './collection-process';
 
 const LEAD_MAPPING = {
   type: 'track',
@@ -16,66 +14,20 @@ const LEAD_MAPPING = {
 };
 
 describe('webhook source with a field mapping', () => {
-  const prefix = testPrefix('hook');
-  let database: { url: string; drop(): Promise<void> };
-  let collection: ServiceProcess;
-  let keys: { writeKey: string; apiKey: string; sourceId: string };
+  let collection: RunningCollection;
+  let keys: RunningCollection['keys'];
 
   beforeAll(async () => {
-    database = await createTestDatabase(`cdp_e2e_${prefix}`);
-    keys = JSON.parse(
-      spawnSync(
-        process.execPath,
-        [
-          join(REPO_ROOT, 'apps/collection/dist/cli/bootstrap.js'),
-          '--workspace',
-          'hook',
-          '--source',
-          'ads',
-          '--json',
-        ],
-        {
-          env: { ...process.env, DATABASE_URL: database.url },
-          encoding: 'utf8',
-        },
-      ).stdout,
-    );
-    collection = new ServiceProcess('collection', await freePort(), {
-      DATABASE_URL: database.url,
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-    });
-    collection.start();
-    await collection.ready();
+    collection = await RunningCollection.start('hook', { source: 'ads' });
+    keys = collection.keys;
   });
 
   afterAll(async () => {
-    const code = await collection?.stop();
-    await cleanUpRun(prefix);
-    await database?.drop();
-    expect(code).toBe(0);
+    expect(await collection?.stop()).toBe(0);
   });
 
-  const manage = async (method: string, path: string, body: unknown) => {
-    const res = await fetch(`${collection.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${keys.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const hook = async (body: unknown) => {
-    const res = await fetch(`${collection.url}/v1/webhooks`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${keys.writeKey}:`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const manage = (method: string, path: string, body: unknown) => collection.api(method, path, body);
+  const hook = (body: unknown) => collection.send('/v1/webhooks', body);
   const payload = {
     entry: [
       {
