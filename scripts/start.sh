@@ -6,17 +6,21 @@ cd "$(dirname "$0")/.."
 
 bash infra/local-services.sh
 bash scripts/setup.sh
-# delivery encrypts provider secrets with DELIVERY_SECRET_KEYS. Local runs keep one dev key in a
-# gitignored file, so secrets saved in one run still decrypt in the next.
-if [ -z "${DELIVERY_SECRET_KEYS:-}" ]; then
-  keyfile=.local/delivery-secret-keys
-  if [ ! -s "$keyfile" ]; then
-    mkdir -p .local
-    node -e "console.log('dev:' + require('crypto').randomBytes(32).toString('base64'))" >"$keyfile"
+# Secrets the services require: collection's national-ID HMAC master key and delivery's keys
+# for provider secrets at rest. Local runs keep dev values in a gitignored folder, so what one
+# run stored (hashed IDs, encrypted provider settings) still matches in the next.
+dev_secret() { # variable, generator
+  local file=".local/$1"
+  if [ -z "${!1:-}" ]; then
+    if [ ! -s "$file" ]; then
+      mkdir -p .local
+      node -e "$2" >"$file"
+    fi
+    export "$1=$(cat "$file")"
   fi
-  DELIVERY_SECRET_KEYS="$(cat "$keyfile")"
-  export DELIVERY_SECRET_KEYS
-fi
+}
+dev_secret NATIONAL_ID_HMAC_SECRET "console.log(require('crypto').randomBytes(32).toString('hex'))"
+dev_secret DELIVERY_SECRET_KEYS "console.log('dev:' + require('crypto').randomBytes(32).toString('base64'))"
 echo "==> migrating ${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/cdp}"
 pnpm --filter @cdp/db migrate:deploy
 cat <<'TXT'
