@@ -1,4 +1,4 @@
-import { deleteRedisKeys } from '@cdp/testing';
+import { cleanUpRun } from '@cdp/testing';
 import { TEST_SECRETS } from '@cdp/testing';
 // cdp.consent.changed through the in-process collection app on the real local Postgres and NATS
 // JetStream (own database, own subject prefix): the consent row, the history event, idempotent
@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Streams, streamName, Subjects, type PayloadOf } from '@cdp/contracts';
+import { streamName, Subjects, type PayloadOf } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { durableName, JetStreamPublisher } from '@cdp/messaging';
 import { createService, hashKey, loadConfig } from '@cdp/service-kit';
@@ -72,13 +72,10 @@ describe('consents (cdp.consent.changed → consents + history)', () => {
   afterAll(async () => {
     await app?.close();
     const nc = await connect({ servers: NATS_URL });
-    const jsm = await jetstreamManager(nc);
-    for (const key of Object.keys(Streams) as (keyof typeof Streams)[])
-      await jsm.streams.delete(streamName(prefix, key)).catch(() => undefined);
     await nc.close();
     await db?.$disconnect();
     await database?.drop();
-    await deleteRedisKeys(prefix);
+    await cleanUpRun(prefix);
   });
 
   const change = (over: Partial<Change> = {}): Change => ({

@@ -1,4 +1,4 @@
-import { deleteRedisKeys } from '@cdp/testing';
+import { cleanUpRun } from '@cdp/testing';
 // Receipts through the in-process delivery app on the real local Postgres and NATS JetStream:
 // signed SendGrid and Twilio webhooks (real keys and signatures), a DSN from a mail pipe, the open
 // pixel, click redirect and one-click unsubscribe, the ledger rows and the events on a prefixed subject.
@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Streams, streamName, type PayloadOf, type Subjects } from '@cdp/contracts';
+import { streamName, type PayloadOf, type Subjects } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { createService, loadConfig } from '@cdp/service-kit';
 import { AppModule } from '../src/app.module';
@@ -99,14 +99,11 @@ describe('delivery receipts', () => {
     await consumer?.close();
     await app?.close();
     if (nc) {
-      const jsm = await jetstreamManager(nc);
-      for (const key of Object.keys(Streams) as (keyof typeof Streams)[])
-        await jsm.streams.delete(streamName(prefix, key)).catch(() => undefined);
       await nc.close();
     }
     await db?.$disconnect();
     await database?.drop();
-    await deleteRedisKeys(prefix);
+    await cleanUpRun(prefix);
   });
 
   async function sentMessage(

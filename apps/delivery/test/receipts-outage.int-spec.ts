@@ -1,13 +1,13 @@
-import { deleteRedisKeys } from '@cdp/testing';
+import { cleanUpRun } from '@cdp/testing';
 // A receipt arriving while NATS is unreachable (cut through a TCP proxy, the shared server keeps
 // running): 503 + Retry-After and no ledger change, so the provider's retry records it and the
 // event is published then. Own database and subject prefix.
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Streams, streamName } from '@cdp/contracts';
+import { streamName } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { createService, loadConfig } from '@cdp/service-kit';
@@ -52,14 +52,11 @@ describe('delivery receipts while NATS is down', () => {
     await app?.close();
     await proxy.stop();
     if (nc) {
-      const jsm = await jetstreamManager(nc);
-      for (const key of Object.keys(Streams) as (keyof typeof Streams)[])
-        await jsm.streams.delete(streamName(prefix, key)).catch(() => undefined);
       await nc.close();
     }
     await db?.$disconnect();
     await database?.drop();
-    await deleteRedisKeys(prefix);
+    await cleanUpRun(prefix);
   });
 
   it('answers 503 and keeps the ledger as it was; the retry records and publishes it', async () => {

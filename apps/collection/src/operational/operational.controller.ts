@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ConsultationRecord, ContractRecord, recordBatch, TransactionRecord } from '@cdp/contracts';
 import { ApiKeyGuard, CurrentPrincipal, parseBody, queryInteger, type Principal } from '@cdp/service-kit';
-import { OperationalService, type RecordsResult } from './operational.service';
+import { OperationalService, type RecordKind, type RecordsResult } from './operational.service';
 
 const ContractBatch = recordBatch(ContractRecord);
 const TransactionBatch = recordBatch(TransactionRecord);
@@ -61,12 +61,7 @@ export class OperationalController {
 
   @Get('customers/:id/contracts')
   listContracts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query('limit') limit?: string) {
-    return this.operational.list(
-      p.workspaceId,
-      id,
-      'contracts',
-      queryInteger(limit, 'limit', { min: 1, max: 500, default: 100 }),
-    );
+    return this.list(p, id, 'contracts', limit);
   }
 
   @Get('customers/:id/transactions')
@@ -75,12 +70,7 @@ export class OperationalController {
     @Param('id') id: string,
     @Query('limit') limit?: string,
   ) {
-    return this.operational.list(
-      p.workspaceId,
-      id,
-      'transactions',
-      queryInteger(limit, 'limit', { min: 1, max: 500, default: 100 }),
-    );
+    return this.list(p, id, 'transactions', limit);
   }
 
   @Get('customers/:id/consultations')
@@ -89,10 +79,14 @@ export class OperationalController {
     @Param('id') id: string,
     @Query('limit') limit?: string,
   ) {
+    return this.list(p, id, 'consultations', limit);
+  }
+
+  private list(p: Principal, customerId: string, kind: RecordKind, limit: string | undefined) {
     return this.operational.list(
       p.workspaceId,
-      id,
-      'consultations',
+      customerId,
+      kind,
       queryInteger(limit, 'limit', { min: 1, max: 500, default: 100 }),
     );
   }

@@ -17,7 +17,7 @@ export interface RecordsResult {
   rejected: Array<{ index: number; issues: ValidationIssue[] }>;
 }
 
-type Kind = 'contracts' | 'transactions' | 'consultations';
+export type RecordKind = 'contracts' | 'transactions' | 'consultations';
 
 /**
  * Contracted-stage data from operational systems (core banking, policy admin, CRM): contracts
@@ -165,7 +165,7 @@ export class OperationalService {
   }
 
   /** One customer's records of a kind, newest first (Customer 360). */
-  list(workspaceId: string, customerId: string, kind: Kind, limit: number) {
+  list(workspaceId: string, customerId: string, kind: RecordKind, limit: number) {
     const where = { workspaceId, customerId };
     switch (kind) {
       case 'contracts':
@@ -188,7 +188,7 @@ export class OperationalService {
   private async each<R extends { customer: CustomerRef }>(
     workspaceId: string,
     records: R[],
-    kind: Kind,
+    kind: RecordKind,
     write: (tx: Prisma.TransactionClient, customerId: string, record: R) => Promise<Event | undefined>,
   ): Promise<RecordsResult> {
     const result: RecordsResult = { accepted: 0, rejected: [] };
