@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import type { Customer, Prisma } from '@cdp/db';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
@@ -47,6 +47,11 @@ const batchDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 });
 
+const identityResolutions = new Counter({
+  name: 'collection_identity_resolutions_total',
+  help: 'Tracking calls whose identifiers were resolved to a customer (committed)',
+});
+
 interface NewCall {
   call: Accepted;
   traits: Record<string, unknown>;
@@ -89,7 +94,8 @@ export class IngestService {
   /** Stores the calls in one transaction, then announces them; rejects if any step fails. */
   async storeBatch(calls: readonly Accepted[]): Promise<void> {
     const timer = batchDuration.startTimer();
-    const ingested = await this.persist(calls);
+    const { ingested, resolved } = await this.persist(calls);
+    identityResolutions.inc(resolved);
     // Merges the batch caused sit in the identity outbox; announce them now (a sweep catches the rest).
     void this.identity.announceMerges();
     await this.publisher.publishMany(
@@ -103,7 +109,7 @@ export class IngestService {
     timer();
   }
 
-  private async persist(calls: readonly Accepted[]): Promise<Ingested[]> {
+  private async persist(calls: readonly Accepted[]): Promise<{ ingested: Ingested[]; resolved: number }> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.client.$transaction((tx) => this.persistIn(tx, calls), {
@@ -119,7 +125,10 @@ export class IngestService {
     }
   }
 
-  private async persistIn(tx: Prisma.TransactionClient, calls: readonly Accepted[]): Promise<Ingested[]> {
+  private async persistIn(
+    tx: Prisma.TransactionClient,
+    calls: readonly Accepted[],
+  ): Promise<{ ingested: Ingested[]; resolved: number }> {
     // A client retry can put one messageId twice into a batch: store it once.
     const distinct = new Map<string, Accepted>();
     for (const call of calls) if (!distinct.has(messageKey(call))) distinct.set(messageKey(call), call);
@@ -148,7 +157,7 @@ export class IngestService {
     const ingested = new Map<string, Ingested>();
     rows.forEach((row, i) => ingested.set(messageKey(row), fromRow(row, ids[i]!, customers[i]!)));
     for (const [key, event] of stored) ingested.set(key, fromStored(event));
-    return [...distinct.keys()].map((key) => ingested.get(key)!);
+    return { ingested: [...distinct.keys()].map((key) => ingested.get(key)!), resolved: fresh.length };
   }
 
   /**
