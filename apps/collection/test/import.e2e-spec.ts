@@ -111,7 +111,7 @@ describe('file import CLI', () => {
       .map((l) => JSON.parse(l));
     expect(report.map((r) => r.line).sort((a, b) => a - b)).toEqual([100, 200, 300]);
     expect(report.find((r) => r.line === 200).issues[0].path).toContain('event');
-    await waitFor('2997 events stored', async () => (await stored('imp-%')) === 2997, 60_000, 250);
+    await waitFor('2997 events stored', async () => (await stored('imp-%')) === 2997, 120_000, 250);
 
     const again = await runImport(['--file', file, '--url', collection.url, '--write-key', writeKey]);
     expect(again.code).toBe(2);

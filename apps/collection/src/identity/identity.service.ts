@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Customer, Prisma } from '@cdp/db';
 import { SERVICE_CONFIG } from '@cdp/service-kit';
@@ -10,6 +10,14 @@ import {
   type IdentifiableCall,
   type Identifier,
 } from './identifiers';
+import {
+  groupBatch,
+  needsLimitCounts,
+  planGroup,
+  type FreshIdentifier,
+  type KnownIdentity,
+  type LimitCounts,
+} from './batch-plan';
 import { IdentityRulesService } from './identity-rules.service';
 import type { RuleBook } from './identity-rules';
 import { NationalIdHasher } from './national-id';
@@ -31,6 +39,27 @@ export function newCustomerCode(): string {
 export interface ResolveOptions {
   /** Message id of the call, recorded with merges (`ingest:<messageId>`) and refusals. */
   messageId?: string;
+}
+
+/** One call of a batch to resolve. */
+export interface ResolveRequest {
+  workspaceId: string;
+  identifiers: Identifier[];
+  sourceId?: string;
+  seenAt: Date;
+  messageId?: string;
+}
+
+/** What callers of a batch resolution need of each customer. */
+export type ResolvedCustomer = Pick<Customer, 'id' | 'customerCode' | 'traits' | 'traitTimestamps'>;
+
+export interface BatchResolution {
+  /** The live customer of each request, in request order. */
+  customerIds: string[];
+  /** Those customers as they are after the batch's resolution. */
+  customers: Map<string, ResolvedCustomer>;
+  /** Requests that had to be resolved one by one (they could merge, refuse or split). */
+  sequential: number;
 }
 
 interface Link {
@@ -91,6 +120,194 @@ export class IdentityService {
         : [`${workspaceId}|${i.type}|${i.value}`],
     );
     return [...new Set(keys)].sort();
+  }
+
+  /**
+   * Resolves a batch of calls in the caller's transaction with a handful of statements whatever
+   * its size: every identifier lock in one statement (sorted, so batches cannot deadlock on them),
+   * one read of the known identities, the owners locked, then per connected group either set-wise
+   * (a new customer, or the one customer that already owns the group's identifiers) or, where a
+   * merge, a refusal or a split is possible, {@link resolve} call by call in batch order.
+   */
+  async resolveMany(tx: Tx, requests: readonly ResolveRequest[]): Promise<BatchResolution> {
+    const empty: BatchResolution = { customerIds: [], customers: new Map(), sequential: 0 };
+    if (!requests.length) return empty;
+    await this.lockAll(
+      tx,
+      [...new Set(requests.flatMap((r) => this.lockKeys(r.workspaceId, r.identifiers)))].sort(),
+    );
+    const workspaces = [...new Set(requests.map((r) => r.workspaceId))];
+    const books = new Map<string, RuleBook>();
+    for (const workspaceId of workspaces) books.set(workspaceId, await this.rules.ruleBook(tx, workspaceId));
+
+    // Owners can change while this waits for their locks (a merge moves identities): re-read until stable.
+    const lockedCustomers = new Set<string>();
+    let known = await this.knownInBatch(tx, requests);
+    for (let round = 0; round < MAX_LOCK_ROUNDS; round++) {
+      const owners = known.filter((k) => !lockedCustomers.has(k.customerId));
+      if (!owners.length) break;
+      await this.lockAll(
+        tx,
+        [...new Set(owners.map((k) => `${k.workspaceId}|customer|${k.customerId}`))].sort(),
+      );
+      owners.forEach((k) => lockedCustomers.add(k.customerId));
+      known = await this.knownInBatch(tx, requests);
+    }
+    const groups = groupBatch(requests, known);
+    const counted = groups
+      .filter((g) => needsLimitCounts(g, books.get(g.workspaceId)))
+      .map((g) => g.customers[0]!);
+    const counts = await this.limitCounts(tx, counted, books);
+    const plans = groups.map((group) => planGroup(group, books, counts));
+
+    const customerIds = new Array<string>(requests.length);
+    const resolved = new Map<string, ResolvedCustomer>();
+    const newCustomers: Prisma.CustomerCreateManyInput[] = [];
+    const identities: Prisma.IdentityCreateManyInput[] = [];
+    const seen = new Map<string, Date>();
+    const identityRow = (workspaceId: string, customerId: string, i: FreshIdentifier) => {
+      const request = requests[i.request]!;
+      return {
+        workspaceId,
+        customerId,
+        type: i.type,
+        value: i.value,
+        sourceId: request.sourceId ?? null,
+        firstSeenAt: request.seenAt,
+        lastSeenAt: request.seenAt,
+      };
+    };
+    const sequential: number[] = [];
+    for (const plan of plans) {
+      if (plan.kind === 'sequential') {
+        sequential.push(...plan.requests);
+        continue;
+      }
+      const times = plan.requests.map((i) => requests[i]!.seenAt.getTime());
+      const last = new Date(Math.max(...times));
+      const customerId = plan.kind === 'existing' ? plan.customerId : randomUUID();
+      if (plan.kind === 'new') {
+        const customerCode = newCustomerCode();
+        newCustomers.push({
+          id: customerId,
+          workspaceId: plan.workspaceId,
+          customerCode,
+          lifecycleStage: 'potential',
+          firstSeenAt: new Date(Math.min(...times)),
+          lastSeenAt: last,
+        });
+        resolved.set(customerId, { id: customerId, customerCode, traits: {}, traitTimestamps: {} });
+      } else seen.set(customerId, last);
+      for (const i of plan.requests) customerIds[i] = customerId;
+      identities.push(...plan.fresh.map((i) => identityRow(plan.workspaceId, customerId, i)));
+    }
+    if (newCustomers.length) await tx.customer.createMany({ data: newCustomers });
+    if (identities.length) await tx.identity.createMany({ data: identities });
+    if (seen.size) {
+      const ids = [...seen.keys()];
+      // Also reads what the caller needs of them, in the same round trip.
+      const touched = await tx.$queryRaw<ResolvedCustomer[]>`
+        UPDATE customers c SET last_seen_at = greatest(c.last_seen_at, v.seen)
+        FROM unnest(${ids}::text[], ${ids.map((id) => seen.get(id)!.toISOString())}::timestamptz[]) AS v(id, seen)
+        WHERE c.id = v.id
+        RETURNING c.id, c.customer_code AS "customerCode", c.traits, c.trait_timestamps AS "traitTimestamps"`;
+      for (const customer of touched) resolved.set(customer.id, customer);
+    }
+    sequential.sort((a, b) => a - b);
+    for (const i of sequential) {
+      const r = requests[i]!;
+      const customer = await this.resolve(tx, r.workspaceId, r.identifiers, r.sourceId, r.seenAt, {
+        ...(r.messageId && { messageId: r.messageId }),
+      });
+      customerIds[i] = customer.id;
+    }
+    if (sequential.length) {
+      // In batch order, a later call may have merged the customer an earlier one resolved to.
+      const live = await this.liveCustomers(
+        tx,
+        sequential.map((i) => customerIds[i]!),
+      );
+      for (const i of sequential) {
+        const customer = live.get(customerIds[i]!)!;
+        customerIds[i] = customer.id;
+        resolved.set(customer.id, customer);
+      }
+    }
+    return { customerIds, customers: resolved, sequential: sequential.length };
+  }
+
+  /** Advisory transaction locks on all keys in one statement (the function scan runs in array order). */
+  private async lockAll(tx: Tx, sortedKeys: string[]): Promise<void> {
+    if (!sortedKeys.length) return;
+    await tx.$executeRaw`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(${sortedKeys}::text[]) AS k`;
+  }
+
+  /** The identities among the batch's concrete identifiers (alias previousIds are resolved one by one). */
+  private async knownInBatch(tx: Tx, requests: readonly ResolveRequest[]): Promise<KnownIdentity[]> {
+    const keys = requests.flatMap((r) =>
+      r.identifiers
+        .filter((i) => i.type !== PREVIOUS_ID)
+        .map((i) => [r.workspaceId, i.type, i.value] as const),
+    );
+    if (!keys.length) return [];
+    return tx.$queryRaw<KnownIdentity[]>`
+      SELECT i.workspace_id AS "workspaceId", i.type, i.value, i.customer_id AS "customerId"
+      FROM identities i
+      JOIN unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::text[], ${keys.map((k) => k[2])}::text[])
+        AS k(workspace_id, type, value)
+        ON i.workspace_id = k.workspace_id AND i.type = k.type AND i.value = k.value`;
+  }
+
+  /** Identities per customer and limit scope, for the scopes that have a limit. */
+  private async limitCounts(
+    tx: Tx,
+    customerIds: string[],
+    books: ReadonlyMap<string, RuleBook>,
+  ): Promise<LimitCounts> {
+    const counts: LimitCounts = new Map();
+    const limited = [
+      ...new Set(
+        [...books.values()].flatMap((b) =>
+          b.rules.filter((r) => r.maxPerCustomer !== null).map((r) => r.type),
+        ),
+      ),
+    ];
+    if (!customerIds.length || !limited.length) return counts;
+    const rows = await tx.$queryRaw<
+      Array<{ workspaceId: string; customerId: string; type: string; value: string }>
+    >`
+      SELECT workspace_id AS "workspaceId", customer_id AS "customerId", type, value FROM identities
+      WHERE customer_id = ANY(${customerIds}::text[]) AND type = ANY(${limited}::text[])`;
+    for (const row of rows) {
+      const book = books.get(row.workspaceId)!;
+      const scope = book.limitScope(row.type, row.value);
+      if (book.limitOf(scope) === null) continue;
+      const perCustomer = counts.get(row.customerId) ?? new Map<string, number>();
+      perCustomer.set(scope, (perCustomer.get(scope) ?? 0) + 1);
+      counts.set(row.customerId, perCustomer);
+    }
+    return counts;
+  }
+
+  /** The customers (by the ids given), each followed to the live customer it was merged into. */
+  private async liveCustomers(tx: Tx, ids: string[]): Promise<Map<string, Customer>> {
+    const byId = new Map<string, Customer>();
+    let pending = [...new Set(ids)];
+    for (let depth = 0; pending.length && depth < MAX_LOCK_ROUNDS * 4; depth++) {
+      const rows = await tx.customer.findMany({ where: { id: { in: pending } } });
+      for (const row of rows) byId.set(row.id, row);
+      pending = [
+        ...new Set(rows.map((r) => r.mergedIntoId).filter((id): id is string => !!id && !byId.has(id))),
+      ];
+    }
+    const live = new Map<string, Customer>();
+    for (const id of new Set(ids)) {
+      let customer = byId.get(id);
+      while (customer?.mergedIntoId) customer = byId.get(customer.mergedIntoId);
+      if (!customer) throw new Error(`customer ${id} resolved in this batch cannot be found`);
+      live.set(id, customer);
+    }
+    return live;
   }
 
   async resolve(

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import type { Customer, Prisma } from '@cdp/db';
+import type { Prisma } from '@cdp/db';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
 import { EventStore, messageKey, type NewEventRow, type StoredEvent } from '../history/event-store';
@@ -9,13 +9,14 @@ import {
   IdentityService,
   normalizeEmail,
   stripNationalId,
+  type BatchResolution,
   type Identifier,
 } from '../identity/identity.service';
+import { mergeTraits, type TraitUpdate } from '../profiles/traits';
 import { MicroBatcher } from './micro-batcher';
 
 type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
-type Json = Prisma.InputJsonValue;
 
 /**
  * Handler calls in flight per process: the back-pressure bound of the batcher (every call waits
@@ -29,7 +30,7 @@ const BATCH_SIZE = 250;
 const BATCH_DELAY_MS = 15;
 /** Attempts of a batch transaction that lost a race (deadlock, concurrent duplicate) before the batch fails. */
 const CONFLICT_ATTEMPTS = 3;
-/** A batch of a few hundred events resolves identities one by one: allow more than Prisma's 5 s default. */
+/** Batches that must merge resolve those calls one by one: allow more than Prisma's 5 s default. */
 const TRANSACTION_TIMEOUT_MS = 60_000;
 const TRANSACTION_MAX_WAIT_MS = 10_000;
 
@@ -143,59 +144,79 @@ export class IngestService {
       const clean = stripNationalId({ ...call, traits });
       fresh.push({ call: clean, traits: clean.traits ?? {}, identifiers });
     }
-    await this.lockIdentifiers(tx, fresh);
-
-    const rows: NewEventRow[] = [];
-    const customers: Customer[] = [];
-    for (const item of fresh) {
-      const customer = await this.resolveCustomer(tx, item);
-      rows.push(eventRow(item, customer.id));
-      customers.push(customer);
-    }
+    const resolution = await this.identity.resolveMany(
+      tx,
+      fresh.map(({ call, identifiers }) => ({
+        workspaceId: call.workspaceId,
+        identifiers,
+        sourceId: call.sourceId,
+        seenAt: new Date(call.receivedAt),
+        messageId: call.messageId,
+      })),
+    );
+    await this.applyTraits(tx, fresh, resolution);
+    const rows = fresh.map((item, i) => eventRow(item, resolution.customerIds[i]!));
     const ids = await this.events.appendMany(tx, rows);
 
     const ingested = new Map<string, Ingested>();
-    rows.forEach((row, i) => ingested.set(messageKey(row), fromRow(row, ids[i]!, customers[i]!)));
+    rows.forEach((row, i) =>
+      ingested.set(messageKey(row), fromRow(row, ids[i]!, resolution.customers.get(row.customerId)!)),
+    );
     for (const [key, event] of stored) ingested.set(key, fromStored(event));
     return { ingested: [...distinct.keys()].map((key) => ingested.get(key)!), resolved: fresh.length };
   }
 
-  /**
-   * IdentityService.resolve locks each call's identifiers when it runs; a batch resolves many
-   * calls in one transaction, so two batches could take the same locks in opposite orders and
-   * deadlock. Taking every lock of the batch up front, in one global order and under the same keys,
-   * avoids that; resolve's own lock calls then find them held. One statement: the function scan
-   * over the array runs in array order.
-   */
-  private async lockIdentifiers(tx: Prisma.TransactionClient, calls: readonly NewCall[]): Promise<void> {
-    const keys = [
-      ...new Set(
-        calls.flatMap(({ call, identifiers }) => this.identity.lockKeys(call.workspaceId, identifiers)),
-      ),
-    ].sort();
-    if (keys.length === 0) return;
-    await tx.$executeRaw`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(${keys}::text[]) AS k`;
-  }
-
-  private async resolveCustomer(tx: Prisma.TransactionClient, { call, traits, identifiers }: NewCall) {
-    const customer = await this.identity.resolve(
-      tx,
-      call.workspaceId,
-      identifiers,
-      call.sourceId,
-      new Date(call.receivedAt),
-      { messageId: call.messageId },
-    );
-    if (Object.keys(traits).length === 0) return customer;
-    return tx.customer.update({
-      where: { id: customer.id },
-      data: {
-        traits: { ...asObject(customer.traits), ...traits } as Json,
-        ...(typeof traits.email === 'string' && { email: normalizeEmail(traits.email) }),
-        ...(typeof traits.phone === 'string' && { phone: traits.phone }),
-      },
+  /** Each customer's traits merged by call timestamp, one statement for the batch. */
+  private async applyTraits(
+    tx: Prisma.TransactionClient,
+    calls: readonly NewCall[],
+    { customerIds, customers }: BatchResolution,
+  ): Promise<void> {
+    const updates = new Map<string, TraitUpdate[]>();
+    calls.forEach(({ call, traits }, i) => {
+      if (Object.keys(traits).length === 0) return;
+      const customerId = customerIds[i]!;
+      updates.set(customerId, [...(updates.get(customerId) ?? []), { traits, at: new Date(call.timestamp) }]);
     });
+    const changed: ChangedProfile[] = [];
+    for (const [customerId, list] of updates) {
+      const customer = customers.get(customerId)!;
+      const merged = mergeTraits(
+        {
+          traits: asObject(customer.traits),
+          timestamps: asObject(customer.traitTimestamps) as Record<string, string>,
+        },
+        list,
+      );
+      if (!merged.changed.length) continue;
+      const { email, phone } = merged.traits;
+      changed.push({
+        id: customerId,
+        traits: JSON.stringify(merged.traits),
+        timestamps: JSON.stringify(merged.timestamps),
+        email: merged.changed.includes('email') && typeof email === 'string' ? normalizeEmail(email) : null,
+        phone: merged.changed.includes('phone') && typeof phone === 'string' ? phone : null,
+      });
+    }
+    if (!changed.length) return;
+    const col = <T>(pick: (r: ChangedProfile) => T) => changed.map(pick);
+    await tx.$executeRaw`
+      UPDATE customers c
+      SET traits = v.traits, trait_timestamps = v.timestamps,
+        email = coalesce(v.email, c.email), phone = coalesce(v.phone, c.phone)
+      FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.traits)}::jsonb[],
+        ${col((r) => r.timestamps)}::jsonb[], ${col((r) => r.email)}::text[], ${col((r) => r.phone)}::text[])
+        AS v(id, traits, timestamps, email, phone)
+      WHERE c.id = v.id`;
   }
+}
+
+interface ChangedProfile {
+  id: string;
+  traits: string;
+  timestamps: string;
+  email: string | null;
+  phone: string | null;
 }
 
 function eventRow({ call, traits }: NewCall, customerId: string): NewEventRow {
@@ -219,7 +240,7 @@ function eventRow({ call, traits }: NewCall, customerId: string): NewEventRow {
   };
 }
 
-function fromRow(row: NewEventRow, id: bigint, customer: Customer): Ingested {
+function fromRow(row: NewEventRow, id: bigint, customer: { id: string; customerCode: string }): Ingested {
   return {
     workspaceId: row.workspaceId,
     eventId: id.toString(),

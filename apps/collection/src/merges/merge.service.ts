@@ -315,21 +315,32 @@ export class MergeService {
   }
 }
 
-/** Survivor's attributes after the merge: on conflicting traits the more recently seen profile wins. */
+/**
+ * Survivor's attributes after the merge: on a conflicting trait the value set by the newer call
+ * wins (trait timestamps), or, where either lacks a timestamp, the more recently seen profile's.
+ */
 function mergedProfile(
   survivor: Customer,
   merged: Customer,
 ): { data: Prisma.CustomerUpdateInput; changes: SurvivorChanges } {
   const mergedWins = merged.lastSeenAt > survivor.lastSeenAt;
   const traits = { ...asObject(survivor.traits) };
+  const timestamps = { ...asObject(survivor.traitTimestamps) };
+  const theirTimestamps = asObject(merged.traitTimestamps);
   const changes: SurvivorChanges = { traits: {} };
   for (const [key, value] of Object.entries(asObject(merged.traits))) {
     const had = key in traits;
-    if (had && (!mergedWins || isDeepStrictEqual(traits[key], value))) continue;
+    const [mine, theirs] = [timestamps[key], theirTimestamps[key]];
+    const theirsIsNewer =
+      typeof mine === 'string' && typeof theirs === 'string'
+        ? Date.parse(theirs) > Date.parse(mine)
+        : mergedWins;
+    if (had && (!theirsIsNewer || isDeepStrictEqual(traits[key], value))) continue;
     changes.traits[key] = had ? { had, before: traits[key], taken: value } : { had, taken: value };
     traits[key] = value;
+    if (typeof theirs === 'string') timestamps[key] = theirs;
   }
-  const data: Prisma.CustomerUpdateInput = { traits: traits as Json };
+  const data: Prisma.CustomerUpdateInput = { traits: traits as Json, traitTimestamps: timestamps as Json };
   for (const field of ['email', 'phone'] as const) {
     const mine = survivor[field];
     const theirs = merged[field];

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "customers" ADD COLUMN     "trait_timestamps" JSONB NOT NULL DEFAULT '{}';
+
