@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { PayloadOf, Subjects } from '@cdp/contracts';
-import { DatabaseService } from '@cdp/service-kit';
+import { DatabaseService, dependencyOf } from '@cdp/service-kit';
 import type { PlanIssue } from './plan-schema';
 import { collectShape, type JsonType } from './property-shape';
 import { eventNameOf } from './tracking-plans.service';
@@ -15,6 +15,15 @@ export const FLUSH_MS = 5000;
 /** Distinct keys held between flushes; beyond it (a flood of new names while Postgres is down) new keys are dropped. */
 const MAX_PENDING_KEYS = 50_000;
 const HOUR_MS = 3_600_000;
+/**
+ * Paths and reasons are part of the primary key: a client-chosen property name (reported as not
+ * allowed) must not grow an index entry past what a btree can hold.
+ */
+const MAX_KEY_TEXT = 300;
+
+function clip(text: string): string {
+  return text.length > MAX_KEY_TEXT ? `${text.slice(0, MAX_KEY_TEXT - 1)}…` : text;
+}
 
 interface ViolationTally {
   workspace_id: string;
@@ -103,7 +112,9 @@ export class PlanObservationsService implements OnModuleInit, OnApplicationShutd
     if (!violations.length) return;
     const eventName = eventNameOf(call) ?? '';
     const hour = new Date(Math.floor(Date.parse(call.receivedAt) / HOUR_MS) * HOUR_MS).toISOString();
-    for (const { path, reason } of violations) {
+    for (const violation of violations) {
+      const path = clip(violation.path);
+      const reason = clip(violation.reason);
       const key = [call.workspaceId, call.sourceId, call.type, eventName, path, reason, hour].join('\u0000');
       let tally = this.violations.get(key);
       if (!tally) {
@@ -165,8 +176,14 @@ export class PlanObservationsService implements OnModuleInit, OnApplicationShutd
       if (dictionary.size)
         await this.writeDictionary([...dictionary.entries()].sort(byKey).map(([, d]) => d));
     } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // Anything but an unreachable Postgres would fail again the same way: drop, don't loop.
+      if (!dependencyOf(error)) {
+        this.logger.error(`writing tracking plan observations failed, dropping them: ${message}`);
+        return;
+      }
       this.logger.warn(
-        `writing tracking plan observations failed, keeping them for the next flush: ${error instanceof Error ? error.message : String(error)}`,
+        `writing tracking plan observations failed, keeping them for the next flush: ${message}`,
       );
       for (const [key, tally] of violations) this.mergeViolation(key, tally);
       for (const [key, tally] of dictionary) this.mergeDictionary(key, tally);
