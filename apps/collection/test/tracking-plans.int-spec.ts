@@ -357,6 +357,85 @@ describe('tracking plans', () => {
     expect(await h.db.auditLog.count({ where: { entityId: rule.id } })).toBe(3);
   });
 
+  it('page rules match the page name and check properties; group rules check the group traits', async () => {
+    await putRule({ type: 'page', event: 'Pricing', mode: 'block', schema: { required: ['plan'] } });
+    await putRule({
+      type: 'group',
+      mode: 'block',
+      schema: { properties: { employees: { type: 'integer' } } },
+    });
+    const page = await send('page', {
+      messageId: nextId('page'),
+      userId: 'u7',
+      name: 'Pricing',
+      properties: {},
+    });
+    expect({ status: page.statusCode, issues: page.json().issues }).toEqual({
+      status: 400,
+      issues: [{ path: '/properties/plan', reason: 'is required' }],
+    });
+    // Another page name is not covered by the rule.
+    expect((await send('page', { messageId: nextId('page'), userId: 'u7', name: 'Home' })).statusCode).toBe(
+      200,
+    );
+    const group = await send('group', {
+      messageId: nextId('group'),
+      userId: 'u7',
+      groupId: 'acme',
+      traits: { employees: 'many' },
+    });
+    expect({ status: group.statusCode, issues: group.json().issues }).toEqual({
+      status: 400,
+      issues: [{ path: '/traits/employees', reason: 'must be integer' }],
+    });
+  });
+
+  it('counts a violation at a client-chosen key too long for an index entry, with the path cut', async () => {
+    await putRule({
+      type: 'track',
+      event: 'Strict Event',
+      mode: 'report',
+      schema: { additionalProperties: false },
+    });
+    // Random, so that Postgres cannot compress it under the btree's limit of about 2.7 KB per entry.
+    const longKey = randomBytes(2500).toString('hex');
+    const id = nextId('long-key');
+    expect(
+      (
+        await send('track', {
+          messageId: id,
+          userId: 'u8',
+          event: 'Strict Event',
+          properties: { [longKey]: 1 },
+        })
+      ).statusCode,
+    ).toBe(200);
+    const counted = await violations('?event=Strict%20Event');
+    expect(counted).toHaveLength(1);
+    expect(counted[0]).toMatchObject({ count: 1, reason: 'is not allowed by the tracking plan' });
+    expect(counted[0]!.path).toHaveLength(300);
+    expect(counted[0]!.path.startsWith(`/properties/${longKey.slice(0, 100)}`)).toBe(true);
+  });
+
+  it('a count Postgres refuses is dropped alone; the rest of the flush is written', async () => {
+    const observations = h.app.get(PlanObservationsService);
+    const call = {
+      workspaceId: h.keys.workspaceId,
+      sourceId: h.keys.sourceId,
+      messageId: nextId('flush'),
+      type: 'track' as const,
+      event: 'Flush Check',
+      channel: 'web' as const,
+      timestamp: new Date().toISOString(),
+      receivedAt: new Date().toISOString(),
+    };
+    // A workspace that does not exist breaks the foreign key of its row only.
+    observations.blocked({ ...call, workspaceId: 'no-such-workspace' }, [{ path: '/a', reason: 'r' }], {});
+    observations.blocked(call, [{ path: '/b', reason: 'r' }], { b: 1 });
+    const counted = await violations('?event=Flush%20Check');
+    expect(counted).toEqual([expect.objectContaining({ path: '/b', count: 1, blocked: 1 })]);
+  });
+
   it('the dictionary lists each event per source with its property keys and types and its rule', async () => {
     await send('track', {
       messageId: nextId('dict'),

@@ -171,22 +171,42 @@ export class PlanObservationsService implements OnModuleInit, OnApplicationShutd
     try {
       // Sorted by key so that two replicas flushing at once lock rows in the same order.
       if (violations.size)
-        await this.writeViolations([...violations.entries()].sort(byKey).map(([, v]) => v));
+        await this.inBulk(
+          [...violations.entries()].sort(byKey).map(([, v]) => v),
+          (rows) => this.writeViolations(rows),
+        );
       violations.clear();
       if (dictionary.size)
-        await this.writeDictionary([...dictionary.entries()].sort(byKey).map(([, d]) => d));
+        await this.inBulk(
+          [...dictionary.entries()].sort(byKey).map(([, d]) => d),
+          (rows) => this.writeDictionary(rows),
+        );
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      // Anything but an unreachable Postgres would fail again the same way: drop, don't loop.
-      if (!dependencyOf(error)) {
-        this.logger.error(`writing tracking plan observations failed, dropping them: ${message}`);
-        return;
-      }
       this.logger.warn(
-        `writing tracking plan observations failed, keeping them for the next flush: ${message}`,
+        `Postgres unreachable, keeping tracking plan observations for the next flush: ${error instanceof Error ? error.message : String(error)}`,
       );
       for (const [key, tally] of violations) this.mergeViolation(key, tally);
       for (const [key, tally] of dictionary) this.mergeDictionary(key, tally);
+    }
+  }
+
+  /**
+   * One statement for all rows. If it fails for anything but an unreachable Postgres (which is
+   * rethrown, to keep the rows), a row Postgres cannot take would fail every later flush too: the
+   * rows are written one by one and only the ones that fail are dropped (logged).
+   */
+  private async inBulk<R>(rows: R[], write: (rows: R[]) => Promise<void>): Promise<void> {
+    try {
+      await write(rows);
+    } catch (error) {
+      if (dependencyOf(error)) throw error;
+      for (const row of rows)
+        await write([row]).catch((rowError: unknown) => {
+          if (dependencyOf(rowError)) throw rowError;
+          this.logger.error(
+            `tracking plan observation dropped (${JSON.stringify(row).slice(0, 300)}): ${rowError instanceof Error ? rowError.message : String(rowError)}`,
+          );
+        });
     }
   }
 
