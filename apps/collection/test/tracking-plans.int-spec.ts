@@ -436,6 +436,29 @@ describe('tracking plans', () => {
     expect(counted).toEqual([expect.objectContaining({ path: '/b', count: 1, blocked: 1 })]);
   });
 
+  it('exposes the violating calls per outcome as a metric', async () => {
+    const metric = async (outcome: string) => {
+      const text = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('collection_tracking_plan_violating_calls_total{') &&
+            l.includes(`outcome="${outcome}"`),
+        );
+      return Number(line?.split(' ')[1] ?? 0);
+    };
+    const [reported, blocked] = [await metric('reported'), await metric('blocked')];
+    expect(reported).toBeGreaterThan(0);
+    await send('group', {
+      messageId: nextId('metric'),
+      userId: 'u9',
+      groupId: 'g',
+      traits: { employees: 1.5 },
+    });
+    expect([await metric('reported'), await metric('blocked')]).toEqual([reported, blocked + 1]);
+  });
+
   it('the dictionary lists each event per source with its property keys and types and its rule', async () => {
     await send('track', {
       messageId: nextId('dict'),

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import type { PayloadOf, Subjects } from '@cdp/contracts';
 import { DatabaseService, dependencyOf } from '@cdp/service-kit';
 import type { PlanIssue } from './plan-schema';
@@ -20,6 +21,16 @@ const HOUR_MS = 3_600_000;
  * allowed) must not grow an index entry past what a btree can hold.
  */
 const MAX_KEY_TEXT = 300;
+
+const plannedCalls = new Counter({
+  name: 'collection_tracking_plan_violating_calls_total',
+  help: 'Tracking calls that broke the tracking plan, by outcome (reported: accepted and marked; blocked: refused)',
+  labelNames: ['outcome'] as const,
+});
+const droppedObservations = new Counter({
+  name: 'collection_tracking_plan_observations_dropped_total',
+  help: 'Violation or dictionary counts not written (too many keys between flushes, or refused by Postgres)',
+});
 
 function clip(text: string): string {
   return text.length > MAX_KEY_TEXT ? `${text.slice(0, MAX_KEY_TEXT - 1)}…` : text;
@@ -110,6 +121,7 @@ export class PlanObservationsService implements OnModuleInit, OnApplicationShutd
 
   private countViolations(call: Accepted, violations: PlanIssue[], blocked: boolean, sample: unknown): void {
     if (!violations.length) return;
+    plannedCalls.inc({ outcome: blocked ? 'blocked' : 'reported' });
     const eventName = eventNameOf(call) ?? '';
     const hour = new Date(Math.floor(Date.parse(call.receivedAt) / HOUR_MS) * HOUR_MS).toISOString();
     for (const violation of violations) {
@@ -146,6 +158,7 @@ export class PlanObservationsService implements OnModuleInit, OnApplicationShutd
   private room(): boolean {
     if (this.violations.size + this.dictionary.size < MAX_PENDING_KEYS) return true;
     this.dropped += 1;
+    droppedObservations.inc();
     return false;
   }
 
@@ -203,6 +216,7 @@ export class PlanObservationsService implements OnModuleInit, OnApplicationShutd
       for (const row of rows)
         await write([row]).catch((rowError: unknown) => {
           if (dependencyOf(rowError)) throw rowError;
+          droppedObservations.inc();
           this.logger.error(
             `tracking plan observation dropped (${JSON.stringify(row).slice(0, 300)}): ${rowError instanceof Error ? rowError.message : String(rowError)}`,
           );
