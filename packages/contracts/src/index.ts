@@ -6,6 +6,7 @@ export * from './payloads/analysis';
 export * from './payloads/delivery';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export * from './rest/tracking';
+export * from './rest/tracking-plans';
 export * from './rest/segments';
 export * from './rest/campaigns';
 export * from './rest/operational';

@@ -42,6 +42,10 @@ const REQUIRED_MODELS = [
   'IdentityRuleSet',
   'CustomerMerge',
   'IdentityConflict',
+  'TrackingPlanRule',
+  'TrackingPlanPolicy',
+  'TrackingPlanViolation',
+  'EventDictionaryEntry',
 ];
 
 describe('data dictionary (prisma/schema.prisma doc comments)', () => {

@@ -20,6 +20,12 @@ import {
 } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
 import type { SourceContext } from '../sources/write-key.guard';
+import { PlanObservationsService } from '../tracking-plans/plan-observations.service';
+import {
+  TrackingPlansService,
+  type ActivePlan,
+  type PlanVerdict,
+} from '../tracking-plans/tracking-plans.service';
 import { jsonBytes, unstorableParts } from './json-checks';
 import { channelOf, correctedTimestamp, isStorableTime, journeyStageOf } from './normalize';
 import { MAX_CALL_BYTES } from './tracking-limits';
@@ -40,7 +46,9 @@ interface BatchDefaults {
   sentAt?: string;
 }
 
-type Checked = { ok: true; accepted: Accepted } | { ok: false; issues: ValidationIssue[]; tooLarge: boolean };
+type Checked =
+  | { ok: true; accepted: Accepted }
+  | { ok: false; issues: ValidationIssue[]; tooLarge: boolean; blockedBy?: Accepted };
 
 const MAX_EMAIL_LENGTH = 254;
 
@@ -69,7 +77,11 @@ function bodyIssues(message: string, issues: ValidationIssue[], extra: object = 
 export class TrackingService {
   private readonly logger = new Logger(TrackingService.name);
 
-  constructor(private readonly publisher: JetStreamPublisher) {}
+  constructor(
+    private readonly publisher: JetStreamPublisher,
+    private readonly plans: TrackingPlansService,
+    private readonly observations: PlanObservationsService,
+  ) {}
 
   /** One identify/track/page/screen/group/alias call: 400 or 413 if it is bad, else stored. */
   async acceptCall(
@@ -78,8 +90,10 @@ export class TrackingService {
     body: unknown,
     request: RequestFacts,
   ): Promise<TrackingResponse> {
-    const checked = this.check(source, type, body, {}, request);
+    const plan = await this.plans.planFor(source.workspaceId, source.sourceId);
+    const checked = this.check(source, type, body, {}, request, plan);
     if (!checked.ok) {
+      this.observeBlocked([checked]);
       if (checked.tooLarge)
         throw new PayloadTooLargeException({
           ...bodyIssues(`A call may be at most ${MAX_CALL_BYTES} bytes`, checked.issues),
@@ -89,6 +103,7 @@ export class TrackingService {
       throw new BadRequestException(bodyIssues('Invalid request body', checked.issues));
     }
     await this.publish([checked.accepted]);
+    this.observeAccepted([checked.accepted]);
     return { success: true };
   }
 
@@ -112,13 +127,15 @@ export class TrackingService {
     const envelopeIssues = unstorableParts({ context, integrations, sentAt });
     if (envelopeIssues.length) throw new BadRequestException(bodyIssues('Invalid batch', envelopeIssues));
     const defaults: BatchDefaults = { context, integrations, sentAt };
+    const plan = await this.plans.planFor(source.workspaceId, source.sourceId);
 
     const accepted: Accepted[] = [];
     const rejected: RejectedCall[] = [];
+    const refusedChecks: Checked[] = [];
     batch.forEach((item, index) => {
       const type = isObject(item) ? item.type : undefined;
       const checked = (TRACKING_CALL_TYPES as readonly unknown[]).includes(type)
-        ? this.check(source, type as TrackingCallType, item, defaults, request)
+        ? this.check(source, type as TrackingCallType, item, defaults, request, plan)
         : refused([
             {
               path: isObject(item) ? '/type' : '/',
@@ -126,8 +143,12 @@ export class TrackingService {
             },
           ]);
       if (checked.ok) accepted.push(checked.accepted);
-      else rejected.push({ index, issues: checked.issues });
+      else {
+        rejected.push({ index, issues: checked.issues });
+        refusedChecks.push(checked);
+      }
     });
+    this.observeBlocked(refusedChecks);
     if (!accepted.length)
       throw new BadRequestException(
         bodyIssues(
@@ -139,7 +160,19 @@ export class TrackingService {
         ),
       );
     await this.publish(accepted);
+    this.observeAccepted(accepted);
     return rejected.length ? { success: true, rejected } : { success: true };
+  }
+
+  /** Counted once stored, so a request answered 503 and retried is not counted twice. */
+  private observeAccepted(calls: Accepted[]): void {
+    for (const call of calls) this.observations.accepted(call, call.violations ?? [], checkedPart(call));
+  }
+
+  private observeBlocked(checks: Checked[]): void {
+    for (const checked of checks)
+      if (!checked.ok && checked.blockedBy)
+        this.observations.blocked(checked.blockedBy, checked.issues, checkedPart(checked.blockedBy));
   }
 
   private async publish(calls: Accepted[]): Promise<void> {
@@ -173,6 +206,7 @@ export class TrackingService {
     body: unknown,
     defaults: BatchDefaults,
     request: RequestFacts,
+    plan: ActivePlan,
   ): Checked {
     if (!isObject(body)) return refused([{ path: '/', reason: 'must be a JSON object' }]);
     const { writeKey: _secret, ...call } = body;
@@ -192,7 +226,18 @@ export class TrackingService {
     if (unstorable.length) return refused(unstorable);
     const valid = validate(TrackingCallSchemas[type], call);
     if (!valid.ok) return refused(valid.issues);
-    return this.normalise(source, type, valid.value, request);
+    const normalised = this.normalise(source, type, valid.value, request);
+    return normalised.ok
+      ? this.applyPlan(normalised.accepted, this.plans.judge(plan, normalised.accepted))
+      : normalised;
+  }
+
+  /** A call the plan blocks is refused like any invalid call; a reported one carries its violations. */
+  private applyPlan(accepted: Accepted, verdict: PlanVerdict): Checked {
+    if (verdict.blocked)
+      return { ok: false, issues: verdict.violations, tooLarge: false, blockedBy: accepted };
+    if (verdict.violations.length) accepted.violations = verdict.violations;
+    return { ok: true, accepted };
   }
 
   private normalise(
@@ -292,4 +337,9 @@ export class TrackingService {
     const contract = validate(Subjects.ingestAccepted.schema, accepted);
     return contract.ok ? { ok: true, accepted } : refused(contract.issues);
   }
+}
+
+/** What the tracking plan checks and the dictionary describes: properties, or traits for identify. */
+function checkedPart(call: Accepted): JsonObject | undefined {
+  return call.type === 'identify' ? call.traits : call.properties;
 }

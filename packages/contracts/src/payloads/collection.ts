@@ -33,6 +33,18 @@ export const IngestAcceptedV1 = payload(
     timestamp: Timestamp,
     sentAt: Type.Optional(Timestamp),
     receivedAt: Timestamp,
+    violations: Type.Optional(
+      Type.Array(
+        Type.Object({
+          path: Type.String({ description: 'JSON pointer into the call, e.g. /properties/amount' }),
+          reason: Type.String(),
+        }),
+        {
+          description:
+            'Where the call breaks the tracking plan (rules in report mode, or an unplanned event under a report policy); absent when it does not',
+        },
+      ),
+    ),
   },
   'A tracking call accepted by the collection API (internal to collection: raw ingest stream)',
 );
