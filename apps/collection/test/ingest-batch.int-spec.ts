@@ -121,4 +121,20 @@ describe('IngestService batches', () => {
     expect(owners).toHaveLength(users.length);
     for (const o of owners) expect(o._count.customerId).toBe(1);
   });
+
+  it('keeps the tracking-plan violations a call was accepted with on the stored event', async () => {
+    const ingest = await suite.replica();
+    const violations = [{ path: '/properties/amount', reason: 'must be number' }];
+    await ingest.storeBatch([
+      accepted(suite.workspace, 'with-violations', { context: { ip: '10.0.0.1' }, violations }),
+      accepted(suite.workspace, 'without-violations', { context: { ip: '10.0.0.2' } }),
+    ]);
+    const [flagged, clean] = await Promise.all(
+      ['with-violations', 'without-violations'].map((messageId) =>
+        suite.db.event.findFirstOrThrow({ where: { messageId } }),
+      ),
+    );
+    expect(flagged!.context).toEqual({ ip: '10.0.0.1', violations });
+    expect(clean!.context).toEqual({ ip: '10.0.0.2' });
+  });
 });

@@ -231,7 +231,10 @@ function eventRow({ call, traits }: NewCall, customerId: string): NewEventRow {
     channel: call.channel,
     journeyStage: call.journeyStage ?? null,
     properties: asObject(call.properties ?? (call.type === 'identify' ? traits : {})),
-    context: asObject(call.context),
+    // Tracking-plan violations of a call in `report` mode stay visible on the stored event.
+    context: call.violations?.length
+      ? { ...asObject(call.context), violations: call.violations }
+      : asObject(call.context),
     anonymousId: call.anonymousId ?? null,
     userId: call.userId ?? null,
     occurredAt: new Date(call.timestamp),
