@@ -24,9 +24,11 @@ import {
 } from '@cdp/testing';
 
 const CONCURRENT_REQUESTS = 32;
-/** Upper bound of requests per load phase, whatever happens. */
+/** Upper bound of calls per load phase, whatever happens. */
 const MAX_REQUESTS = 15_000;
 const USERS = 300;
+/** Calls per /v1/batch request of the batch-sending workers. */
+const BATCH_CALLS = 5;
 
 /** Tracks unique messageIds with bounded concurrency and remembers which ones got a 2xx. */
 class LoadGenerator {
@@ -43,7 +45,10 @@ class LoadGenerator {
   ) {}
 
   start(): void {
-    this.workers = Array.from({ length: CONCURRENT_REQUESTS }, () => this.work());
+    // A quarter of the workers send /v1/batch requests (one cdp.ingest.batch message each).
+    this.workers = Array.from({ length: CONCURRENT_REQUESTS }, (_, i) =>
+      this.work(i % 4 === 0 ? BATCH_CALLS : 1),
+    );
   }
 
   async stop(): Promise<void> {
@@ -51,27 +56,28 @@ class LoadGenerator {
     await Promise.all(this.workers);
   }
 
-  private async work(): Promise<void> {
+  private async work(callsPerRequest: number): Promise<void> {
     while (!this.stopped && this.sent < MAX_REQUESTS) {
-      const n = this.sent++;
-      const messageId = `${this.label}-${n}`;
+      const numbers = Array.from({ length: callsPerRequest }, () => this.sent++);
+      const calls = numbers.map((n) => ({
+        type: 'track',
+        messageId: `${this.label}-${n}`,
+        userId: `user-${n % USERS}`,
+        event: 'Load Probe',
+        properties: { n },
+      }));
       try {
-        const res = await fetch(`${this.url()}/v1/track`, {
+        const res = await fetch(`${this.url()}${callsPerRequest === 1 ? '/v1/track' : '/v1/batch'}`, {
           method: 'POST',
           headers: {
             authorization: `Basic ${Buffer.from(`${this.writeKey}:`).toString('base64')}`,
             'content-type': 'application/json',
           },
-          body: JSON.stringify({
-            messageId,
-            userId: `user-${n % USERS}`,
-            event: 'Load Probe',
-            properties: { n },
-          }),
+          body: JSON.stringify(callsPerRequest === 1 ? calls[0] : { batch: calls }),
           signal: AbortSignal.timeout(10_000),
         });
         await res.arrayBuffer();
-        if (res.ok) this.acked.add(messageId);
+        if (res.ok) for (const call of calls) this.acked.add(call.messageId);
         else this.failed++;
       } catch {
         this.failed++; // connection refused/reset while the process is down
@@ -124,12 +130,17 @@ describe('collection ingest durability (process kills, Postgres outage)', () => 
   /** Waits until the persisting consumer has nothing pending or unacknowledged. */
   async function drained(timeoutMs: number): Promise<void> {
     const stream = streamName(prefix, Subjects.ingestAccepted.stream);
-    const durable = durableName('collection', Subjects.ingestAccepted.name);
+    const durables = [Subjects.ingestAccepted, Subjects.ingestBatchAccepted].map((s) =>
+      durableName('collection', s.name),
+    );
     await waitFor(
       'the ingest stream to be drained',
       async () => {
-        const info = await jsm.consumers.info(stream, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
+        for (const durable of durables) {
+          const info = await jsm.consumers.info(stream, durable);
+          if (info.num_pending !== 0 || info.num_ack_pending !== 0) return false;
+        }
+        return true;
       },
       timeoutMs,
       500,

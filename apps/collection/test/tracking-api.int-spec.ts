@@ -8,6 +8,7 @@ import { hashKey } from '@cdp/service-kit';
 import {
   acceptedPayloads,
   basicAuth,
+  ingestBatchMessages,
   startCollection,
   storedCounts,
   waitUntil,
@@ -229,6 +230,28 @@ describe('tracking API', () => {
     // Clock skew: the call happened 10 s before it was sent, by the device clock.
     expect(Date.parse(first.receivedAt) - Date.parse(first.timestamp)).toBe(10_000);
     expect(published.get('batch-ok-2')!.channel).toBe('app');
+  });
+
+  it('makes a batch durable as one stream message per slice; a resent batch is dropped by JetStream', async () => {
+    const track = (i: number, blob: number) => ({
+      type: 'track',
+      messageId: `sliced-${i}`,
+      userId: `u-${i % 7}`,
+      event: 'Sliced',
+      properties: { blob: 'x'.repeat(blob) },
+    });
+    // 20 calls of ~20 KB (under the 500 KB batch limit): more than one 256 KB message can carry.
+    const big = { batch: Array.from({ length: 20 }, (_, i) => track(i, 20_000)) };
+    const small = { batch: Array.from({ length: 3 }, (_, i) => track(100 + i, 10)) };
+    const before = await ingestBatchMessages(h.prefix);
+    for (const body of [big, small, small]) expect((await post('/v1/batch', body)).statusCode).toBe(200);
+
+    const messages = (await ingestBatchMessages(h.prefix)).slice(before.length);
+    expect(messages.length).toBe(3); // big: 2 slices, small: 1 (its resend dropped)
+    expect(messages.every((m) => m.bytes <= 300 * 1024)).toBe(true);
+    const carried = messages.flatMap((m) => m.messageIds);
+    expect(carried.sort()).toEqual([...big.batch, ...small.batch].map((c) => c.messageId).sort());
+    await storedOnce(carried);
   });
 
   it('answers 400 with every index when no call of a batch is valid; /v1/import is batch', async () => {

@@ -77,22 +77,45 @@ export async function waitUntil<T>(
   }
 }
 
-/** Every cdp.ingest.accepted payload stored in the run's stream, in order. */
-export async function acceptedPayloads(prefix: string): Promise<Record<string, any>[]> {
+/** Every message of the run's ingest stream, in order. */
+async function ingestStream(
+  prefix: string,
+): Promise<Array<{ subject: string; data: Uint8Array; json<T>(): T }>> {
   const nc = await connect({ servers: NATS_URL });
   try {
     const jsm = await jetstreamManager(nc);
     const stream = streamName(prefix, 'INGEST');
     const info = await jsm.streams.info(stream);
-    const out: Record<string, any>[] = [];
+    const out: Array<{ subject: string; data: Uint8Array; json<T>(): T }> = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages; seq++) {
       const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (m?.subject.includes(Subjects.ingestAccepted.name)) out.push(m.json());
+      if (m) out.push(m);
     }
     return out;
   } finally {
     await nc.close();
   }
+}
+
+/** The cdp.ingest.batch messages of the run's stream, in order: size and the calls' messageIds. */
+export async function ingestBatchMessages(
+  prefix: string,
+): Promise<Array<{ bytes: number; messageIds: string[] }>> {
+  return (await ingestStream(prefix))
+    .filter((m) => m.subject.includes(Subjects.ingestBatchAccepted.name))
+    .map((m) => ({
+      bytes: m.data.length,
+      messageIds: m.json<{ calls: Array<{ messageId: string }> }>().calls.map((c) => c.messageId),
+    }));
+}
+
+/** Every accepted call stored in the run's stream (single and batch messages), in order. */
+export async function acceptedPayloads(prefix: string): Promise<Record<string, any>[]> {
+  return (await ingestStream(prefix)).flatMap((m) => {
+    if (m.subject.includes(Subjects.ingestBatchAccepted.name))
+      return m.json<{ calls: Record<string, any>[] }>().calls;
+    return m.subject.includes(Subjects.ingestAccepted.name) ? [m.json<Record<string, any>>()] : [];
+  });
 }
 
 export interface SeenRequest {

@@ -6,6 +6,7 @@ import {
   IdentityMergedV1,
   IdentityUnmergedV1,
   IngestAcceptedV1,
+  IngestBatchAcceptedV1,
   ProfileUpdatedV1,
 } from './payloads/collection';
 import { ScoreUpdatedV1, SegmentEnteredV1, SegmentExitedV1 } from './payloads/analysis';
@@ -83,6 +84,15 @@ export const Subjects = {
     producer: 'collection',
     summary: 'Tracking call made durable, awaiting identity resolution and storage',
     schema: IngestAcceptedV1,
+  }),
+  ingestBatchAccepted: event({
+    name: 'cdp.ingest.batch',
+    version: 1,
+    stream: 'INGEST',
+    producer: 'collection',
+    summary:
+      'Tracking calls of one batch request made durable as one message (one PubAck for the batch), awaiting storage',
+    schema: IngestBatchAcceptedV1,
   }),
   eventIngested: event({
     name: 'cdp.event.ingested',

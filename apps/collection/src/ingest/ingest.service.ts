@@ -24,6 +24,11 @@ type Ingested = PayloadOf<typeof Subjects.eventIngested>;
  * process held until ack_wait expires leave room for its restart or another replica to go on.
  */
 export const INGEST_CONCURRENCY = 500;
+/**
+ * cdp.ingest.batch messages in flight per process: each holds up to MAX_CALLS_PER_INGEST_BATCH
+ * calls (256 KB), so memory stays bounded while a few batch requests fill one micro-batch.
+ */
+export const INGEST_BATCH_CONCURRENCY = 8;
 /** Half the in-flight window, so one batch fills while the previous one is being stored. */
 const BATCH_SIZE = 250;
 /** How long the first call of a batch waits for company when the consumer is idle. */
@@ -90,6 +95,21 @@ export class IngestService {
    */
   store(call: Accepted, { alone = false }: { alone?: boolean } = {}): Promise<void> {
     return alone ? this.storeBatch([call]) : this.batcher.add(call);
+  }
+
+  /**
+   * Stores the calls of one batch message with the next batches. On its last delivery every call
+   * is stored alone, so one poison call cannot keep the healthy ones of its message from being
+   * stored (the message still fails and is dead-lettered; its stored calls are not stored twice).
+   */
+  async storeAll(calls: readonly Accepted[], { alone = false }: { alone?: boolean } = {}): Promise<void> {
+    if (!alone) {
+      await Promise.all(calls.map((call) => this.batcher.add(call)));
+      return;
+    }
+    const failures: unknown[] = [];
+    for (const call of calls) await this.storeBatch([call]).catch((error: unknown) => failures.push(error));
+    if (failures.length) throw failures[0];
   }
 
   /** Stores the calls in one transaction, then announces them; rejects if any step fails. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   BadRequestException,
   Injectable,
@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import {
   BatchRequest,
+  MAX_CALLS_PER_INGEST_BATCH,
   Subjects,
   TRACKING_CALL_TYPES,
   TrackingCallSchemas,
@@ -177,14 +178,25 @@ export class TrackingService {
 
   private async publish(calls: Accepted[]): Promise<void> {
     try {
-      // Nats-Msg-Id = workspace + messageId: a retried call inside the stream's duplicate window
-      // is dropped by JetStream; the persisting consumer deduplicates the rest in Postgres.
+      // Nats-Msg-Id = workspace + messageId(s): a retried call or batch inside the stream's
+      // duplicate window is dropped by JetStream; the persisting consumer deduplicates the rest in
+      // Postgres. A batch is one message per slice: one PubAck for hundreds of calls.
       await this.publisher.publishMany(
-        calls.map((payload) => ({
-          subject: Subjects.ingestAccepted,
-          payload,
-          msgId: `${payload.workspaceId}:${payload.messageId}`,
-        })),
+        calls.length === 1
+          ? [
+              {
+                subject: Subjects.ingestAccepted,
+                payload: calls[0]!,
+                msgId: `${calls[0]!.workspaceId}:${calls[0]!.messageId}`,
+              },
+            ]
+          : slices(calls).map((slice) => ({
+              subject: Subjects.ingestBatchAccepted,
+              payload: { workspaceId: slice[0]!.workspaceId, calls: slice },
+              msgId: `batch:${slice[0]!.workspaceId}:${createHash('sha256')
+                .update(slice.map((c) => c.messageId).join('\n'))
+                .digest('base64url')}`,
+            })),
       );
     } catch (error) {
       // Some calls may be stored already; the client retries the whole request and the
@@ -342,4 +354,29 @@ export class TrackingService {
 /** What the tracking plan checks and the dictionary describes: properties, or traits for identify. */
 function checkedPart(call: Accepted): JsonObject | undefined {
   return call.type === 'identify' ? call.traits : call.properties;
+}
+
+/** Bytes of calls one cdp.ingest.batch message carries at most, well under NATS's 1 MB max_payload. */
+const MAX_BATCH_MESSAGE_BYTES = 256 * 1024;
+
+/** Consecutive slices of a batch's calls that each fit one message (count and size). */
+function slices(calls: Accepted[]): Accepted[][] {
+  const out: Accepted[][] = [];
+  let current: Accepted[] = [];
+  let bytes = 0;
+  for (const call of calls) {
+    const size = jsonBytes(call);
+    if (
+      current.length &&
+      (current.length >= MAX_CALLS_PER_INGEST_BATCH || bytes + size > MAX_BATCH_MESSAGE_BYTES)
+    ) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(call);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
 }

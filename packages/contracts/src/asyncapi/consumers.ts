@@ -14,7 +14,12 @@ export interface ServiceConsumption {
  */
 export const Consumers: Record<ServiceName, ServiceConsumption> = {
   collection: {
-    receives: [Subjects.ingestAccepted, Subjects.deliveryStatus, Subjects.consentChanged],
+    receives: [
+      Subjects.ingestAccepted,
+      Subjects.ingestBatchAccepted,
+      Subjects.deliveryStatus,
+      Subjects.consentChanged,
+    ],
     answers: [RpcSubjects.customerLookup],
   },
   analysis: {

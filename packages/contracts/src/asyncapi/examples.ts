@@ -8,26 +8,30 @@ import {
   type SubjectKey,
 } from '../subjects';
 
+const ACCEPTED_CALL: PayloadOf<typeof Subjects.ingestAccepted> = {
+  workspaceId: 'ws_acme',
+  messageId: 'c3a1e0f2-6b1d-4f5e-9a57-0d2b8f9e4a11',
+  sourceId: 'src_web',
+  type: 'track',
+  event: 'Product Viewed',
+  anonymousId: 'anon-7f3c2a',
+  properties: { productId: 'loan-fixed-10y', price: 0 },
+  context: { page: { path: '/loans/fixed' }, userAgent: 'Mozilla/5.0' },
+  channel: 'web',
+  journeyStage: 'explore_compare',
+  timestamp: '2025-03-14T09:26:53.589Z',
+  sentAt: '2025-03-14T09:26:53.612Z',
+  receivedAt: '2025-03-14T09:26:53.701Z',
+};
+
 /**
  * One valid payload per event subject. They are the `examples` of the AsyncAPI messages and a unit
  * test checks each against its schema, so they double as a living reference for producers.
  */
 export const EventExamples: { readonly [K in SubjectKey]: PayloadOf<(typeof Subjects)[K]> } = {
-  ingestAccepted: {
-    workspaceId: 'ws_acme',
-    messageId: 'c3a1e0f2-6b1d-4f5e-9a57-0d2b8f9e4a11',
-    sourceId: 'src_web',
-    type: 'track',
-    event: 'Product Viewed',
-    anonymousId: 'anon-7f3c2a',
-    properties: { productId: 'loan-fixed-10y', price: 0 },
-    context: { page: { path: '/loans/fixed' }, userAgent: 'Mozilla/5.0' },
-    channel: 'web',
-    journeyStage: 'explore_compare',
-    timestamp: '2025-03-14T09:26:53.589Z',
-    sentAt: '2025-03-14T09:26:53.612Z',
-    receivedAt: '2025-03-14T09:26:53.701Z',
-  },
+  ingestAccepted: ACCEPTED_CALL,
+  ingestBatchAccepted: { workspaceId: 'ws_acme', calls: [ACCEPTED_CALL] },
+
   eventIngested: {
     workspaceId: 'ws_acme',
     eventId: '1048577',

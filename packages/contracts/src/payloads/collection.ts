@@ -49,6 +49,21 @@ export const IngestAcceptedV1 = payload(
   'A tracking call accepted by the collection API (internal to collection: raw ingest stream)',
 );
 
+/** Largest number of calls one cdp.ingest.batch message carries (the API splits bigger batches). */
+export const MAX_CALLS_PER_INGEST_BATCH = 1000;
+
+/** The valid calls of one /v1/batch request (or a slice of it), made durable as one message. */
+export const IngestBatchAcceptedV1 = payload(
+  {
+    calls: Type.Array(IngestAcceptedV1, {
+      minItems: 1,
+      maxItems: MAX_CALLS_PER_INGEST_BATCH,
+      description: 'Accepted calls, each as on cdp.ingest.accepted, all of this workspace',
+    }),
+  },
+  'Tracking calls of one batch request made durable together, awaiting identity resolution and storage',
+);
+
 export const EventIngestedV1 = payload(
   {
     eventId: Type.String({ description: 'Stored event id (decimal string)' }),
