@@ -11,3 +11,4 @@ export * from './principal.decorator';
 export * from './query';
 export * from './ttl-cache';
 export * from './queues';
+export * from './micro-batcher';

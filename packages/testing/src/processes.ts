@@ -62,7 +62,9 @@ export class ServiceProcess {
   }
 
   start(): void {
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    // SERVICE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles services under a benchmark.
+    const nodeArgs = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
       cwd: join(REPO_ROOT, 'apps', this.name),
       env: { ...TEST_SECRETS, ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@ import { Counter, Histogram } from 'prom-client';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import type { Prisma } from '@cdp/db';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
-import { DatabaseService } from '@cdp/service-kit';
+import { DatabaseService, MicroBatcher } from '@cdp/service-kit';
 import { EventStore, messageKey, type NewEventRow, type StoredEvent } from '../history/event-store';
 import {
   IdentityService,
@@ -13,7 +13,6 @@ import {
   type Identifier,
 } from '../identity/identity.service';
 import { mergeTraits, type TraitUpdate } from '../profiles/traits';
-import { MicroBatcher } from './micro-batcher';
 
 type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;

@@ -9,9 +9,16 @@ import { LifecycleService } from './lifecycle.service';
 export class LifecycleConsumer {
   constructor(private readonly lifecycle: LifecycleService) {}
 
-  @JetStreamEventPattern(Subjects.eventIngested)
+  /** Many events in flight, so their stage changes share one statement (see LifecycleService). */
+  @JetStreamEventPattern(Subjects.eventIngested, { concurrency: 500 })
   async onEventIngested(@Payload() event: PayloadOf<typeof Subjects.eventIngested>) {
     const stage = await this.lifecycle.stageFor(event);
-    if (stage) await this.lifecycle.advance(event.workspaceId, event.customerId, stage, event.messageId);
+    if (stage)
+      await this.lifecycle.advanceSoon({
+        workspaceId: event.workspaceId,
+        customerId: event.customerId,
+        stage,
+        cause: event.messageId,
+      });
   }
 }

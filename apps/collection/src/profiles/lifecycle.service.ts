@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { LifecycleRules, Subjects, validate, type PayloadOf } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService, TtlCache } from '@cdp/service-kit';
+import { DatabaseService, MicroBatcher, TtlCache } from '@cdp/service-kit';
 
 type Stage = 'potential' | 'prospect' | 'contracted';
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 
 const ORDER: Stage[] = ['potential', 'prospect', 'contracted'];
+
+/** A customer to move forward to a stage, because of the event `cause` (its messageId). */
+export interface StageChange {
+  workspaceId: string;
+  customerId: string;
+  stage: Stage;
+  cause: string;
+}
 
 /** Used until a workspace sets its own: interest moves a customer to prospect, a contract to contracted. */
 export const DEFAULT_LIFECYCLE_RULES: LifecycleRules = {
@@ -23,6 +31,12 @@ export const DEFAULT_LIFECYCLE_RULES: LifecycleRules = {
 @Injectable()
 export class LifecycleService {
   private readonly rulesCache = new TtlCache<LifecycleRules>(10_000);
+  /** Stage changes of many events in one UPDATE: a statement per event would cost more than the event. */
+  private readonly batcher = new MicroBatcher<StageChange>({
+    maxSize: 250,
+    maxDelayMs: 15,
+    flush: (changes) => this.advanceMany(changes).then(() => undefined),
+  });
 
   constructor(
     private readonly db: DatabaseService,
@@ -74,28 +88,49 @@ export class LifecycleService {
     return best;
   }
 
-  /** Moves the customer forward to `stage` (no-op if already there or beyond) and announces the change once. */
-  async advance(workspaceId: string, customerId: string, stage: Stage, cause: string): Promise<boolean> {
-    const lower = ORDER.slice(0, ORDER.indexOf(stage));
-    const moved = await this.db.client.customer.updateMany({
-      where: { id: customerId, workspaceId, lifecycleStage: { in: lower } },
-      data: { lifecycleStage: stage },
-    });
-    if (moved.count === 0) return false;
-    const customer = await this.db.client.customer.findUniqueOrThrow({ where: { id: customerId } });
-    await this.publisher.publish(
-      Subjects.profileUpdated,
-      {
-        workspaceId,
-        customerId,
-        customerCode: customer.customerCode,
-        lifecycleStage: stage,
-        changedTraits: ['lifecycleStage'],
-        traits: (customer.traits ?? {}) as Record<string, unknown>,
-        updatedAt: customer.updatedAt.toISOString(),
-      },
-      { msgId: `lifecycle:${customerId}:${stage}:${cause}` },
+  /** Moves the customer forward with the next batch; resolves once stored and announced. */
+  advanceSoon(change: StageChange): Promise<void> {
+    return this.batcher.add(change);
+  }
+
+  /**
+   * Moves each customer forward to the highest stage asked for it (never back: Postgres orders the
+   * enum potential < prospect < contracted) in one statement, then announces every change once
+   * (msgId lifecycle:<customer>:<stage>:<cause>). Returns the changes made.
+   */
+  async advanceMany(changes: readonly StageChange[]): Promise<StageChange[]> {
+    const highest = new Map<string, StageChange>();
+    for (const change of changes) {
+      const known = highest.get(change.customerId);
+      if (!known || ORDER.indexOf(change.stage) > ORDER.indexOf(known.stage))
+        highest.set(change.customerId, change);
+    }
+    if (!highest.size) return [];
+    const wanted = [...highest.values()];
+    const moved = await this.db.client.$queryRaw<
+      Array<{ id: string; customerCode: string; traits: unknown; updatedAt: Date }>
+    >`
+      UPDATE customers c SET lifecycle_stage = v.stage::lifecycle_stage, updated_at = now()
+      FROM unnest(${wanted.map((w) => w.customerId)}::text[], ${wanted.map((w) => w.workspaceId)}::text[],
+        ${wanted.map((w) => w.stage)}::text[]) AS v(id, workspace_id, stage)
+      WHERE c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage < v.stage::lifecycle_stage
+      RETURNING c.id, c.customer_code AS "customerCode", c.traits, c.updated_at AS "updatedAt"`;
+    const made = moved.map((row) => ({ row, change: highest.get(row.id)! }));
+    await this.publisher.publishMany(
+      made.map(({ row, change }) => ({
+        subject: Subjects.profileUpdated,
+        payload: {
+          workspaceId: change.workspaceId,
+          customerId: row.id,
+          customerCode: row.customerCode,
+          lifecycleStage: change.stage,
+          changedTraits: ['lifecycleStage'],
+          traits: (row.traits ?? {}) as Record<string, unknown>,
+          updatedAt: row.updatedAt.toISOString(),
+        },
+        msgId: `lifecycle:${row.id}:${change.stage}:${change.cause}`,
+      })),
     );
-    return true;
+    return made.map(({ change }) => change);
   }
 }
