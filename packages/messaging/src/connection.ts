@@ -34,6 +34,9 @@ export async function connectNats(
         maxReconnectAttempts: -1,
         waitOnFirstConnect: false,
         timeout: Math.max(100, Math.min(remaining, 5000)),
+        // The client otherwise builds an Error (a stack trace) for every request and PubAck wait,
+        // in case it times out: a measured ~5% of the collection's CPU at ingest rates.
+        noAsyncTraces: true,
       });
       if (signal?.aborted) {
         await nc.close();
