@@ -19,18 +19,27 @@ const IN_FLIGHT = 256;
 export class DeliveryRequestedConsumer {
   private readonly batcher: MicroBatcher<Requested>;
 
-  constructor(@Inject(SERVICE_CONFIG) config: DeliveryConfig, messages: MessagesService) {
+  constructor(
+    @Inject(SERVICE_CONFIG) config: DeliveryConfig,
+    private readonly messages: MessagesService,
+  ) {
     this.batcher = new MicroBatcher(config.DELIVERY_BATCH_SIZE, config.DELIVERY_BATCH_WAIT_MS, (batch) =>
       messages.acceptMany(batch),
     );
   }
 
   /**
-   * Acked once the ledger rows of its batch are claimed and their send jobs enqueued; a failed
-   * batch naks every request in it (the redelivery finds what was done and adds nothing twice).
+   * Acked once the ledger rows of its batch are claimed and their send jobs enqueued. When the
+   * batch fails as a whole (one request naming a customer that does not exist fails the statement),
+   * each request of it is tried alone, so only the bad one is nak'ed (and dead-lettered in the end);
+   * anything done before the failure is found by the idempotency keys and not done twice.
    */
   @JetStreamEventPattern(Subjects.deliveryRequested, { concurrency: IN_FLIGHT })
   async onRequested(@Payload() request: Requested) {
-    await this.batcher.push(request);
+    try {
+      await this.batcher.push(request);
+    } catch {
+      await this.messages.acceptMany([request]);
+    }
   }
 }

@@ -31,8 +31,8 @@ const FINAL = new Set<string>([
   'unknown',
 ]);
 
-/** What a status event is made of; rows read back from raw SQL have just these. */
-type Announced = Pick<
+/** The ledger columns the send path reads (raw SQL reads back just these). */
+type LedgerRow = Pick<
   Message,
   | 'id'
   | 'workspaceId'
@@ -40,13 +40,36 @@ type Announced = Pick<
   | 'campaignId'
   | 'customerId'
   | 'channel'
+  | 'recipient'
   | 'status'
   | 'provider'
   | 'providerMessageId'
   | 'error'
+  | 'attempts'
   | 'sentAt'
   | 'updatedAt'
+  | 'sendJobId'
 >;
+const LEDGER_COLUMNS = Prisma.sql`id, workspace_id AS "workspaceId", idempotency_key AS "idempotencyKey",
+  campaign_id AS "campaignId", customer_id AS "customerId", channel::text AS channel, recipient,
+  status::text AS status, provider, provider_message_id AS "providerMessageId", error, attempts,
+  sent_at AS "sentAt", updated_at AS "updatedAt", send_job_id AS "sendJobId"`;
+
+/** A ledger row to insert (all text; the statement casts). */
+interface NewRow {
+  id: string;
+  idempotencyKey: string;
+  workspaceId: string;
+  campaignId: string | null;
+  campaignRunId: string | null;
+  customerId: string;
+  channel: ChannelName;
+  recipient: string;
+  status: 'queued' | 'failed';
+  error?: string;
+  requestedAt: string;
+  sendJobId?: string;
+}
 
 /** A request checked and rendered, or the reason it can never be sent. */
 type Prepared = { request: Requested } & ({ content: RenderedContent } | { problem: string });
@@ -86,11 +109,11 @@ export class MessagesService {
     const unique = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
     const prepared = await Promise.all(unique.map((r) => this.prepare(r)));
     const jobs = new Map<string, { channel: ChannelName; id: string; messages: SendJob[] }>();
-    const rows: Prisma.MessageCreateManyInput[] = [];
+    const rows: NewRow[] = [];
     const contentOf = new Map<string, RenderedContent>();
     for (const p of prepared) {
       const { request } = p;
-      const row: Prisma.MessageCreateManyInput = {
+      const row: NewRow = {
         id: randomUUID(),
         idempotencyKey: request.idempotencyKey,
         workspaceId: request.workspaceId,
@@ -99,7 +122,7 @@ export class MessagesService {
         customerId: request.customerId,
         channel: request.channel,
         recipient: request.recipient,
-        requestedAt: new Date(request.requestedAt),
+        requestedAt: request.requestedAt,
         status: 'queued',
       };
       if ('problem' in p) {
@@ -108,10 +131,10 @@ export class MessagesService {
       }
       contentOf.set(request.idempotencyKey, p.content);
       const job = this.jobFor(jobs, request.workspaceId, request.channel);
-      job.messages.push({ messageId: row.id!, ...p.content });
+      job.messages.push({ messageId: row.id, ...p.content });
       rows.push({ ...row, sendJobId: job.id });
     }
-    const inserted = await this.db.client.message.createManyAndReturn({ data: rows, skipDuplicates: true });
+    const inserted = await this.insertNew(rows);
     const insertedIds = new Set(inserted.map((m) => m.id));
     const toEnqueue = [...jobs.values()]
       .map((j) => ({ ...j, messages: j.messages.filter((m) => insertedIds.has(m.messageId)) }))
@@ -135,10 +158,13 @@ export class MessagesService {
    */
   async send(job: Job<SendJobData>, token: string | undefined): Promise<void> {
     const parts = new Map(messagesOf(job.data).map((m) => [m.messageId, m]));
-    const rows = (await this.db.client.message.findMany({ where: { id: { in: [...parts.keys()] } } }))
+    const rows = (
+      await this.db.client.$queryRaw<LedgerRow[]>`
+        SELECT ${LEDGER_COLUMNS} FROM messages WHERE id = ANY(${[...parts.keys()]}::text[])`
+    )
       // A row whose job changed (re-enqueued after a lost job, a replay) belongs to that job.
       .filter((row) => (row.sendJobId ?? row.id) === job.id);
-    const pending: Message[] = [];
+    const pending: LedgerRow[] = [];
     const interrupted: string[] = [];
     for (const row of rows) {
       // Final already: announce again, a crash may have come between the commit and the publish.
@@ -212,22 +238,19 @@ export class MessagesService {
    */
   private async sendNow(
     job: Job<SendJobData>,
-    rows: Message[],
+    rows: LedgerRow[],
     adapter: ChannelAdapter,
     parts: Map<string, SendJob>,
   ): Promise<{ retry?: Error; failed: string[] }> {
     if (!rows.length) return { failed: [] };
     const claimed = new Set(
       (
-        await this.db.client.message.updateManyAndReturn({
-          where: {
-            id: { in: rows.map((r) => r.id) },
-            status: 'queued',
-            OR: [{ sendJobId: job.id }, { sendJobId: null }],
-          },
-          data: { status: 'sending', attempts: { increment: 1 }, provider: adapter.provider },
-          select: { id: true },
-        })
+        await this.db.client.$queryRaw<{ id: string }[]>`
+          UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ${adapter.provider},
+            updated_at = now()
+          WHERE id = ANY(${rows.map((r) => r.id)}::text[]) AND status = 'queued'
+            AND (send_job_id = ${job.id} OR send_job_id IS NULL)
+          RETURNING id`
       ).map((r) => r.id),
     );
     // Rows not claimed changed under us (a replay reset); their next job decides.
@@ -298,7 +321,7 @@ export class MessagesService {
   /** Fails the messages for good, each with a dead letter that can replay it alone. */
   private async deadLetter(
     job: Job<SendJobData>,
-    failures: { message: Message; error: unknown }[],
+    failures: { message: LedgerRow; error: unknown }[],
     parts: Map<string, SendJob>,
   ): Promise<void> {
     const failed = await this.db.client.$transaction(async (tx) => {
@@ -324,7 +347,7 @@ export class MessagesService {
     await Promise.all(failed.map((m) => this.announce(m)));
   }
 
-  private async failAll(rows: Message[], reason: string): Promise<void> {
+  private async failAll(rows: LedgerRow[], reason: string): Promise<void> {
     const failed = await this.db.client.message.updateManyAndReturn({
       where: { id: { in: rows.map((r) => r.id) }, status: 'queued' },
       data: { status: 'failed', error: reason },
@@ -402,30 +425,45 @@ export class MessagesService {
     return this.renderer.renderAll(request.template, variables);
   }
 
+  /** Inserts the rows whose idempotency key is new, in one statement; returns the inserted ones. */
+  private insertNew(rows: NewRow[]): Promise<LedgerRow[]> {
+    const column = <K extends keyof NewRow>(key: K) => rows.map((r) => r[key] ?? null);
+    return this.db.client.$queryRaw<LedgerRow[]>`
+      INSERT INTO messages (id, idempotency_key, workspace_id, campaign_id, campaign_run_id, customer_id,
+        channel, recipient, status, error, requested_at, send_job_id, updated_at)
+      SELECT v.id, v.key, v.ws, v.campaign, v.run, v.customer, v.channel::delivery_channel, v.recipient,
+        v.status::message_status, v.error, v.requested::timestamptz, v.job, now()
+      FROM unnest(${column('id')}::text[], ${column('idempotencyKey')}::text[],
+        ${column('workspaceId')}::text[], ${column('campaignId')}::text[], ${column('campaignRunId')}::text[],
+        ${column('customerId')}::text[], ${column('channel')}::text[], ${column('recipient')}::text[],
+        ${column('status')}::text[], ${column('error')}::text[], ${column('requestedAt')}::text[],
+        ${column('sendJobId')}::text[])
+        AS v(id, key, ws, campaign, run, customer, channel, recipient, status, error, requested, job)
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING ${LEDGER_COLUMNS}`;
+  }
+
   /**
    * `sent` only replaces `sending`: a provider receipt (delivered, opened ...) that arrived before
    * this commit keeps its later status, and the send facts are recorded either way. One statement
    * for the whole batch.
    */
-  private markSent(sent: { id: string; providerMessageId: string }[]): Promise<Announced[]> {
+  private markSent(sent: { id: string; providerMessageId: string }[]): Promise<LedgerRow[]> {
     const ids = sent.map((s) => s.id);
     const providerIds = sent.map((s) => s.providerMessageId);
-    return this.db.client.$queryRaw<Announced[]>`
-      UPDATE messages AS m SET
-        status = CASE WHEN m.status = 'sending' THEN 'sent'::message_status ELSE m.status END,
-        provider_message_id = v.provider_message_id,
+    return this.db.client.$queryRaw<LedgerRow[]>`
+      UPDATE messages SET
+        status = CASE WHEN status = 'sending' THEN 'sent'::message_status ELSE status END,
+        provider_message_id = v.provider_id,
         sent_at = now(),
         error = NULL,
         updated_at = now()
-      FROM unnest(${ids}::text[], ${providerIds}::text[]) AS v(id, provider_message_id)
-      WHERE m.id = v.id
-      RETURNING m.id, m.workspace_id AS "workspaceId", m.idempotency_key AS "idempotencyKey",
-        m.campaign_id AS "campaignId", m.customer_id AS "customerId", m.channel::text AS channel,
-        m.status::text AS status, m.provider, m.provider_message_id AS "providerMessageId", m.error,
-        m.sent_at AS "sentAt", m.updated_at AS "updatedAt"`;
+      FROM unnest(${ids}::text[], ${providerIds}::text[]) AS v(message_id, provider_id)
+      WHERE messages.id = v.message_id
+      RETURNING ${LEDGER_COLUMNS}`;
   }
 
-  private async announce(message: Announced): Promise<void> {
+  private async announce(message: LedgerRow): Promise<void> {
     const status = message.status as Status;
     if (status === 'failed' || status === 'unknown')
       this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
