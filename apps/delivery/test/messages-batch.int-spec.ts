@@ -167,6 +167,19 @@ describe('delivery batch jobs', () => {
     }
   });
 
+  it('sends the rest of a batch when one request in it names a customer that does not exist', async () => {
+    const good = [request(), request(), request()];
+    const orphan = { ...request(), customerId: randomUUID() };
+    await publishAll([good[0]!, orphan, good[1]!, good[2]!]);
+    const rows = await allFinal(good);
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(mailsTo(row.recipient)).toBe(1);
+    }
+    // The statement of the whole batch failed; each was tried alone and only the bad one refused.
+    expect(await rowsOf([orphan])).toEqual([]);
+  });
+
   it('sends a redelivered request whose ledger row was written but whose job never reached Redis, once', async () => {
     const r = request();
     // A process that died between the ledger commit and the enqueue left this row behind.
