@@ -202,9 +202,13 @@ export class MessagesService {
         account.rateLimitPerSecond,
       );
       if (grant.granted < group.length) delayMs = Math.max(delayMs, grant.waitMs);
-      const outcome = await this.sendNow(job, group.slice(0, grant.granted), account.adapter, parts);
-      retry ??= outcome.retry;
-      failed.push(...outcome.failed);
+      const granted = group.slice(0, grant.granted);
+      const step = account.adapter.parallelism ?? granted.length;
+      for (let i = 0; i < granted.length; i += step) {
+        const outcome = await this.sendNow(job, granted.slice(i, i + step), account.adapter, parts);
+        retry ??= outcome.retry;
+        failed.push(...outcome.failed);
+      }
     }
     if (retry) throw retry;
     // Nothing of the job went out: it ends failed in BullMQ too, with the reason.
