@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import { describeMachine } from './machine';
 import { writeReport } from './report';
+import { deliverySuite } from './suites/delivery';
 import { ingestSuite } from './suites/ingest';
 import type { BenchOptions, SuiteResult } from './types';
 
-const SUITES: Record<string, (opts: BenchOptions) => Promise<SuiteResult>> = { ingest: ingestSuite };
+const SUITES: Record<string, (opts: BenchOptions) => Promise<SuiteResult>> = {
+  ingest: ingestSuite,
+  delivery: deliverySuite,
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -94,7 +94,20 @@ export const DeliveryConfigSchema = configSchema(3004, {
     minimum: 1,
     maximum: 500,
     default: 10,
-    description: 'Jobs each channel worker sends at once',
+    description: 'Jobs each channel worker runs at once (a batch job sends its messages at once)',
+  }),
+  DELIVERY_BATCH_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 50,
+    description:
+      'Most messages of one workspace and channel carried by one send job (requests arriving together are batched)',
+  }),
+  DELIVERY_BATCH_WAIT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    default: 5,
+    description: 'How long delivery requests are gathered into one ledger write and batch jobs',
   }),
   DELIVERY_MAX_ATTEMPTS: Type.Integer({
     minimum: 1,

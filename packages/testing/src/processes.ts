@@ -57,6 +57,11 @@ export class ServiceProcess {
     private readonly env: Record<string, string>,
   ) {}
 
+  /** OS process id while running (e.g. to sample its memory from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

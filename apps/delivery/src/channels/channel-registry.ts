@@ -12,6 +12,12 @@ import { TwilioSmsAdapter } from './twilio-sms.adapter';
 import { WebhookAdapter } from './webhook.adapter';
 import { WebPushAdapter } from './web-push.adapter';
 
+/** The adapter of a workspace's provider account and that account's own send rate, if it set one. */
+export interface ProviderAccount {
+  adapter: ChannelAdapter;
+  rateLimitPerSecond?: number;
+}
+
 type Settings<P extends ResolvedProvider['provider']> = DeliveryProviderRequest<P>['settings'] &
   DeliveryProviderRequest<P>['secrets'];
 
@@ -23,7 +29,10 @@ type Settings<P extends ResolvedProvider['provider']> = DeliveryProviderRequest<
 @Injectable()
 export class ChannelRegistry implements OnApplicationShutdown {
   private readonly envSmtp: SmtpEmailAdapter;
-  private readonly cache = new Map<string, { adapter: Promise<ChannelAdapter | undefined>; until: number }>();
+  private readonly cache = new Map<
+    string,
+    { account: Promise<ProviderAccount | undefined>; until: number }
+  >();
   /** One SMTP pool per workspace, kept across cache refreshes while its settings stay the same. */
   private readonly smtpPools = new Map<string, { fingerprint: string; adapter: SmtpEmailAdapter }>();
   private readonly accessTokens = new AccessTokenCache();
@@ -37,15 +46,20 @@ export class ChannelRegistry implements OnApplicationShutdown {
   }
 
   /** Resolves to undefined when no provider is configured for the channel. */
-  adapterFor(workspaceId: string, channel: ChannelName): Promise<ChannelAdapter | undefined> {
+  async adapterFor(workspaceId: string, channel: ChannelName): Promise<ChannelAdapter | undefined> {
+    return (await this.accountFor(workspaceId, channel))?.adapter;
+  }
+
+  /** The adapter with the account's rate; undefined when no provider is configured for the channel. */
+  accountFor(workspaceId: string, channel: ChannelName): Promise<ProviderAccount | undefined> {
     const key = `${workspaceId}|${channel}`;
     const hit = this.cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.adapter;
-    const adapter = this.load(workspaceId, channel);
-    this.cache.set(key, { adapter, until: Date.now() + this.config.PROVIDER_CACHE_TTL_MS });
+    if (hit && hit.until > Date.now()) return hit.account;
+    const account = this.load(workspaceId, channel);
+    this.cache.set(key, { account, until: Date.now() + this.config.PROVIDER_CACHE_TTL_MS });
     // A failed look-up (database down) is not cached: the next message tries again.
-    adapter.catch(() => this.cache.delete(key));
-    return adapter;
+    account.catch(() => this.cache.delete(key));
+    return account;
   }
 
   onApplicationShutdown(): void {
@@ -54,15 +68,19 @@ export class ChannelRegistry implements OnApplicationShutdown {
     this.smtpPools.clear();
   }
 
-  private async load(workspaceId: string, channel: ChannelName): Promise<ChannelAdapter | undefined> {
+  private async load(workspaceId: string, channel: ChannelName): Promise<ProviderAccount | undefined> {
     const configured = await this.providers.resolve(workspaceId, channel);
     if (!configured) {
       this.closeSmtpPool(workspaceId);
-      return channel === 'email' ? this.envSmtp : undefined;
+      return channel === 'email' ? { adapter: this.envSmtp } : undefined;
     }
     // Switched away from SMTP: its pool has no more use.
     if (configured.provider !== 'smtp' && configured.channel === 'email') this.closeSmtpPool(workspaceId);
-    return this.build(workspaceId, configured);
+    const rate = configured.settings.rateLimitPerSecond;
+    return {
+      adapter: this.build(workspaceId, configured),
+      ...(typeof rate === 'number' && { rateLimitPerSecond: rate }),
+    };
   }
 
   private build(workspaceId: string, configured: ResolvedProvider): ChannelAdapter {
@@ -95,7 +113,7 @@ export class ChannelRegistry implements OnApplicationShutdown {
       secure: settings.secure ?? false,
       ...(settings.user && { user: settings.user, password: settings.password ?? '' }),
       from: settings.from,
-      poolSize: settings.poolSize ?? 2,
+      poolSize: settings.poolSize ?? this.config.SMTP_POOL_SIZE,
     });
     this.smtpPools.set(workspaceId, { fingerprint, adapter });
     return adapter;

@@ -39,7 +39,6 @@ export class SendGridEmailAdapter implements ChannelAdapter {
       },
       this.options.timeoutMs,
     );
-    await response.body?.cancel();
     // Accepted either way; without the header, receipts still match through custom_args.
     const providerMessageId = response.headers.get('x-message-id') ?? message.messageId;
     return { provider: this.provider, providerMessageId, response: String(response.status) };

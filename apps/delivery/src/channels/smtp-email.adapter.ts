@@ -27,11 +27,13 @@ export function smtpOptionsFromConfig(config: DeliveryConfig): SmtpOptions {
 export class SmtpEmailAdapter implements ChannelAdapter {
   readonly channel = 'email' as const;
   readonly provider = 'smtp';
+  readonly parallelism: number;
   private readonly transport: Transporter;
   private readonly from: string;
 
   constructor(options: SmtpOptions) {
     this.from = options.from;
+    this.parallelism = options.poolSize;
     this.transport = createTransport({
       pool: true,
       host: options.host,

@@ -51,7 +51,6 @@ export class WebhookAdapter implements ChannelAdapter {
       },
       this.options.timeoutMs,
     );
-    await response.body?.cancel();
     return {
       provider: this.provider,
       providerMessageId: message.messageId,

@@ -1,16 +1,45 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { JetStreamEventPattern } from '@cdp/messaging';
+import { SERVICE_CONFIG } from '@cdp/service-kit';
+import { MicroBatcher } from '../audiences/micro-batcher';
+import type { DeliveryConfig } from '../config';
 import { MessagesService } from './messages.service';
+
+type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
+
+/**
+ * Requests in flight at once in this process: enough to fill several batches while earlier ones
+ * are written, few enough to keep memory small.
+ */
+const IN_FLIGHT = 256;
 
 @Controller()
 export class DeliveryRequestedConsumer {
-  constructor(private readonly messages: MessagesService) {}
+  private readonly batcher: MicroBatcher<Requested>;
 
-  /** Acked once the ledger row is claimed and its send job enqueued. */
-  @JetStreamEventPattern(Subjects.deliveryRequested)
-  async onRequested(@Payload() request: PayloadOf<typeof Subjects.deliveryRequested>) {
-    await this.messages.accept(request);
+  constructor(
+    @Inject(SERVICE_CONFIG) config: DeliveryConfig,
+    private readonly messages: MessagesService,
+  ) {
+    this.batcher = new MicroBatcher(config.DELIVERY_BATCH_SIZE, config.DELIVERY_BATCH_WAIT_MS, (batch) =>
+      messages.acceptMany(batch),
+    );
+  }
+
+  /**
+   * Acked once the ledger rows of its batch are claimed and their send jobs enqueued. When the
+   * batch fails as a whole (one request naming a customer that does not exist fails the statement),
+   * each request of it is tried alone, so only the bad one is nak'ed (and dead-lettered in the end);
+   * anything done before the failure is found by the idempotency keys and not done twice.
+   */
+  @JetStreamEventPattern(Subjects.deliveryRequested, { concurrency: IN_FLIGHT })
+  async onRequested(@Payload() request: Requested) {
+    try {
+      await this.batcher.push(request);
+    } catch {
+      await this.messages.acceptMany([request]);
+    }
   }
 }

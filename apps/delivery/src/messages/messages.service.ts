@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { MessageStatus, Prisma, type Message } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService } from '@cdp/service-kit';
-import { SendError, type ChannelAdapter } from '../channels/channel-adapter';
+import { DatabaseService, SERVICE_CONFIG } from '@cdp/service-kit';
+import { SendError, type ChannelAdapter, type ChannelName } from '../channels/channel-adapter';
+import type { DeliveryConfig } from '../config';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { DELIVERY_QUEUES, type SendJob } from '../queues/delivery-queues';
+import { DELIVERY_QUEUES, messagesOf, type SendJob, type SendJobData } from '../queues/delivery-queues';
 import { ProviderRateLimiter } from '../queues/provider-rate-limiter';
 import { SendQueues } from '../queues/send-queues';
 import { TrackingLinks } from '../receipts/tracking-links';
@@ -29,17 +31,64 @@ const FINAL = new Set<string>([
   'unknown',
 ]);
 
+/** The ledger columns the send path reads (raw SQL reads back just these). */
+type LedgerRow = Pick<
+  Message,
+  | 'id'
+  | 'workspaceId'
+  | 'idempotencyKey'
+  | 'campaignId'
+  | 'customerId'
+  | 'channel'
+  | 'recipient'
+  | 'status'
+  | 'provider'
+  | 'providerMessageId'
+  | 'error'
+  | 'attempts'
+  | 'sentAt'
+  | 'updatedAt'
+  | 'sendJobId'
+>;
+const LEDGER_COLUMNS = Prisma.sql`id, workspace_id AS "workspaceId", idempotency_key AS "idempotencyKey",
+  campaign_id AS "campaignId", customer_id AS "customerId", channel::text AS channel, recipient,
+  status::text AS status, provider, provider_message_id AS "providerMessageId", error, attempts,
+  sent_at AS "sentAt", updated_at AS "updatedAt", send_job_id AS "sendJobId"`;
+
+/** A ledger row to insert (all text; the statement casts). */
+interface NewRow {
+  id: string;
+  idempotencyKey: string;
+  workspaceId: string;
+  campaignId: string | null;
+  campaignRunId: string | null;
+  customerId: string;
+  channel: ChannelName;
+  recipient: string;
+  status: 'queued' | 'failed';
+  error?: string;
+  requestedAt: string;
+  sendJobId?: string;
+}
+
+/** A request checked and rendered, or the reason it can never be sent. */
+type Prepared = { request: Requested } & ({ content: RenderedContent } | { problem: string });
+
 /**
- * The send ledger; see "One send per message" in the README. A request claims its row (unique
- * idempotency key) and enqueues a job whose id is the row id; the job marks the row `sending` and
- * commits before the provider call. A job that finds its row still `sending` knows an earlier
- * attempt died after the send started: the row becomes `unknown` and is reported, never resent.
+ * The send ledger; see "One send per message" in the README. A batch of requests claims its rows
+ * (unique idempotency keys) in one statement, each row naming the job that carries it
+ * (`sendJobId`), and enqueues those jobs (one per workspace and channel, up to DELIVERY_BATCH_SIZE
+ * messages). A job marks its rows `sending` and commits before the provider calls. A job that finds
+ * one of its rows still `sending` knows an earlier attempt died after the send started: the row
+ * becomes `unknown` and is reported, never resent. Rows already final are never sent again, so a
+ * retried batch sends only what is still `queued`.
  */
 @Injectable()
 export class MessagesService {
   private readonly logger = new Logger(MessagesService.name);
 
   constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig,
     private readonly db: DatabaseService,
     private readonly channels: ChannelRegistry,
     private readonly renderer: TemplateRenderer,
@@ -51,81 +100,124 @@ export class MessagesService {
     private readonly faults: FaultInjector,
   ) {}
 
-  /** cdp.delivery.requested: claim the ledger row and enqueue its send job (both idempotent). */
-  async accept(request: Requested): Promise<void> {
-    const message = await this.claim(request);
-    // A redelivered request of a message already on its way or done adds nothing.
-    if (message.status !== 'queued') return;
-    const problem = recipientProblem(request.channel, request.recipient);
-    if (problem) return this.fail(message, problem);
-    let content: RenderedContent;
-    try {
-      content = await this.render(request);
-    } catch (e) {
-      return this.fail(message, `template: ${(e as Error).message}`);
+  /**
+   * cdp.delivery.requested, a batch of them: claims the ledger rows in one statement and enqueues
+   * their send jobs (both idempotent). A request that can never be sent (bad recipient, template
+   * error) gets a `failed` row at once and no job.
+   */
+  async acceptMany(requests: Requested[]): Promise<void> {
+    const unique = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
+    const prepared = await Promise.all(unique.map((r) => this.prepare(r)));
+    const jobs = new Map<string, { channel: ChannelName; id: string; messages: SendJob[] }>();
+    const rows: NewRow[] = [];
+    const contentOf = new Map<string, RenderedContent>();
+    for (const p of prepared) {
+      const { request } = p;
+      const row: NewRow = {
+        id: randomUUID(),
+        idempotencyKey: request.idempotencyKey,
+        workspaceId: request.workspaceId,
+        campaignId: request.campaignId ?? null,
+        campaignRunId: request.campaignRunId ?? null,
+        customerId: request.customerId,
+        channel: request.channel,
+        recipient: request.recipient,
+        requestedAt: request.requestedAt,
+        status: 'queued',
+      };
+      if ('problem' in p) {
+        rows.push({ ...row, status: 'failed', error: p.problem });
+        continue;
+      }
+      contentOf.set(request.idempotencyKey, p.content);
+      const job = this.jobFor(jobs, request.workspaceId, request.channel);
+      job.messages.push({ messageId: row.id, ...p.content });
+      rows.push({ ...row, sendJobId: job.id });
     }
-    await this.queues.enqueue(request.channel, { messageId: message.id, ...content });
+    const inserted = await this.insertNew(rows);
+    const insertedIds = new Set(inserted.map((m) => m.id));
+    const toEnqueue = [...jobs.values()]
+      .map((j) => ({ ...j, messages: j.messages.filter((m) => insertedIds.has(m.messageId)) }))
+      .filter((j) => j.messages.length);
+    // Requests seen before: only a queued row whose job never made it to Redis needs one now.
+    const insertedKeys = new Set(inserted.map((m) => m.idempotencyKey));
+    const seen = unique.filter((r) => !insertedKeys.has(r.idempotencyKey) && contentOf.has(r.idempotencyKey));
+    if (seen.length) toEnqueue.push(...(await this.orphans(seen, contentOf)));
+    for (const channel of new Set(toEnqueue.map((j) => j.channel)))
+      await this.queues.enqueueBatches(
+        channel,
+        toEnqueue.filter((j) => j.channel === channel),
+      );
+    await Promise.all(inserted.filter((m) => m.status === 'failed').map((m) => this.announce(m)));
   }
 
-  /** One attempt of a send job. Throws DelayedError when rate limited, the SendError to retry. */
-  async send(job: Job<SendJob>, token: string | undefined): Promise<void> {
-    const message = await this.db.client.message.findUnique({ where: { id: job.data.messageId } });
-    if (!message) return; // its workspace was deleted
-    // Final already: announce again, a crash may have come between the commit and the publish.
-    if (FINAL.has(message.status)) return this.announce(message);
-    if (message.status === 'sending') {
-      const unknown = await this.finish(message.id, 'unknown', {
-        error: 'an earlier attempt died after the send started; not resent (at most once)',
-      });
-      return this.announce(unknown);
+  /**
+   * One attempt of a send job (one message, or a batch). Only the job a row names may send it.
+   * Throws DelayedError when the account's rate holds part of the batch back, the first transient
+   * SendError to retry the messages that failed with one (the others are final by then).
+   */
+  async send(job: Job<SendJobData>, token: string | undefined): Promise<void> {
+    const parts = new Map(messagesOf(job.data).map((m) => [m.messageId, m]));
+    const rows = (
+      await this.db.client.$queryRaw<LedgerRow[]>`
+        SELECT ${LEDGER_COLUMNS} FROM messages WHERE id = ANY(${[...parts.keys()]}::text[])`
+    )
+      // A row whose job changed (re-enqueued after a lost job, a replay) belongs to that job.
+      .filter((row) => (row.sendJobId ?? row.id) === job.id);
+    const pending: LedgerRow[] = [];
+    const interrupted: string[] = [];
+    for (const row of rows) {
+      // Final already: announce again, a crash may have come between the commit and the publish.
+      if (FINAL.has(row.status)) await this.announce(row);
+      else if (row.status === 'sending') interrupted.push(row.id);
+      else pending.push(row);
     }
-    const adapter = await this.channels.adapterFor(message.workspaceId, message.channel);
-    if (!adapter) return this.fail(message, `no provider configured for channel ${message.channel}`);
+    if (interrupted.length) {
+      const unknown = await this.db.client.message.updateManyAndReturn({
+        where: { id: { in: interrupted }, status: 'sending' },
+        data: {
+          status: 'unknown',
+          error: 'an earlier attempt died after the send started; not resent (at most once)',
+        },
+      });
+      await Promise.all(unknown.map((m) => this.announce(m)));
+    }
+    if (!pending.length) return;
 
-    const waitMs = await this.limiter.take(message.workspaceId, adapter.provider);
-    if (waitMs > 0) {
-      // Back to the delayed set without using up an attempt.
-      await job.moveToDelayed(Date.now() + waitMs, token);
+    let retry: Error | undefined;
+    let delayMs = 0;
+    const failed: string[] = [];
+    // A batch is one workspace and channel; a job of another shape is still sent correctly.
+    for (const group of groupBy(pending, (m) => `${m.workspaceId}|${m.channel}`)) {
+      const { workspaceId, channel } = group[0]!;
+      const account = await this.channels.accountFor(workspaceId, channel);
+      if (!account) {
+        await this.failAll(group, `no provider configured for channel ${channel}`);
+        continue;
+      }
+      const grant = await this.limiter.take(
+        workspaceId,
+        account.adapter.provider,
+        group.length,
+        account.rateLimitPerSecond,
+      );
+      if (grant.granted < group.length) delayMs = Math.max(delayMs, grant.waitMs);
+      const granted = group.slice(0, grant.granted);
+      const step = account.adapter.parallelism ?? granted.length;
+      for (let i = 0; i < granted.length; i += step) {
+        const outcome = await this.sendNow(job, granted.slice(i, i + step), account.adapter, parts);
+        retry ??= outcome.retry;
+        failed.push(...outcome.failed);
+      }
+    }
+    if (retry) throw retry;
+    // Nothing of the job went out: it ends failed in BullMQ too, with the reason.
+    if (failed.length === pending.length) throw new UnrecoverableError(failed[0]);
+    if (delayMs > 0) {
+      // The rest back to the delayed set without using up an attempt.
+      await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     }
-
-    const claimed = await this.db.client.message.updateMany({
-      where: { id: message.id, status: 'queued' },
-      data: { status: 'sending', attempts: { increment: 1 }, provider: adapter.provider },
-    });
-    if (claimed.count === 0) return; // changed under us (a replay reset); the next job decides
-    this.faults.point('after-claim');
-
-    // Email gets click tracking, the open pixel and RFC 8058 one-click unsubscribe headers.
-    const content =
-      message.channel === 'email'
-        ? this.trackingLinks.instrumentEmail(job.data.html, job.data.text, message)
-        : { text: job.data.text, ...(job.data.html !== undefined && { html: job.data.html }), headers: {} };
-    let result: Awaited<ReturnType<ChannelAdapter['send']>>;
-    try {
-      result = await adapter.send({
-        messageId: message.id,
-        idempotencyKey: message.idempotencyKey,
-        workspaceId: message.workspaceId,
-        customerId: message.customerId,
-        channel: message.channel,
-        recipient: message.recipient,
-        ...(job.data.subject !== undefined && { subject: job.data.subject }),
-        text: content.text,
-        ...(content.html !== undefined && { html: content.html }),
-        headers: content.headers,
-      });
-    } catch (e) {
-      return this.sendFailed(job, message, e);
-    }
-    this.faults.point('after-provider-accept');
-    const sent = await this.markSent(message.id, {
-      providerMessageId: result.providerMessageId,
-      sentAt: new Date(),
-      error: null,
-    });
-    this.faults.point('before-status-publish');
-    await this.announce(sent);
   }
 
   /** Message counts per ledger status of a workspace (every status listed, zeros included). */
@@ -143,33 +235,181 @@ export class MessagesService {
     return counts;
   }
 
-  private async sendFailed(job: Job<SendJob>, message: Message, error: unknown): Promise<never> {
-    const reason = error instanceof Error ? error.message : String(error);
-    const permanent = error instanceof SendError && error.permanent;
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (!permanent && !lastAttempt) {
-      // The provider did not take it: safe to send again on the next attempt.
-      await this.db.client.message.update({
-        where: { id: message.id },
-        data: { status: 'queued', error: reason },
-      });
-      throw error;
+  /**
+   * Claims the rows, sends them at once, records each outcome. Returns the first transient error
+   * when some message is to be tried again (its row is back to `queued`), and why the ones failed
+   * for good did.
+   */
+  private async sendNow(
+    job: Job<SendJobData>,
+    rows: LedgerRow[],
+    adapter: ChannelAdapter,
+    parts: Map<string, SendJob>,
+  ): Promise<{ retry?: Error; failed: string[] }> {
+    if (!rows.length) return { failed: [] };
+    const claimed = new Set(
+      (
+        await this.db.client.$queryRaw<{ id: string }[]>`
+          UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ${adapter.provider},
+            updated_at = now()
+          WHERE id = ANY(${rows.map((r) => r.id)}::text[]) AND status = 'queued'
+            AND (send_job_id = ${job.id} OR send_job_id IS NULL)
+          RETURNING id`
+      ).map((r) => r.id),
+    );
+    // Rows not claimed changed under us (a replay reset); their next job decides.
+    const mine = rows.filter((r) => claimed.has(r.id));
+    if (!mine.length) return { failed: [] };
+    this.faults.point('after-claim');
+
+    const outcomes = await Promise.all(
+      mine.map(async (message) => {
+        const part = parts.get(message.id)!;
+        // Email gets click tracking, the open pixel and RFC 8058 one-click unsubscribe headers.
+        const content =
+          message.channel === 'email'
+            ? this.trackingLinks.instrumentEmail(part.html, part.text, message)
+            : { text: part.text, ...(part.html !== undefined && { html: part.html }), headers: {} };
+        try {
+          const result = await adapter.send({
+            messageId: message.id,
+            idempotencyKey: message.idempotencyKey,
+            workspaceId: message.workspaceId,
+            customerId: message.customerId,
+            channel: message.channel,
+            recipient: message.recipient,
+            ...(part.subject !== undefined && { subject: part.subject }),
+            text: content.text,
+            ...(content.html !== undefined && { html: content.html }),
+            headers: content.headers,
+          });
+          this.faults.point('after-provider-accept');
+          return { ok: true as const, message, providerMessageId: result.providerMessageId };
+        } catch (error) {
+          return { ok: false as const, message, error };
+        }
+      }),
+    );
+
+    const sent = outcomes.flatMap((o) =>
+      o.ok ? [{ id: o.message.id, providerMessageId: o.providerMessageId }] : [],
+    );
+    if (sent.length) {
+      const rowsSent = await this.markSent(sent);
+      this.faults.point('before-status-publish');
+      await Promise.all(rowsSent.map((m) => this.announce(m)));
     }
+
+    const failures = outcomes.flatMap((o) => (o.ok ? [] : [o]));
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const retryable = failures.filter(
+      (f) => !lastAttempt && !(f.error instanceof SendError && f.error.permanent),
+    );
+    const final = failures.filter((f) => !retryable.includes(f));
+    // The provider did not take these: safe to send again on the next attempt.
+    await Promise.all(
+      retryable.map((f) =>
+        this.db.client.message.update({
+          where: { id: f.message.id },
+          data: { status: 'queued', error: reasonOf(f.error) },
+        }),
+      ),
+    );
+    if (final.length) await this.deadLetter(job, final, parts);
+    return {
+      ...(retryable.length && { retry: asError(retryable[0]!.error) }),
+      failed: final.map((f) => reasonOf(f.error)),
+    };
+  }
+
+  /** Fails the messages for good, each with a dead letter that can replay it alone. */
+  private async deadLetter(
+    job: Job<SendJobData>,
+    failures: { message: LedgerRow; error: unknown }[],
+    parts: Map<string, SendJob>,
+  ): Promise<void> {
     const failed = await this.db.client.$transaction(async (tx) => {
-      await tx.deadLetter.create({
-        data: {
+      await tx.deadLetter.createMany({
+        data: failures.map(({ message, error }) => ({
           workspaceId: message.workspaceId,
           messageId: message.id,
           queue: DELIVERY_QUEUES[message.channel],
-          reason,
+          reason: reasonOf(error),
           attempts: job.attemptsMade + 1,
-          payload: job.data as unknown as Prisma.InputJsonValue,
-        },
+          payload: parts.get(message.id) as unknown as Prisma.InputJsonValue,
+        })),
       });
-      return tx.message.update({ where: { id: message.id }, data: { status: 'failed', error: reason } });
+      return Promise.all(
+        failures.map(({ message, error }) =>
+          tx.message.update({
+            where: { id: message.id },
+            data: { status: 'failed', error: reasonOf(error) },
+          }),
+        ),
+      );
     });
-    await this.announce(failed);
-    throw new UnrecoverableError(reason);
+    await Promise.all(failed.map((m) => this.announce(m)));
+  }
+
+  private async failAll(rows: LedgerRow[], reason: string): Promise<void> {
+    const failed = await this.db.client.message.updateManyAndReturn({
+      where: { id: { in: rows.map((r) => r.id) }, status: 'queued' },
+      data: { status: 'failed', error: reason },
+    });
+    await Promise.all(failed.map((m) => this.announce(m)));
+  }
+
+  private async prepare(request: Requested): Promise<Prepared> {
+    const problem = recipientProblem(request.channel, request.recipient);
+    if (problem) return { request, problem };
+    try {
+      return { request, content: await this.render(request) };
+    } catch (e) {
+      return { request, problem: `template: ${(e as Error).message}` };
+    }
+  }
+
+  /** The open batch job of a workspace and channel, or a new one when it is full. */
+  private jobFor(
+    jobs: Map<string, { channel: ChannelName; id: string; messages: SendJob[] }>,
+    workspaceId: string,
+    channel: ChannelName,
+  ) {
+    const key = `${workspaceId}|${channel}`;
+    let job = jobs.get(key);
+    if (!job || job.messages.length >= this.config.DELIVERY_BATCH_SIZE) {
+      if (job) jobs.set(`${key}|${randomUUID()}`, job);
+      job = { channel, id: randomUUID(), messages: [] };
+      jobs.set(key, job);
+    }
+    return job;
+  }
+
+  /**
+   * Rows of requests seen before that are still queued but whose job is not in Redis (the process
+   * died between the ledger commit and the enqueue): they move to a new job, enqueued by the caller.
+   */
+  private async orphans(
+    seen: Requested[],
+    contentOf: Map<string, RenderedContent>,
+  ): Promise<{ channel: ChannelName; id: string; messages: SendJob[] }[]> {
+    const queued = await this.db.client.message.findMany({
+      where: { idempotencyKey: { in: seen.map((r) => r.idempotencyKey) }, status: 'queued' },
+    });
+    const lost: Message[] = [];
+    for (const row of queued)
+      if (!(await this.queues.hasJob(row.channel, row.sendJobId ?? row.id))) lost.push(row);
+    const jobs = new Map<string, { channel: ChannelName; id: string; messages: SendJob[] }>();
+    for (const row of lost) {
+      const job = this.jobFor(jobs, row.workspaceId, row.channel);
+      job.messages.push({ messageId: row.id, ...contentOf.get(row.idempotencyKey)! });
+    }
+    for (const job of jobs.values())
+      await this.db.client.message.updateMany({
+        where: { id: { in: job.messages.map((m) => m.messageId) }, status: 'queued' },
+        data: { sendJobId: job.id },
+      });
+    return [...jobs.values()];
   }
 
   private async render(request: Requested): Promise<RenderedContent> {
@@ -189,50 +429,45 @@ export class MessagesService {
     return this.renderer.renderAll(request.template, variables);
   }
 
-  private async claim(request: Requested): Promise<Message> {
-    try {
-      return await this.db.client.message.create({
-        data: {
-          idempotencyKey: request.idempotencyKey,
-          workspaceId: request.workspaceId,
-          campaignId: request.campaignId ?? null,
-          campaignRunId: request.campaignRunId ?? null,
-          customerId: request.customerId,
-          channel: request.channel,
-          recipient: request.recipient,
-          status: 'queued',
-          requestedAt: new Date(request.requestedAt),
-        },
-      });
-    } catch (e) {
-      if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')) throw e;
-      return this.db.client.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
-    }
-  }
-
-  private async fail(message: Message, reason: string): Promise<void> {
-    const failed = await this.finish(message.id, 'failed', { error: reason });
-    await this.announce(failed);
+  /** Inserts the rows whose idempotency key is new, in one statement; returns the inserted ones. */
+  private insertNew(rows: NewRow[]): Promise<LedgerRow[]> {
+    const column = <K extends keyof NewRow>(key: K) => rows.map((r) => r[key] ?? null);
+    return this.db.client.$queryRaw<LedgerRow[]>`
+      INSERT INTO messages (id, idempotency_key, workspace_id, campaign_id, campaign_run_id, customer_id,
+        channel, recipient, status, error, requested_at, send_job_id, updated_at)
+      SELECT v.id, v.key, v.ws, v.campaign, v.run, v.customer, v.channel::delivery_channel, v.recipient,
+        v.status::message_status, v.error, v.requested::timestamptz, v.job, now()
+      FROM unnest(${column('id')}::text[], ${column('idempotencyKey')}::text[],
+        ${column('workspaceId')}::text[], ${column('campaignId')}::text[], ${column('campaignRunId')}::text[],
+        ${column('customerId')}::text[], ${column('channel')}::text[], ${column('recipient')}::text[],
+        ${column('status')}::text[], ${column('error')}::text[], ${column('requestedAt')}::text[],
+        ${column('sendJobId')}::text[])
+        AS v(id, key, ws, campaign, run, customer, channel, recipient, status, error, requested, job)
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING ${LEDGER_COLUMNS}`;
   }
 
   /**
    * `sent` only replaces `sending`: a provider receipt (delivered, opened ...) that arrived before
-   * this commit keeps its later status, and the send facts are recorded either way.
+   * this commit keeps its later status, and the send facts are recorded either way. One statement
+   * for the whole batch.
    */
-  private async markSent(id: string, data: Prisma.MessageUpdateManyMutationInput): Promise<Message> {
-    const moved = await this.db.client.message.updateMany({
-      where: { id, status: 'sending' },
-      data: { ...data, status: 'sent' },
-    });
-    if (moved.count === 0) await this.db.client.message.updateMany({ where: { id }, data });
-    return this.db.client.message.findUniqueOrThrow({ where: { id } });
+  private markSent(sent: { id: string; providerMessageId: string }[]): Promise<LedgerRow[]> {
+    const ids = sent.map((s) => s.id);
+    const providerIds = sent.map((s) => s.providerMessageId);
+    return this.db.client.$queryRaw<LedgerRow[]>`
+      UPDATE messages SET
+        status = CASE WHEN status = 'sending' THEN 'sent'::message_status ELSE status END,
+        provider_message_id = v.provider_id,
+        sent_at = now(),
+        error = NULL,
+        updated_at = now()
+      FROM unnest(${ids}::text[], ${providerIds}::text[]) AS v(message_id, provider_id)
+      WHERE messages.id = v.message_id
+      RETURNING ${LEDGER_COLUMNS}`;
   }
 
-  private finish(id: string, status: Status, data: Prisma.MessageUpdateInput): Promise<Message> {
-    return this.db.client.message.update({ where: { id }, data: { ...data, status } });
-  }
-
-  private async announce(message: Message): Promise<void> {
+  private async announce(message: LedgerRow): Promise<void> {
     const status = message.status as Status;
     if (status === 'failed' || status === 'unknown')
       this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
@@ -254,4 +489,23 @@ export class MessagesService {
       { msgId: `status:${message.id}:${status}` },
     );
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
 }

@@ -9,7 +9,7 @@ import { Worker } from 'bullmq';
 import { SERVICE_CONFIG } from '@cdp/service-kit';
 import { SendError } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
-import { DELIVERY_QUEUES, type SendJob } from '../queues/delivery-queues';
+import { DELIVERY_QUEUES, type SendJobData } from '../queues/delivery-queues';
 import { SendQueues } from '../queues/send-queues';
 import { MessagesService } from './messages.service';
 
@@ -20,7 +20,7 @@ import { MessagesService } from './messages.service';
 @Injectable()
 export class SendWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SendWorkers.name);
-  private workers: Worker<SendJob>[] = [];
+  private workers: Worker<SendJobData>[] = [];
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig,
@@ -31,7 +31,7 @@ export class SendWorkers implements OnApplicationBootstrap, BeforeApplicationShu
   onApplicationBootstrap(): void {
     const { config } = this;
     this.workers = Object.values(DELIVERY_QUEUES).map((name) => {
-      const worker = new Worker<SendJob>(name, (job, token) => this.messages.send(job, token), {
+      const worker = new Worker<SendJobData>(name, (job, token) => this.messages.send(job, token), {
         connection: this.queues.connection,
         prefix: this.queues.prefix,
         concurrency: config.DELIVERY_WORKER_CONCURRENCY,

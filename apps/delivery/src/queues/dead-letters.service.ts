@@ -69,7 +69,11 @@ export class DeadLettersService {
         `message ${message.id} is ${message.status}; only failed messages are replayed`,
       );
     await this.db.client.$transaction([
-      this.db.client.message.update({ where: { id: message.id }, data: { status: 'queued' } }),
+      // The replay's job (its id is the message id) is the one that may send it now.
+      this.db.client.message.update({
+        where: { id: message.id },
+        data: { status: 'queued', sendJobId: message.id },
+      }),
       this.db.client.deadLetter.update({ where: { id }, data: { replayedAt: new Date() } }),
     ]);
     await this.queues.requeue(message.channel, deadLetter.payload as unknown as SendJob);

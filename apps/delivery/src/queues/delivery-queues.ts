@@ -17,10 +17,26 @@ export function bullPrefix(natsPrefix: string): string {
   return `bull:${natsPrefix || 'cdp'}`;
 }
 
-/** What a send job carries: the ledger id and the rendered content (kept for a replay). */
+/** One message's part of a send job: the ledger id and the rendered content (kept for a replay). */
 export interface SendJob {
   messageId: string;
   subject?: string;
   text: string;
   html?: string;
+}
+
+/**
+ * A batch job: several messages of one workspace and channel (one provider account), each with its
+ * own ledger row, and the row's `sendJobId` is this job's id. Jobs from before batching (and
+ * replays) carry one {@link SendJob}; their id is the message id.
+ */
+export interface BatchSendJob {
+  messages: SendJob[];
+}
+
+export type SendJobData = SendJob | BatchSendJob;
+
+/** The messages of a job, whichever form it has. */
+export function messagesOf(data: SendJobData): SendJob[] {
+  return 'messages' in data ? data.messages : [data];
 }

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { SERVICE_CONFIG } from '@cdp/service-kit';
 import type { ChannelName } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
-import { bullPrefix, DELIVERY_QUEUES, type SendJob } from './delivery-queues';
+import { bullPrefix, DELIVERY_QUEUES, type SendJob, type SendJobData } from './delivery-queues';
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -17,7 +17,7 @@ export class SendQueues implements OnApplicationShutdown {
   /** Producers fail fast while Redis is down: the request is nak'ed and redelivered, an API call gets 503. */
   private readonly producerConnection: Redis;
   readonly prefix: string;
-  private readonly queues: Map<ChannelName, Queue<SendJob>>;
+  private readonly queues: Map<ChannelName, Queue<SendJobData>>;
 
   constructor(@Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig) {
     this.prefix = bullPrefix(config.NATS_PREFIX);
@@ -35,7 +35,7 @@ export class SendQueues implements OnApplicationShutdown {
     this.queues = new Map(
       (Object.entries(DELIVERY_QUEUES) as [ChannelName, string][]).map(([channel, name]) => [
         channel,
-        new Queue<SendJob>(name, {
+        new Queue<SendJobData>(name, {
           connection: this.producerConnection,
           prefix: this.prefix,
           defaultJobOptions: {
@@ -49,7 +49,7 @@ export class SendQueues implements OnApplicationShutdown {
     );
   }
 
-  queueOf(channel: ChannelName): Queue<SendJob> {
+  queueOf(channel: ChannelName): Queue<SendJobData> {
     const queue = this.queues.get(channel);
     if (!queue) throw new Error(`no queue for channel ${channel}`);
     return queue;
@@ -58,6 +58,22 @@ export class SendQueues implements OnApplicationShutdown {
   /** The job id is the ledger id: a redelivered request finds the job already there and adds nothing. */
   async enqueue(channel: ChannelName, job: SendJob): Promise<void> {
     await this.queueOf(channel).add('send', job, { jobId: job.messageId });
+  }
+
+  /**
+   * Batch jobs of one channel in one round trip. The id of each is the `sendJobId` written on its
+   * messages' ledger rows, so a redelivered request finds the job already there and adds nothing.
+   */
+  async enqueueBatches(channel: ChannelName, jobs: { id: string; messages: SendJob[] }[]): Promise<void> {
+    if (!jobs.length) return;
+    await this.queueOf(channel).addBulk(
+      jobs.map((j) => ({ name: 'send', data: { messages: j.messages }, opts: { jobId: j.id } })),
+    );
+  }
+
+  /** Whether a job with this id is still in the queue (waiting, delayed, active or kept finished). */
+  async hasJob(channel: ChannelName, id: string): Promise<boolean> {
+    return (await this.queueOf(channel).getJob(id)) !== undefined;
   }
 
   /** Enqueues a message again after its job gave up; the finished job is removed first so the id is free. */

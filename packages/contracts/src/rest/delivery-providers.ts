@@ -21,6 +21,16 @@ function provider<P extends string, S extends TObject, K extends TObject>(
 
 const strict = { additionalProperties: false } as const;
 
+/** Every provider's settings may set the account's own send rate instead of the service default. */
+const RateLimitPerSecond = Type.Optional(
+  Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    description:
+      "Sends per second of this workspace's provider account (default DELIVERY_RATE_LIMIT_PER_SECOND)",
+  }),
+);
+
 /**
  * Body of `PUT /v1/providers/:channel`, one schema per provider. `settings` are stored as given and
  * returned by `GET /v1/providers`; `secrets` are stored encrypted and never returned.
@@ -31,6 +41,7 @@ export const DeliveryProviderSchemas = {
     'email',
     Type.Object(
       {
+        rateLimitPerSecond: RateLimitPerSecond,
         host: Type.String({ minLength: 1, maxLength: 255 }),
         port: Type.Integer({ minimum: 1, maximum: 65535 }),
         secure: Type.Optional(
@@ -49,6 +60,7 @@ export const DeliveryProviderSchemas = {
     'email',
     Type.Object(
       {
+        rateLimitPerSecond: RateLimitPerSecond,
         from: Type.String({ format: 'email', maxLength: 320 }),
         fromName: Type.Optional(Type.String({ maxLength: 200 })),
         baseUrl: Type.Optional(HttpUrl('API base URL (default https://api.sendgrid.com)')),
@@ -62,6 +74,7 @@ export const DeliveryProviderSchemas = {
     'sms',
     Type.Object(
       {
+        rateLimitPerSecond: RateLimitPerSecond,
         accountSid: Type.String({ pattern: '^AC[0-9a-fA-F]{32}$' }),
         from: Type.String({ pattern: '^\\+[1-9]\\d{1,14}$', description: 'Sender number (E.164)' }),
         statusCallbackUrl: Type.Optional(HttpUrl('Where Twilio posts delivery receipts')),
@@ -76,6 +89,7 @@ export const DeliveryProviderSchemas = {
     'push',
     Type.Object(
       {
+        rateLimitPerSecond: RateLimitPerSecond,
         vapidSubject: Type.String({ pattern: '^(mailto:|https://)', maxLength: 512 }),
         vapidPublicKey: Type.String({
           pattern: '^[A-Za-z0-9_-]{87}$',
@@ -100,6 +114,7 @@ export const DeliveryProviderSchemas = {
     'push',
     Type.Object(
       {
+        rateLimitPerSecond: RateLimitPerSecond,
         projectId: Type.String({ minLength: 1, maxLength: 128 }),
         clientEmail: Type.String({ format: 'email', description: 'Service account e-mail' }),
         tokenUrl: Type.Optional(
@@ -124,6 +139,7 @@ export const DeliveryProviderSchemas = {
     'webhook',
     Type.Object(
       {
+        rateLimitPerSecond: RateLimitPerSecond,
         url: HttpUrl('Receiver URL'),
         timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60000 })),
       },

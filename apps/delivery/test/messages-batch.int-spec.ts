@@ -1,0 +1,239 @@
+/**
+ * Batch send jobs and per-account rate overrides, in one process on the real Postgres, Redis and
+ * NATS with a real SMTP sink: requests arriving together share one job, yet each message keeps its
+ * own ledger row, status, retry and dead-letter fate.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Subjects, type PayloadOf } from '@cdp/contracts';
+import { createTestDatabase, type PrismaClient } from '@cdp/db';
+import { JetStreamPublisher } from '@cdp/messaging';
+import { createService, loadConfig } from '@cdp/service-kit';
+import { AppModule } from '../src/app.module';
+import { DeliveryConfigSchema } from '../src/config';
+import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
+import { createTenant, openDatabase, type Tenant } from './fixtures';
+import { TEST_SECRETS, cleanUpRun, NATS_URL, testPrefix, freePort, waitFor, SmtpSink } from '@cdp/testing';
+
+type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
+
+describe('delivery batch jobs', () => {
+  const prefix = testPrefix('dqbatch');
+  /** Recipients refused with a 451 once, then accepted (a transient failure of one batch member). */
+  const refusedOnce = new Set<string>();
+  const sink = new SmtpSink((recipient) => {
+    if (recipient.startsWith('bounce-')) return { code: 550, message: 'No such user here' };
+    if (recipient.startsWith('flaky-') && !refusedOnce.has(recipient)) {
+      refusedOnce.add(recipient);
+      return { code: 451, message: 'Greylisted, try again later' };
+    }
+    return undefined;
+  });
+  let smtpPort: number;
+  let database: { url: string; drop(): Promise<void> };
+  let db: PrismaClient;
+  let app: NestFastifyApplication;
+  let publisher: JetStreamPublisher;
+  let tenant: Tenant;
+  let nextCustomer = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(`cdp_test_dqbatch_${prefix}`);
+    db = openDatabase(database.url);
+    tenant = await createTenant(db, 60);
+    smtpPort = await freePort();
+    await sink.listen(smtpPort);
+    const config = loadConfig(DeliveryConfigSchema, {
+      ...TEST_SECRETS,
+      PORT: '1',
+      DATABASE_URL: database.url,
+      NATS_URL,
+      NATS_PREFIX: prefix,
+      LOG_LEVEL: 'fatal',
+      SMTP_PORT: String(smtpPort),
+      SMTP_POOL_SIZE: '2',
+      DELIVERY_MAX_ATTEMPTS: '3',
+      DELIVERY_BACKOFF_MS: '50',
+      DELIVERY_RATE_LIMIT_PER_SECOND: '1000',
+      // Long enough that requests published together land in one batch.
+      DELIVERY_BATCH_WAIT_MS: '300',
+      DELIVERY_BATCH_SIZE: '10',
+    });
+    app = await createService(
+      { service: 'delivery', configSchema: DeliveryConfigSchema, module: (c) => AppModule.forRoot(c) },
+      config,
+    );
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    await app.startAllMicroservices();
+    publisher = new JetStreamPublisher({ servers: [NATS_URL], prefix, service: 'campaign' });
+    await publisher.connect();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await publisher?.close();
+    const redis = new Redis();
+    for (const name of Object.values(DELIVERY_QUEUES)) {
+      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(prefix) });
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+    const leftovers = await redis.keys(`${bullPrefix(prefix)}:*`);
+    if (leftovers.length) await redis.del(...leftovers);
+    await redis.quit();
+    await sink.close();
+    await cleanUpRun(prefix);
+    await db?.$disconnect();
+    await database?.drop();
+  });
+
+  const request = (recipientPrefix = '', workspace = tenant): Requested => {
+    const customerId = workspace.customerIds[nextCustomer++ % workspace.customerIds.length]!;
+    return {
+      workspaceId: workspace.workspaceId,
+      idempotencyKey: `batch:${randomUUID()}`,
+      customerId,
+      channel: 'email',
+      recipient: `${recipientPrefix}${randomUUID()}@example.com`,
+      template: { subject: 'Statement', body: 'Your statement for {{ month }} is ready.' },
+      variables: { month: 'March' },
+      requestedAt: new Date().toISOString(),
+    };
+  };
+  const publishAll = (requests: Requested[]) =>
+    publisher.publishMany(
+      requests.map((r) => ({
+        subject: Subjects.deliveryRequested,
+        payload: r,
+        msgId: `req:${r.idempotencyKey}`,
+      })),
+    );
+  const rowsOf = (requests: Requested[]) =>
+    db.message.findMany({ where: { idempotencyKey: { in: requests.map((r) => r.idempotencyKey) } } });
+  const allFinal = (requests: Requested[]) =>
+    waitFor('every message final', async () => {
+      const rows = await rowsOf(requests);
+      return rows.length === requests.length && rows.every((r) => ['sent', 'failed'].includes(r.status))
+        ? rows
+        : undefined;
+    });
+  const mailsTo = (recipient: string) => sink.received.filter((m) => m.to.includes(recipient)).length;
+  const api = async (method: 'GET' | 'PUT', url: string, apiKey: string, payload?: unknown) => {
+    const res = await app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${apiKey}` },
+      ...(payload !== undefined && { payload: payload as object }),
+    });
+    return { status: res.statusCode, body: res.json() };
+  };
+
+  it('sends the others of a batch once and fails and dead-letters only the refused recipient', async () => {
+    const requests = [request(), request(), request('bounce-'), request(), request()];
+    await publishAll(requests);
+    const rows = await allFinal(requests);
+    // One job carried them all.
+    expect(new Set(rows.map((r) => r.sendJobId)).size).toBe(1);
+    const bounced = rows.find((r) => r.recipient.startsWith('bounce-'))!;
+    expect(bounced).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(bounced.error).toMatch(/550/);
+    for (const row of rows.filter((r) => r !== bounced)) {
+      expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(mailsTo(row.recipient)).toBe(1);
+    }
+    expect(mailsTo(bounced.recipient)).toBe(0);
+    const letters = await db.deadLetter.findMany({ where: { messageId: { in: rows.map((r) => r.id) } } });
+    expect(letters.map((l) => l.messageId)).toEqual([bounced.id]);
+    // The dead letter replays that message alone.
+    expect((letters[0]!.payload as { messageId: string }).messageId).toBe(bounced.id);
+  });
+
+  it('retries a batch for its transient failure without sending the already-sent messages again', async () => {
+    const requests = [request(), request('flaky-'), request(), request()];
+    await publishAll(requests);
+    const rows = await allFinal(requests);
+    expect(new Set(rows.map((r) => r.sendJobId)).size).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    const flaky = rows.find((r) => r.recipient.startsWith('flaky-'))!;
+    // Refused once (451), accepted on the job's second attempt.
+    expect(flaky).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(mailsTo(flaky.recipient)).toBe(1);
+    for (const row of rows.filter((r) => r !== flaky)) {
+      expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(mailsTo(row.recipient)).toBe(1);
+    }
+  });
+
+  it('sends the rest of a batch when one request in it names a customer that does not exist', async () => {
+    const good = [request(), request(), request()];
+    const orphan = { ...request(), customerId: randomUUID() };
+    await publishAll([good[0]!, orphan, good[1]!, good[2]!]);
+    const rows = await allFinal(good);
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(mailsTo(row.recipient)).toBe(1);
+    }
+    // The statement of the whole batch failed; each was tried alone and only the bad one refused.
+    expect(await rowsOf([orphan])).toEqual([]);
+  });
+
+  it('sends a redelivered request whose ledger row was written but whose job never reached Redis, once', async () => {
+    const r = request();
+    // A process that died between the ledger commit and the enqueue left this row behind.
+    await db.message.create({
+      data: {
+        idempotencyKey: r.idempotencyKey,
+        workspaceId: r.workspaceId,
+        customerId: r.customerId,
+        channel: 'email',
+        recipient: r.recipient,
+        status: 'queued',
+        sendJobId: randomUUID(),
+      },
+    });
+    await publishAll([r]);
+    const [row] = await allFinal([r]);
+    expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+    // A second redelivery finds the row sent and enqueues nothing.
+    await publisher.publish(Subjects.deliveryRequested, r, { msgId: `again:${r.idempotencyKey}` });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(mailsTo(r.recipient)).toBe(1);
+  });
+
+  it("holds a workspace's sends to the rate set in its provider settings, and validates it", async () => {
+    const slow = await createTenant(db, 10);
+    const settings = (rate: unknown) => ({
+      provider: 'smtp',
+      settings: {
+        host: '127.0.0.1',
+        port: smtpPort,
+        from: 'Slow <slow@example.com>',
+        rateLimitPerSecond: rate,
+      },
+      secrets: {},
+    });
+    for (const bad of [0, 1.5, 'fast', 100_001]) {
+      const res = await api('PUT', '/v1/providers/email', slow.apiKey, settings(bad));
+      expect(res.status).toBe(400);
+      expect(res.body.issues[0].path).toBe('/settings/rateLimitPerSecond');
+    }
+    const put = await api('PUT', '/v1/providers/email', slow.apiKey, settings(2));
+    expect(put.status).toBe(200);
+    expect((await api('GET', '/v1/providers', slow.apiKey)).body[0].settings.rateLimitPerSecond).toBe(2);
+
+    const requests = Array.from({ length: 6 }, () => request('', slow));
+    const others = Array.from({ length: 6 }, () => request());
+    await publishAll([...requests, ...others]);
+    const rows = await allFinal(requests);
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual(requests.map(() => ['sent', 1]));
+    const times = rows.map((r) => r.sentAt!.getTime()).sort((a, b) => a - b);
+    // 6 sends at 2 per second need three one-second windows.
+    expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual(1000);
+    // The other workspace keeps the default rate: its six go out in one window.
+    const fast = (await allFinal(others)).map((r) => r.sentAt!.getTime()).sort((a, b) => a - b);
+    expect(fast[fast.length - 1]! - fast[0]!).toBeLessThan(1000);
+  });
+});
