@@ -243,8 +243,6 @@ export async function deliverySuite(opts: BenchOptions): Promise<SuiteResult> {
     LOG_LEVEL: 'warn',
     SMTP_POOL_SIZE: String(SMTP_POOL),
     DELIVERY_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-    // Profiling aid: e.g. BENCH_DELIVERY_NODE_OPTIONS='--require ./profile.js' (a script starting the inspector).
-    ...(process.env.BENCH_DELIVERY_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_DELIVERY_NODE_OPTIONS }),
   });
   delivery.start();
   let rss: ReturnType<typeof sampleRss> | undefined;

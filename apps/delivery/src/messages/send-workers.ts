@@ -17,6 +17,9 @@ import { MessagesService } from './messages.service';
  * One BullMQ worker per channel queue. A killed process's jobs are taken up again once their lock
  * expires (stalled); the ledger decides what a second run of a job may do.
  */
+/** How long shutdown waits for send jobs in flight (well under Kubernetes' 30 s default grace). */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 @Injectable()
 export class SendWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SendWorkers.name);
@@ -55,8 +58,22 @@ export class SendWorkers implements OnApplicationBootstrap, BeforeApplicationShu
     });
   }
 
-  /** Stops taking jobs and waits for the ones in flight, before Postgres and Redis close. */
+  /**
+   * Stops taking jobs and waits for the ones in flight, before Postgres and Redis close; after
+   * SHUTDOWN_GRACE_MS it stops waiting (a send hanging on an unreachable provider): the job's
+   * lock expires, it is retried, and the ledger turns its messages still `sending` into `unknown`.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    const closed = Promise.all(this.workers.map((w) => w.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS);
+    });
+    const outcome = await Promise.race([closed, graceOver]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.logger.warn(`send jobs still running after ${SHUTDOWN_GRACE_MS} ms; closing without them`);
+      await Promise.all(this.workers.map((w) => w.close(true)));
+    }
   }
 }
