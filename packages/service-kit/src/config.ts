@@ -35,6 +35,11 @@ export const BaseConfigSchema = {
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'Log level' },
   ),
+  CONSUMERS: Type.Boolean({
+    default: true,
+    description:
+      "Run the service's JetStream consumers in this process; false serves HTTP only (e.g. collection's API tier, scaled apart from the processes that persist)",
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 0,
     default: 10000,

@@ -43,16 +43,17 @@ export async function createService<S extends TObject>(
       .observe(reply.elapsedTime / 1000);
     done();
   });
-  app.connectMicroservice<MicroserviceOptions>(
-    {
-      strategy: new JetStreamServer({
-        servers: config.NATS_URL.split(','),
-        prefix: config.NATS_PREFIX,
-        service: options.service,
-      }),
-    },
-    { inheritAppConfig: true },
-  );
+  if (config.CONSUMERS)
+    app.connectMicroservice<MicroserviceOptions>(
+      {
+        strategy: new JetStreamServer({
+          servers: config.NATS_URL.split(','),
+          prefix: config.NATS_PREFIX,
+          service: options.service,
+        }),
+      },
+      { inheritAppConfig: true },
+    );
   await options.configure?.(app, config);
   return app;
 }
