@@ -10,7 +10,7 @@ const SUITES: Record<string, (opts: BenchOptions) => Promise<SuiteResult>> = {
   import: importSuite,
 };
 
-const USAGE = `Usage: pnpm bench [-- options]   (or: node bench/dist/run.js [options] after pnpm turbo run build)
+const USAGE = `Usage: pnpm bench [options]   (or: node bench/dist/run.js [options] after pnpm turbo run build)
   --only <suite>       run only this suite (ingest, import); repeatable
   --duration <s>       seconds of load per ingest phase (default 60)
   --connections <n>    HTTP connections (default 50)

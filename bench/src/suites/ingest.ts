@@ -131,6 +131,8 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
         url: stack.url,
         connections: opts.connections,
         duration: opts.duration,
+        // A 100 KB batch on a busy machine can take longer than autocannon's 10 s default.
+        timeout: 30,
         requests: [
           {
             method: 'POST',
