@@ -153,7 +153,7 @@ export async function importSuite(opts: BenchOptions): Promise<SuiteResult> {
       errorsFile,
     ]);
     const collection = collectionRss.stop();
-    const persistedByEnd = await stack.resolutions();
+    const persistedByEnd = await stack.countEvents();
     const onStream = await streamsOf(stack.prefix);
     await stack.stop();
     const left = await streamsOf(stack.prefix);
