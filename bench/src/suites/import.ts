@@ -55,10 +55,21 @@ async function writeNdjson(
   return { rows, bytes: (await stat(path)).size };
 }
 
-async function countLines(path: string): Promise<number> {
-  let lines = 0;
-  for await (const line of createInterface({ input: createReadStream(path) })) if (line.trim()) lines++;
-  return lines;
+/** The error report's row count and its first entries (line number and reasons). */
+async function readErrorReport(path: string): Promise<{ rows: number; first: string[] }> {
+  let rows = 0;
+  const first: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(path) })) {
+    if (!line.trim()) continue;
+    rows++;
+    if (first.length < 10) first.push(line);
+  }
+  return { rows, first };
+}
+
+function describeIssue(line: string): string {
+  const row = JSON.parse(line) as { line: number; issues: Array<{ path: string; reason: string }> };
+  return `line ${num(row.line)}: ${row.issues.map((i) => `${i.path} ${i.reason}`).join('; ')}`;
 }
 
 async function streamsOf(prefix: string): Promise<{ names: string[]; bytes: number }> {
@@ -160,7 +171,8 @@ export async function importSuite(opts: BenchOptions): Promise<SuiteResult> {
     stack = undefined;
     if (!outcome.summary)
       throw new Error(`the import failed (exit ${outcome.exitCode}):\n${outcome.stderrTail}`);
-    const errorLines = await countLines(errorsFile);
+    const errorReport = await readErrorReport(errorsFile);
+    const errorLines = errorReport.rows;
     const s = outcome.summary;
     const maxRss = Math.max(outcome.rss.maxRss, outcome.rss.hwm);
     return {
@@ -187,7 +199,7 @@ export async function importSuite(opts: BenchOptions): Promise<SuiteResult> {
       ],
       notes: [
         `${num(generated.rows)} rows of ~${new EventWriter().eventBytes()} B track calls (${NEW_PEOPLE_SHARE * 100}% from new people, the rest from ${num(opts.knownPeople)} known ids), written to a temp file as a stream; ${BAD_ROWS.length} bad rows planted through the file (truncated JSON, a JSON array, track without event, unknown type, no userId/anonymousId, bad timestamp).`,
-        `CLI defaults: batches of up to 200 rows (under 450 KB), 4 in flight. Exit code ${outcome.exitCode} (2 = some rows rejected); read ${num(s.rowsRead)}, sent ${num(s.rowsSent)}, rejected ${num(s.rowsRejected)}; the error report has ${num(errorLines)} lines (one per rejected row, with its line number and reasons).`,
+        `CLI defaults: batches of up to 200 rows (under 450 KB), 4 in flight. Exit code ${outcome.exitCode} (2 = some rows rejected); read ${num(s.rowsRead)}, sent ${num(s.rowsSent)}, rejected ${num(s.rowsRejected)}; the error report has ${num(errorLines)} lines (one per rejected row, with its line number and reasons): ${errorReport.first.map(describeIssue).join(' | ')}.`,
         `Peak RSS: sampled VmRSS max ${mb(outcome.rss.maxRss)}, kernel high-water mark VmHWM ${mb(outcome.rss.hwm)} (${outcome.rss.samples} samples); the CLI's own report says ${mb(s.peakRssBytes)}. The collection peaked at ${mb(Math.max(collection.maxRss, collection.hwm))}.`,
         `Progress display: ${num(outcome.progressLines)} progress lines on stderr (one a second when not a TTY; one rewritten line on a TTY), the last: \`${outcome.lastProgress}\`.`,
         `The import measures acceptance (rows/s answered 2xx by /v1/batch, so durable on JetStream); it does not wait for all rows to be stored: the persisting consumer ran alongside and had stored ${num(persistedByEnd)} events when the import ended. The streams held ${mb(onStream.bytes)}; they, the database and the temp files were deleted afterwards (${left.names.length} streams left).`,
@@ -195,6 +207,7 @@ export async function importSuite(opts: BenchOptions): Promise<SuiteResult> {
       ],
       raw: {
         generated,
+        errorReport: errorReport.first,
         outcome,
         collectionRss: collection,
         persistedByEnd,
