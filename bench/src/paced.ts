@@ -17,6 +17,14 @@ export interface PacedResult {
   latency: Percentiles;
   /** Latency from the moment the request was written (what a closed-loop tool reports), ms. */
   serviceTime: Percentiles;
+  /**
+   * How late the generator itself handed each request to the socket pool (timer lateness, GC, a
+   * starved CPU), ms. It is part of `latency`; a high value means the generator, not only the
+   * service, was short of CPU.
+   */
+  sendLag: Percentiles;
+  /** Requests due in the first second(s) are sent but left out of the percentiles (connections, JIT). */
+  warmupSeconds: number;
 }
 
 export interface Percentiles {
@@ -61,6 +69,10 @@ export async function pacedLoad(opts: {
   const total = Math.round(opts.rate * opts.seconds);
   const latency = new Float64Array(total);
   const serviceTime = new Float64Array(total);
+  const sendLag = new Float64Array(total);
+  const warmupSeconds = Math.min(2, opts.seconds / 10);
+  const firstMeasured = Math.round(opts.rate * warmupSeconds);
+  let measured = 0;
   let sent = 0;
   let answered = 0;
   let ok = 0;
@@ -72,6 +84,7 @@ export async function pacedLoad(opts: {
 
   const fire = (i: number) => {
     const due = start + i * intervalMs;
+    const lag = performance.now() - due;
     const body = opts.body();
     let written = 0;
     const req = request(
@@ -89,9 +102,13 @@ export async function pacedLoad(opts: {
         res.on('end', () => {
           const now = performance.now();
           if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) {
-            latency[ok] = now - due;
-            serviceTime[ok] = now - written;
             ok++;
+            if (i >= firstMeasured) {
+              latency[measured] = now - due;
+              serviceTime[measured] = now - written;
+              sendLag[measured] = lag;
+              measured++;
+            }
           } else non2xx++;
           answered++;
         });
@@ -135,7 +152,9 @@ export async function pacedLoad(opts: {
     errors,
     unanswered: sent - skipped - answered,
     skipped,
-    latency: percentiles(latency.subarray(0, ok)),
-    serviceTime: percentiles(serviceTime.subarray(0, ok)),
+    latency: percentiles(latency.subarray(0, measured)),
+    serviceTime: percentiles(serviceTime.subarray(0, measured)),
+    sendLag: percentiles(sendLag.subarray(0, measured)),
+    warmupSeconds,
   };
 }
