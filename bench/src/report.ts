@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@cdp/testing';
 import type { Machine } from './machine';
-import type { SuiteResult } from './types';
+import type { BenchOptions, SuiteResult } from './types';
 
-const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const fmt = (n: number) =>
+  Math.abs(n) >= 100 || Number.isInteger(n) ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 
 /** docs/benchmarks.md: what ran where, every figure beside its raw limit, and the raw JSON. */
-export function writeReport(machine: Machine, results: SuiteResult[]): string {
+export function writeReport(machine: Machine, results: SuiteResult[], opts: BenchOptions): string {
   const lines = [
     '# Benchmarks',
     '',
@@ -18,7 +19,8 @@ export function writeReport(machine: Machine, results: SuiteResult[]): string {
     `- commit \`${machine.commit}\`${machine.dirty ? ' (with uncommitted changes)' : ''}, ${machine.date}`,
     `- ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}`,
     `- PostgreSQL ${machine.postgres} (synchronous_commit=${machine.postgresSynchronousCommit}), NATS ${machine.nats}`,
-    '- load generators run on the same 2 cores as the services, so every figure includes their cost',
+    '- load generators run on the same cores as the services, so every figure includes their cost',
+    `- options: ${opts.duration} s per phase, ${opts.connections} connections, fixed rate ${opts.trackRate} req/s, ${opts.batchSize} events per batch, drain bound ${opts.drainSeconds} s, ${opts.knownPeople} known people, import file ${opts.importMb} MB`,
     '',
   ];
   for (const r of results) {
@@ -32,16 +34,23 @@ export function writeReport(machine: Machine, results: SuiteResult[]): string {
     );
     for (const f of r.figures) {
       const limit = f.limit ? `${f.limit.name}: ${fmt(f.limit.value)} ${f.limit.unit}` : '';
-      const ratio =
-        f.limit && f.limit.value > 0 && f.limit.unit === f.unit
-          ? `${((f.value / f.limit.value) * 100).toFixed(f.value / f.limit.value < 0.1 ? 1 : 0)}%`
-          : '';
+      const comparable =
+        f.limit && (f.limit.unit === f.unit ? f.value : f.eventsEach && f.value * f.eventsEach);
+      const share = f.limit && f.limit.value > 0 && comparable ? comparable / f.limit.value : undefined;
+      const ratio = share === undefined ? '' : `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
       lines.push(`| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.target ?? ''} | ${limit} | ${ratio} |`);
     }
     if (r.notes.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
     lines.push('');
   }
-  lines.push('## Raw results', '', '```json', JSON.stringify({ machine, results }, null, 2), '```', '');
+  lines.push(
+    '## Raw results',
+    '',
+    '```json',
+    JSON.stringify({ machine, options: opts, results }, null, 2),
+    '```',
+    '',
+  );
   const path = join(REPO_ROOT, 'docs', 'benchmarks.md');
   writeFileSync(path, lines.join('\n'));
   return path;

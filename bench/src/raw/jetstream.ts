@@ -16,20 +16,24 @@ export async function rawJetStreamPublish(opts: {
   const jsm = await jetstreamManager(nc);
   const stream = `${opts.prefix}_RAW`;
   await jsm.streams.add({ name: stream, subjects: [`${opts.prefix}.raw.>`], storage: 'file' });
-  const js = jetstream(nc);
-  const body = new Uint8Array(opts.bytes).fill(120);
-  const started = process.hrtime.bigint();
-  let next = 0;
-  const worker = async () => {
-    while (next < opts.messages) {
-      const i = next++;
-      await js.publish(`${opts.prefix}.raw.ws`, body, { msgID: `raw-${i}` });
-    }
-  };
-  await Promise.all(Array.from({ length: opts.window }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await jsm.streams.delete(stream);
-  await nc.close();
+  let seconds: number;
+  try {
+    const js = jetstream(nc);
+    const body = new Uint8Array(opts.bytes).fill(120);
+    const started = process.hrtime.bigint();
+    let next = 0;
+    const worker = async () => {
+      while (next < opts.messages) {
+        const i = next++;
+        await js.publish(`${opts.prefix}.raw.ws`, body, { msgID: `raw-${i}` });
+      }
+    };
+    await Promise.all(Array.from({ length: opts.window }, worker));
+    seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  } finally {
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
+  }
   return {
     messages: opts.messages,
     bytes: opts.bytes,

@@ -1,184 +1,297 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
-import { createTestDatabase } from '@cdp/db';
-import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix } from '@cdp/testing';
+import { testPrefix, cleanUpRun } from '@cdp/testing';
+import { CollectionStack, type Drained } from '../collection';
+import { pacedLoad } from '../paced';
 import { rawJetStreamPublish } from '../raw/jetstream';
-import { rawPostgresCopy, type EventRow } from '../raw/postgres-copy';
-import type { BenchOptions, SuiteResult } from '../types';
-import { People, trackEvent } from '../workload';
+import { rawPostgresCopy } from '../raw/postgres-copy';
+import type { BenchOptions, Figure, SuiteResult } from '../types';
+import { EventWriter, NEW_PEOPLE_SHARE, trackEvent } from '../workload';
 
-async function countEvents(pg: Client): Promise<number> {
-  return Number((await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0]?.n ?? 0);
+const num = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** What one phase left behind once its accepted events were (or were not) all stored. */
+interface Persistence extends Drained {
+  accepted: number;
+  /** Seed events still queued when the load started (stored first, then subtracted from the figures). */
+  seedBacklog: number;
+  /** Rows in `events` beyond the seeded ones, counted at the end (the truth behind the counter). */
+  stored: number;
+  /** Committed identity resolutions during the window, from the collection's Prometheus counter. */
+  resolutions: number;
+  /** Customers created during the window (first sight of a new person). */
+  newCustomers: number;
+  perSecond: number;
+  resolutionsPerSecond: number;
 }
 
-/** Waits until `expected` events are stored, progress stops for `idleMs`, or `maxMs` passed; returns when the last one landed. */
-async function drain(
-  pg: Client,
-  expected: number,
-  idleMs = 20_000,
-  maxMs = 120_000,
-): Promise<{ stored: number; at: number }> {
-  let stored = await countEvents(pg);
-  let lastProgress = Date.now();
-  const deadline = Date.now() + maxMs;
-  while (stored < expected && Date.now() - lastProgress < idleMs && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    const now = await countEvents(pg);
-    if (now > stored) lastProgress = Date.now();
-    stored = now;
-  }
-  return { stored, at: lastProgress };
-}
-
-async function load(url: string, writeKey: string, path: string, body: () => unknown, opts: BenchOptions) {
-  return autocannon({
-    url,
-    connections: opts.connections,
-    duration: opts.duration,
-    requests: [
-      {
-        method: 'POST',
-        path,
-        headers: {
-          authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
-          'content-type': 'application/json',
-        },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify(body()) }),
-      },
-    ],
-  });
-}
-
-/** Collection ingest: single-event /v1/track and /v1/batch, with persistence and identity resolution running. */
-export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
-  const prefix = testPrefix('bench');
-  const database = await createTestDatabase(`cdp_bench_${prefix}`);
-  const pg = new Client({ connectionString: database.url });
-  await pg.connect();
-  const keys = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [join(REPO_ROOT, 'apps/collection/dist/cli/bootstrap.js'), '--workspace', 'bench', '--json'],
-      {
-        env: { ...process.env, DATABASE_URL: database.url },
-        encoding: 'utf8',
-      },
-    ),
-  ) as { writeKey: string; workspaceId: string };
-  const collection = new ServiceProcess('collection', await freePort(), {
-    DATABASE_URL: database.url,
-    DATABASE_POOL_SIZE: '20',
-    NATS_URL,
-    NATS_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
-  });
-  collection.start();
-  const started = Date.now();
-  const figures: SuiteResult['figures'] = [];
-  const notes: string[] = [];
-  const raw: Record<string, unknown> = {};
+/**
+ * One phase on a fresh collection (own database, streams and process), so no phase inherits
+ * another's backlog: seed the known people, scrape the resolution counter, run the load, then
+ * wait (bounded) until every accepted event is stored and scrape again.
+ */
+async function phase<T>(
+  label: string,
+  opts: BenchOptions,
+  load: (stack: CollectionStack, writer: EventWriter) => Promise<{ result: T; accepted: number }>,
+  after?: (stack: CollectionStack, persistence: Persistence) => Promise<void>,
+): Promise<{ result: T; persistence: Persistence }> {
+  const stack = await CollectionStack.start(label);
   try {
-    await collection.ready();
-    const people = new People(10_000, 0.1);
-
-    // 1. Single-event requests.
-    const before = await countEvents(pg);
-    const loadStart = Date.now();
-    const track = await load(
-      collection.url,
-      keys.writeKey,
-      '/v1/track',
-      () => trackEvent(people.next()),
-      opts,
-    );
-    const accepted = track['2xx'];
-    const drained = await drain(pg, before + accepted);
-    const persistSeconds = (drained.at - loadStart) / 1000;
-    raw.track = {
-      requests: track.requests,
-      latency: track.latency,
+    const writer = new EventWriter(opts.knownPeople);
+    console.log(`    ${label}: seeding ${num(opts.knownPeople)} known people`);
+    const seedBacklog = await stack.seedKnownPeople(writer, opts.knownPeople, opts.drainSeconds * 1000);
+    const seededEvents = await stack.countEvents();
+    const seededCustomers = await stack.countCustomers();
+    const baseline = await stack.resolutions();
+    const since = Date.now();
+    console.log(`    ${label}: load for ${opts.duration} s`);
+    const { result, accepted } = await load(stack, writer);
+    console.log(`    ${label}: ${num(accepted)} events accepted; waiting for them to be stored`);
+    const drained = await stack.drain(baseline, accepted + seedBacklog, since, opts.drainSeconds * 1000);
+    // The stream is consumed in order: a seed backlog was stored before the phase's own events.
+    drained.persisted = Math.max(0, drained.persisted - seedBacklog);
+    const resolutions = Math.max(0, (await stack.resolutions()) - baseline - seedBacklog);
+    const persistence: Persistence = {
+      ...drained,
       accepted,
-      non2xx: track.non2xx,
-      errors: track.errors,
-      timeouts: track.timeouts,
-      stored: drained.stored - before,
-      persistSeconds,
+      seedBacklog,
+      stored: Math.max(0, (await stack.countEvents()) - seededEvents - seedBacklog),
+      resolutions,
+      newCustomers: (await stack.countCustomers()) - seededCustomers,
+      perSecond: drained.persisted / drained.seconds,
+      resolutionsPerSecond: resolutions / drained.seconds,
     };
-    const customers = Number(
-      (await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM customers')).rows[0]?.n ?? 0,
-    );
-    raw.customers = customers;
+    await stack.process.stop();
+    if (after) await after(stack, persistence);
+    return { result, persistence };
+  } finally {
+    await stack.stop();
+  }
+}
 
-    // Raw limits in the same run: JetStream publish of ~1 KB messages, COPY of the same rows.
-    const sample = JSON.stringify(trackEvent('user-1'));
-    const jetstream = await rawJetStreamPublish({
-      prefix: `${prefix}_raw`,
-      messages: Math.min(Math.max(accepted, 20_000), 200_000),
-      bytes: Buffer.byteLength(sample),
+const persistedNote = (what: string, p: Persistence) =>
+  `${what}: ${num(p.accepted)} events accepted, ${num(p.stored)} stored in ${p.seconds.toFixed(1)} s from the start of the load` +
+  (p.ended === 'complete'
+    ? ''
+    : ` — the wait ended (${p.ended === 'bound' ? 'at its bound' : 'no progress for 60 s'}) with ${num(p.accepted - p.persisted)} still queued on the durable stream, so the rate is the consumer's sustained rate, not a completed drain`) +
+  (p.seedBacklog
+    ? `; ${num(p.seedBacklog)} seed events were still queued when the load started and are subtracted`
+    : '') +
+  `; ${num(p.resolutions)} identity resolutions, ${num(p.newCustomers)} new customers.`;
+
+/** Collection ingest: /v1/track and /v1/batch with the persisting consumer and identity resolution running. */
+export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
+  const started = Date.now();
+  const eventBytes = new EventWriter().eventBytes();
+  const auth = (stack: CollectionStack) => ({
+    authorization: stack.authorization,
+    'content-type': 'application/json',
+  });
+
+  // 1. /v1/track, closed loop: each connection sends its next request when the answer arrives.
+  const trackMax = await phase('track-max', opts, async (stack, writer) => {
+    const result = await autocannon({
+      url: stack.url,
+      connections: opts.connections,
+      duration: opts.duration,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/track',
+          headers: auth(stack),
+          setupRequest: (req) => ({ ...req, body: writer.event() }),
+        },
+      ],
+    });
+    return { result, accepted: result['2xx'] };
+  });
+
+  // 2. /v1/track at a fixed rate, open loop (latency from each request's scheduled time).
+  const trackRate = await phase('track-rate', opts, async (stack, writer) => {
+    const result = await pacedLoad({
+      url: stack.url,
+      path: '/v1/track',
+      headers: auth(stack),
+      body: () => writer.event(),
+      rate: opts.trackRate,
+      connections: opts.connections,
+      seconds: opts.duration,
+    });
+    return { result, accepted: result.ok };
+  });
+
+  // 3. /v1/batch, closed loop; raw limits measured right after on the same database.
+  let rejectedCalls = 0;
+  let copy: Awaited<ReturnType<typeof rawPostgresCopy>> | undefined;
+  const batch = await phase(
+    'batch',
+    opts,
+    async (stack, writer) => {
+      const result = await autocannon({
+        url: stack.url,
+        connections: opts.connections,
+        duration: opts.duration,
+        // A 100 KB batch on a busy machine can take longer than autocannon's 10 s default.
+        timeout: 30,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/batch',
+            headers: auth(stack),
+            setupRequest: (req) => ({ ...req, body: writer.batch(opts.batchSize) }),
+            onResponse: (status, body) => {
+              if (status === 200 && body.includes('"rejected"'))
+                rejectedCalls += (JSON.parse(body) as { rejected: unknown[] }).rejected.length;
+            },
+          },
+        ],
+      });
+      return { result, accepted: result['2xx'] * opts.batchSize - rejectedCalls };
+    },
+    async (stack, persistence) => {
+      // The collection is stopped: COPY has the database to itself, like the consumer had it.
+      const rows = Math.min(Math.max(persistence.accepted, 20_000), 500_000);
+      // Rows come from a pool made beforehand, so COPY is not slowed by the runner building JSON.
+      const pool = Array.from({ length: 1000 }, (_, k) => {
+        const e = trackEvent(`user-${k % opts.knownPeople}`);
+        return {
+          workspaceId: stack.workspaceId,
+          name: e.event,
+          properties: JSON.stringify(e.properties),
+          context: JSON.stringify(e.context),
+          occurredAt: e.timestamp,
+          receivedAt: e.timestamp,
+        };
+      });
+      copy = await rawPostgresCopy(stack.database.url, rows, (i) => ({
+        ...pool[i % pool.length]!,
+        messageId: `copy-${i}`,
+      }));
+    },
+  );
+  if (!copy) throw new Error('the Postgres COPY limit was not measured');
+
+  // Raw JetStream limit: async publishes of events of the same size, a window of 1,000 outstanding acks.
+  const rawPrefix = testPrefix('benchraw');
+  let jetstream: Awaited<ReturnType<typeof rawJetStreamPublish>>;
+  try {
+    jetstream = await rawJetStreamPublish({
+      prefix: rawPrefix,
+      messages: Math.min(Math.max(batch.persistence.accepted, 50_000), 500_000),
+      bytes: eventBytes,
       window: 1000,
     });
-    const rows: EventRow[] = Array.from({ length: Math.min(Math.max(accepted, 20_000), 200_000) }, (_, i) => {
-      const e = trackEvent(`user-${i % 10_000}`);
-      return {
-        workspaceId: keys.workspaceId,
-        messageId: `copy-${i}`,
-        name: e.event,
-        properties: JSON.stringify(e.properties),
-        context: JSON.stringify(e.context),
-        occurredAt: e.timestamp,
-        receivedAt: e.timestamp,
-      };
-    });
-    const copy = await rawPostgresCopy(database.url, rows);
-    raw.jetstream = jetstream;
-    raw.postgresCopy = copy;
-
-    figures.push(
-      {
-        name: '/v1/track single-event requests',
-        value: track.requests.average,
-        unit: 'req/s',
-        target: '>= 4,000 at p99 <= 10 ms',
-        limit: {
-          name: 'JetStream async publish (1 KB, window 1000)',
-          value: jetstream.perSecond,
-          unit: 'req/s',
-        },
-      },
-      { name: '/v1/track latency p50', value: track.latency.p50, unit: 'ms' },
-      { name: '/v1/track latency p99', value: track.latency.p99, unit: 'ms', target: '<= 10 ms' },
-      {
-        name: 'events persisted (identity resolved, stored)',
-        value: (drained.stored - before) / persistSeconds,
-        unit: 'events/s',
-        limit: { name: 'Postgres COPY of the same rows', value: copy.perSecond, unit: 'events/s' },
-      },
-      {
-        name: 'identity resolutions',
-        value: (drained.stored - before) / persistSeconds,
-        unit: 'resolutions/s',
-      },
-    );
-    notes.push(
-      `${opts.connections} connections for ${opts.duration} s; ~${Buffer.byteLength(sample)} B events; 10% from new people (${customers.toLocaleString('en-US')} customers at the end).`,
-      `${accepted.toLocaleString('en-US')} requests got 2xx, ${(drained.stored - before).toLocaleString('en-US')} events stored${drained.stored - before < accepted ? ' (the rest were still queued on the durable stream when the measurement window closed)' : ''}; non-2xx ${track.non2xx}, errors ${track.errors}.`,
-      'Every figure shares the 2 cores with its load generator (autocannon) and the local Postgres/NATS.',
-    );
   } finally {
-    await collection.stop();
-    await pg.end();
-    await cleanUpRun(prefix);
-    await database.drop();
+    await cleanUpRun(rawPrefix);
   }
+
+  const jetstreamLimit = {
+    name: `JetStream async publish (${eventBytes} B, window 1,000)`,
+    value: jetstream.perSecond,
+    unit: 'events/s',
+  };
+  const copyLimit = { name: 'Postgres COPY of the same rows', value: copy.perSecond, unit: 'events/s' };
+  const batchSeconds = batch.result.duration;
+  const tm = trackMax.result;
+  const tr = trackRate.result;
+  const figures: Figure[] = [
+    {
+      name: `/v1/batch events accepted (${opts.batchSize} per request)`,
+      value: batch.persistence.accepted / batchSeconds,
+      unit: 'events/s',
+      target: '>= 20,000',
+      limit: jetstreamLimit,
+    },
+    {
+      name: '/v1/batch events persisted',
+      value: batch.persistence.perSecond,
+      unit: 'events/s',
+      limit: copyLimit,
+    },
+    {
+      name: 'identity resolutions (during /v1/batch)',
+      value: batch.persistence.resolutionsPerSecond,
+      unit: 'resolutions/s',
+    },
+    {
+      name: `/v1/track at a fixed ${num(opts.trackRate)} req/s: achieved`,
+      value: tr.achievedRate,
+      unit: 'req/s',
+      target: `>= ${num(4000)}`,
+      limit: jetstreamLimit,
+      eventsEach: 1,
+    },
+    { name: '/v1/track at the fixed rate: p50', value: tr.latency.p50, unit: 'ms' },
+    { name: '/v1/track at the fixed rate: p99', value: tr.latency.p99, unit: 'ms', target: '<= 10 ms' },
+    { name: '/v1/track at the fixed rate: p99.9', value: tr.latency.p99_9, unit: 'ms' },
+    {
+      name: '/v1/track closed loop (max throughput)',
+      value: tm['2xx'] / tm.duration,
+      unit: 'req/s',
+      limit: jetstreamLimit,
+      eventsEach: 1,
+    },
+    { name: '/v1/track closed loop: p50', value: tm.latency.p50, unit: 'ms' },
+    { name: '/v1/track closed loop: p99', value: tm.latency.p99, unit: 'ms' },
+    {
+      name: '/v1/track events persisted (closed-loop phase)',
+      value: trackMax.persistence.perSecond,
+      unit: 'events/s',
+      limit: copyLimit,
+    },
+    {
+      name: 'identity resolutions (closed-loop /v1/track)',
+      value: trackMax.persistence.resolutionsPerSecond,
+      unit: 'resolutions/s',
+    },
+  ];
+  const notes = [
+    `Workload: ${opts.connections} connections, ${opts.duration} s of load per phase; track calls of ${eventBytes} B shaped like a bank's web SDK; ${NEW_PEOPLE_SHARE * 100}% from people never seen before, the rest from ${num(opts.knownPeople)} known people stored before the load starts (so identity resolution mostly finds an existing customer).`,
+    'Each phase runs on a fresh collection (own database, JetStream streams and process), so no phase inherits another one\'s backlog. The persisting consumer and identity resolution run during the load, as in production; "persisted" counts from the start of the load until the last accepted event is stored (or the bounded wait ends).',
+    `Identity resolutions come from the collection's Prometheus counter \`collection_identity_resolutions_total\`, scraped at the start of the load and at the end of the persistence window; every newly stored event is resolved to a customer, so it tracks the persisted rate.`,
+    `/v1/batch: ${opts.batchSize} events (~${num((opts.batchSize * eventBytes) / 1024)} KB, limit 500 KB) per request; accepted = 2xx answers × ${opts.batchSize} − calls the answers list as rejected (${num(rejectedCalls)}); non-2xx ${batch.result.non2xx}, errors ${batch.result.errors}.`,
+    `Latency at a fixed rate: an open-loop generator (bench/src/paced.ts) schedules request i at start + i/${num(opts.trackRate)} s on ${opts.connections} keep-alive connections and measures from the scheduled time, so a stall counts against every request it delays. autocannon is closed loop per connection (the next send waits for the answer), which hides stalls (coordinated omission); its overallRate mode sends each connection's per-second budget back to back and then idles, and its correction assumes a 1 ms interval, so it is used only for the max-throughput phases, whose latencies are service times under saturation.`,
+    `Fixed-rate counts: sent ${num(tr.sent)}, 2xx ${num(tr.ok)}, non-2xx ${tr.non2xx}, errors ${tr.errors}, unanswered at the end ${num(tr.unanswered)}, not sent because 5 s of requests were outstanding ${num(tr.skipped)}. The percentiles cover answered requests, so they hold only when the achieved rate meets the target. Requests due in the first ${tr.warmupSeconds} s (connection set-up, JIT) are left out of the percentiles. Service time (from the write) p50 ${tr.serviceTime.p50.toFixed(2)} ms, p99 ${tr.serviceTime.p99.toFixed(2)} ms; the generator's own send lag (part of the latency: timers, GC, CPU shared with the service) p50 ${tr.sendLag.p50.toFixed(2)} ms, p99 ${tr.sendLag.p99.toFixed(2)} ms.`,
+    persistedNote('Closed-loop /v1/track', trackMax.persistence),
+    persistedNote(`Fixed-rate /v1/track`, trackRate.persistence),
+    persistedNote('/v1/batch', batch.persistence),
+    `Raw limits, same run, after the load phases with the collection stopped: JetStream async publish of ${num(jetstream.messages)} messages of ${eventBytes} B (one message per event, as the collection publishes one per accepted call) to a file-storage stream with 1,000 acks outstanding; Postgres COPY of ${num(copy.rows)} rows of the same shape into the events table of the /v1/batch phase's database (same indexes, already holding that phase's rows). Ratios compare events/s with events/s.`,
+    'Every figure shares the 2 cores with its load generator and the local Postgres and NATS; other work on the machine during the run adds noise.',
+  ];
   return {
     suite: 'Collection ingest',
     description:
-      'Collection as its own process on the local Postgres and NATS; autocannon drives the HTTP API.',
+      'The collection as its own process on the local Postgres and NATS, driven over HTTP; the persisting consumer (identity resolution, events table) runs at the same time.',
     durationSeconds: (Date.now() - started) / 1000,
     figures,
     notes,
-    raw,
+    raw: {
+      eventBytes,
+      trackClosedLoop: {
+        requests: tm.requests,
+        latency: tm.latency,
+        ok: tm['2xx'],
+        non2xx: tm.non2xx,
+        errors: tm.errors,
+        timeouts: tm.timeouts,
+        duration: tm.duration,
+        persistence: trackMax.persistence,
+      },
+      trackFixedRate: { ...tr, persistence: trackRate.persistence },
+      batch: {
+        requests: batch.result.requests,
+        latency: batch.result.latency,
+        ok: batch.result['2xx'],
+        non2xx: batch.result.non2xx,
+        errors: batch.result.errors,
+        timeouts: batch.result.timeouts,
+        duration: batch.result.duration,
+        eventsPerRequest: opts.batchSize,
+        rejectedCalls,
+        persistence: batch.persistence,
+      },
+      jetstream,
+      postgresCopy: copy,
+    },
   };
 }

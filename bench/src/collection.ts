@@ -1,0 +1,213 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { createTestDatabase, type TestDatabase } from '@cdp/db';
+import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, TEST_SECRETS, testPrefix, waitFor } from '@cdp/testing';
+import type { EventWriter } from './workload';
+
+/** The Prometheus counter of committed identity resolutions (one per newly stored tracking call). */
+export const RESOLUTIONS_METRIC = 'collection_identity_resolutions_total';
+
+/** The collection service as its own process, as ops run it; unlike ServiceProcess it exposes its pid (for RSS). */
+class CollectionProcess {
+  private readonly output: string[] = [];
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: join(REPO_ROOT, 'apps', 'collection'),
+      env: { ...TEST_SECRETS, ...process.env, ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      if (this.output.length > 200) this.output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.child = child;
+  }
+
+  async ready(): Promise<void> {
+    await waitFor(
+      'collection /health/ready',
+      async () => {
+        if (this.child?.exitCode !== null && this.child?.exitCode !== undefined)
+          throw new Error(`collection exited with ${this.child.exitCode}:\n${this.output.join('')}`);
+        return (await fetch(`${this.url}/health/ready`)).status === 200;
+      },
+      60_000,
+      200,
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export interface Drained {
+  /** Events the counter says were stored during the window. */
+  persisted: number;
+  /** Seconds from `since` until the last progress seen. */
+  seconds: number;
+  /** complete: all expected stored; stalled: no progress for the idle time; bound: the wait's limit was reached. */
+  ended: 'complete' | 'stalled' | 'bound';
+}
+
+/**
+ * A fresh collection for one benchmark phase: its own database (migrated), NATS prefix (so its
+ * own streams), workspace and process. Phases never share a backlog, so no figure includes
+ * the previous phase's queued events.
+ */
+export class CollectionStack {
+  private constructor(
+    readonly prefix: string,
+    readonly database: TestDatabase,
+    readonly pg: Client,
+    readonly writeKey: string,
+    readonly workspaceId: string,
+    readonly process: CollectionProcess,
+  ) {}
+
+  static async start(label: string): Promise<CollectionStack> {
+    const prefix = testPrefix(`bench${label}`);
+    const database = await createTestDatabase(`cdp_bench_${prefix}`);
+    const pg = new Client({ connectionString: database.url });
+    await pg.connect();
+    const keys = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [join(REPO_ROOT, 'apps/collection/dist/cli/bootstrap.js'), '--workspace', 'bench', '--json'],
+        { env: { ...process.env, DATABASE_URL: database.url }, encoding: 'utf8' },
+      ),
+    ) as { writeKey: string; workspaceId: string };
+    const collection = new CollectionProcess(await freePort(), {
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: '20',
+      NATS_URL,
+      NATS_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+    });
+    const stack = new CollectionStack(prefix, database, pg, keys.writeKey, keys.workspaceId, collection);
+    collection.start();
+    try {
+      await collection.ready();
+    } catch (e) {
+      await stack.stop();
+      throw e;
+    }
+    return stack;
+  }
+
+  get url(): string {
+    return this.process.url;
+  }
+
+  get authorization(): string {
+    return `Basic ${Buffer.from(`${this.writeKey}:`).toString('base64')}`;
+  }
+
+  /** The identity-resolution counter from the collection's /metrics. */
+  async resolutions(): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    // `name{service="collection"} 10` (default labels) or `name 10`; summed over label sets.
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(`${RESOLUTIONS_METRIC}{`) || l.startsWith(`${RESOLUTIONS_METRIC} `))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  }
+
+  async countEvents(): Promise<number> {
+    return Number(
+      (await this.pg.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0]?.n ?? 0,
+    );
+  }
+
+  async countCustomers(): Promise<number> {
+    return Number(
+      (await this.pg.query<{ n: string }>('SELECT count(*)::text AS n FROM customers')).rows[0]?.n ?? 0,
+    );
+  }
+
+  /**
+   * Waits until `expected` more resolutions (= newly stored events) than `baseline` are counted,
+   * progress stops for `idleMs`, or `maxMs` after `since` passed. Polls /metrics, not count(*),
+   * so the wait does not load the database it is waiting for.
+   */
+  async drain(
+    baseline: number,
+    expected: number,
+    since: number,
+    maxMs: number,
+    idleMs = 60_000,
+  ): Promise<Drained> {
+    let persisted = (await this.resolutions()) - baseline;
+    let lastProgress = Date.now();
+    const deadline = since + maxMs;
+    while (persisted < expected && Date.now() - lastProgress < idleMs && Date.now() < deadline) {
+      await sleep(500);
+      const now = (await this.resolutions()) - baseline;
+      if (now > persisted) lastProgress = Date.now();
+      persisted = now;
+    }
+    const ended = persisted >= expected ? 'complete' : Date.now() >= deadline ? 'bound' : 'stalled';
+    return { persisted, seconds: (lastProgress - since) / 1000, ended };
+  }
+
+  /**
+   * Stores one event for each of `known` people (user-0 ...), so most measured events find their
+   * customer; waits (at most `maxMs`) until all are stored, so the phase starts without a backlog.
+   * Returns how many were still queued when the wait ended (0 normally).
+   */
+  async seedKnownPeople(writer: EventWriter, known: number, maxMs: number): Promise<number> {
+    const baseline = await this.resolutions();
+    const since = Date.now();
+    const timestamp = new Date().toISOString();
+    for (let from = 0; from < known; from += 100) {
+      const events = Array.from({ length: Math.min(100, known - from) }, (_, i) =>
+        writer.event(`user-${from + i}`, timestamp),
+      );
+      const res = await fetch(`${this.url}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: this.authorization, 'content-type': 'application/json' },
+        body: `{"batch":[${events.join(',')}]}`,
+      });
+      if (res.status !== 200) throw new Error(`seeding failed: HTTP ${res.status} ${await res.text()}`);
+    }
+    const seeded = await this.drain(baseline, known, since, maxMs);
+    if (seeded.ended !== 'complete')
+      console.warn(
+        `    seeding stored only ${seeded.persisted} of ${known} known people in ${seeded.seconds.toFixed(0)} s; the rest is counted out of the phase's figures (a smaller --known avoids it)`,
+      );
+    return Math.max(0, known - seeded.persisted);
+  }
+
+  /** Stops the process and removes everything the phase created: streams, Redis keys, database. */
+  async stop(): Promise<void> {
+    await this.process.stop();
+    await this.pg.end().catch(() => undefined);
+    await cleanUpRun(this.prefix);
+    await this.database.drop();
+  }
+}
