@@ -1,70 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@cdp/db';
-import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, TEST_SECRETS, testPrefix, waitFor } from '@cdp/testing';
+import { cleanUpRun, freePort, NATS_URL, REPO_ROOT, ServiceProcess, testPrefix } from '@cdp/testing';
 import type { EventWriter } from './workload';
 
 /** The Prometheus counter of committed identity resolutions (one per newly stored tracking call). */
 export const RESOLUTIONS_METRIC = 'collection_identity_resolutions_total';
-
-/** The collection service as its own process, as ops run it; unlike ServiceProcess it exposes its pid (for RSS). */
-class CollectionProcess {
-  private readonly output: string[] = [];
-  private child?: ChildProcess;
-  private exited?: Promise<number | null>;
-
-  constructor(
-    readonly port: number,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  start(): void {
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      cwd: join(REPO_ROOT, 'apps', 'collection'),
-      env: { ...TEST_SECRETS, ...process.env, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => {
-      this.output.push(chunk.toString());
-      if (this.output.length > 200) this.output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    this.child = child;
-  }
-
-  async ready(): Promise<void> {
-    await waitFor(
-      'collection /health/ready',
-      async () => {
-        if (this.child?.exitCode !== null && this.child?.exitCode !== undefined)
-          throw new Error(`collection exited with ${this.child.exitCode}:\n${this.output.join('')}`);
-        return (await fetch(`${this.url}/health/ready`)).status === 200;
-      },
-      60_000,
-      200,
-    );
-  }
-
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 20_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 export interface Drained {
   /** Events the counter says were stored during the window. */
@@ -77,8 +20,11 @@ export interface Drained {
 
 /**
  * A fresh collection for one benchmark phase: its own database (migrated), NATS prefix (so its
- * own streams), workspace and process. Phases never share a backlog, so no figure includes
- * the previous phase's queued events.
+ * own streams), workspace and two processes, as ops would run it on more than one core: the API
+ * tier (CONSUMERS=false: tracking API, publishes to JetStream) and the worker tier (consumers:
+ * identity resolution, persistence, announcements). One Node process uses one core; the
+ * split lets the API answer while the worker stores. Phases never share a backlog, so no
+ * figure includes the previous phase's queued events.
  */
 export class CollectionStack {
   private constructor(
@@ -87,7 +33,10 @@ export class CollectionStack {
     readonly pg: Client,
     readonly writeKey: string,
     readonly workspaceId: string,
-    readonly process: CollectionProcess,
+    /** The API tier: what clients talk to. */
+    readonly process: ServiceProcess,
+    /** The worker tier: consumers that resolve identities and store. */
+    readonly worker: ServiceProcess,
   ) {}
 
   static async start(label: string): Promise<CollectionStack> {
@@ -102,17 +51,20 @@ export class CollectionStack {
         { env: { ...process.env, DATABASE_URL: database.url }, encoding: 'utf8' },
       ),
     ) as { writeKey: string; workspaceId: string };
-    const collection = new CollectionProcess(await freePort(), {
+    const env = {
       DATABASE_URL: database.url,
       DATABASE_POOL_SIZE: '20',
       NATS_URL,
       NATS_PREFIX: prefix,
       LOG_LEVEL: 'warn',
-    });
-    const stack = new CollectionStack(prefix, database, pg, keys.writeKey, keys.workspaceId, collection);
-    collection.start();
+    };
+    const api = new ServiceProcess('collection', await freePort(), { ...env, CONSUMERS: 'false' });
+    const worker = new ServiceProcess('collection', await freePort(), env);
+    const stack = new CollectionStack(prefix, database, pg, keys.writeKey, keys.workspaceId, api, worker);
+    api.start();
+    worker.start();
     try {
-      await collection.ready();
+      await Promise.all([api.ready(), worker.ready()]);
     } catch (e) {
       await stack.stop();
       throw e;
@@ -128,9 +80,9 @@ export class CollectionStack {
     return `Basic ${Buffer.from(`${this.writeKey}:`).toString('base64')}`;
   }
 
-  /** The identity-resolution counter from the collection's /metrics. */
+  /** The identity-resolution counter from the worker tier's /metrics. */
   async resolutions(): Promise<number> {
-    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const text = await (await fetch(`${this.worker.url}/metrics`)).text();
     // `name{service="collection"} 10` (default labels) or `name 10`; summed over label sets.
     return text
       .split('\n')
@@ -203,9 +155,14 @@ export class CollectionStack {
     return Math.max(0, known - seeded.persisted);
   }
 
-  /** Stops the process and removes everything the phase created: streams, Redis keys, database. */
+  /** Stops both tiers. */
+  async stopProcesses(): Promise<void> {
+    await Promise.all([this.process.stop(), this.worker.stop()]);
+  }
+
+  /** Stops the processes and removes everything the phase created: streams, Redis keys, database. */
   async stop(): Promise<void> {
-    await this.process.stop();
+    await this.stopProcesses();
     await this.pg.end().catch(() => undefined);
     await cleanUpRun(this.prefix);
     await this.database.drop();

@@ -61,7 +61,7 @@ async function phase<T>(
       perSecond: drained.persisted / drained.seconds,
       resolutionsPerSecond: resolutions / drained.seconds,
     };
-    await stack.process.stop();
+    await stack.stopProcesses();
     if (after) await after(stack, persistence);
     return { result, persistence };
   } finally {
@@ -261,7 +261,7 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
   return {
     suite: 'Collection ingest',
     description:
-      'The collection as its own process on the local Postgres and NATS, driven over HTTP; the persisting consumer (identity resolution, events table) runs at the same time.',
+      'The collection on the local Postgres and NATS as two processes, an API tier (CONSUMERS=false) and a worker tier (the persisting consumer: identity resolution, events table), running at the same time; driven over HTTP.',
     durationSeconds: (Date.now() - started) / 1000,
     figures,
     notes,

@@ -76,6 +76,8 @@ interface EventBinding {
   inFlight: number;
   waiters: Array<() => void>;
   loop?: Promise<void>;
+  /** The Nest handler, looked up once: Nest's pattern look-up costs more than a small message. */
+  handler?: ReturnType<Server['getHandlerByPattern']>;
 }
 
 function findRpcSubject(name: string): RpcSubject | undefined {
@@ -374,7 +376,7 @@ export class JetStreamServer
         `payload workspaceId "${String(payloadWorkspace)}" differs from subject workspace "${workspaceId}"`,
       );
     }
-    const handler = this.getHandlerByPattern(b.subject.name);
+    const handler = (b.handler ??= this.getHandlerByPattern(b.subject.name));
     const deliveryCount = m.info.deliveryCount;
     try {
       if (!handler) throw new Error(`no handler registered for ${b.subject.name}`);
