@@ -4,35 +4,15 @@
  * answer is lost (503 from the proxy after the service stored the batch); its retry is stored once.
  */
 import Analytics from '@rudderstack/rudder-sdk-node';
-import {
-  basicAuth,
-  LosingFirstAnswerProxy,
-  startCollection,
-  storedCounts,
-  waitUntil,
-  type SeenRequest,
-  type TrackingHarness,
-} from './tracking-harness';
+import { basicAuth, storedCounts, waitUntil, type SeenRequest } from './tracking-harness';
+import { useSdkTarget } from './sdk-target';
 import { gunzipSync } from 'node:zlib';
-import { freePort } from '@cdp/testing';
 
 describe('RudderStack Node SDK against the collection service', () => {
-  let h: TrackingHarness;
-  let proxy: LosingFirstAnswerProxy;
-
-  beforeAll(async () => {
-    h = await startCollection('sdkrud');
-    const port = await freePort();
-    await h.app.listen({ port, host: '127.0.0.1' });
-    proxy = new LosingFirstAnswerProxy(`http://127.0.0.1:${port}`);
-    await proxy.start();
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await h?.close();
-  });
+  const target = useSdkTarget('sdkrud');
 
   it('stores its gzipped identify, track and page once although the first answer is lost', async () => {
+    const { h, proxy } = target;
     const client = new Analytics(h.keys.writeKey, { dataPlaneUrl: proxy.url });
     // It reports the lost answer on the console; keep the test output clean.
     const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);

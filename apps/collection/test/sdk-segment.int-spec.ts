@@ -5,34 +5,14 @@
  * retries the same batch and every messageId must still be stored exactly once.
  */
 import { Analytics } from '@segment/analytics-node';
-import {
-  basicAuth,
-  LosingFirstAnswerProxy,
-  startCollection,
-  storedCounts,
-  waitUntil,
-  type SeenRequest,
-  type TrackingHarness,
-} from './tracking-harness';
-import { freePort } from '@cdp/testing';
+import { basicAuth, storedCounts, waitUntil, type SeenRequest } from './tracking-harness';
+import { useSdkTarget } from './sdk-target';
 
 describe('Segment analytics-node SDK against the collection service', () => {
-  let h: TrackingHarness;
-  let proxy: LosingFirstAnswerProxy;
-
-  beforeAll(async () => {
-    h = await startCollection('sdkseg');
-    const port = await freePort();
-    await h.app.listen({ port, host: '127.0.0.1' });
-    proxy = new LosingFirstAnswerProxy(`http://127.0.0.1:${port}`);
-    await proxy.start();
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await h?.close();
-  });
+  const target = useSdkTarget('sdkseg');
 
   it('stores identify, track and page exactly once although the first answer is lost', async () => {
+    const { h, proxy } = target;
     const analytics = new Analytics({ writeKey: h.keys.writeKey, host: proxy.url });
     const failures: unknown[] = [];
     analytics.on('error', (e) => failures.push(e));

@@ -5,22 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import { createTestDatabase, type PrismaClient } from '@cdp/db';
-import { JetStreamPublisher } from '@cdp/messaging';
-import { createService, loadConfig } from '@cdp/service-kit';
-import { AppModule } from '../src/app.module';
-import { DeliveryConfigSchema } from '../src/config';
-import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
-import { createTenant, openDatabase, type Tenant } from './fixtures';
-import { TEST_SECRETS, cleanUpRun, NATS_URL, testPrefix, freePort, waitFor, SmtpSink } from '@cdp/testing';
+import type { PrismaClient } from '@cdp/db';
+import type { JetStreamPublisher } from '@cdp/messaging';
+import { waitFor, SmtpSink } from '@cdp/testing';
+import { createTenant, type Tenant } from './fixtures';
+import { MessagesRun } from './support/messages-run';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 
 describe('delivery batch jobs', () => {
-  const prefix = testPrefix('dqbatch');
   /** Recipients refused with a 451 once, then accepted (a transient failure of one batch member). */
   const refusedOnce = new Set<string>();
   const sink = new SmtpSink((recipient) => {
@@ -31,8 +25,8 @@ describe('delivery batch jobs', () => {
     }
     return undefined;
   });
+  const run = new MessagesRun('dqbatch', sink);
   let smtpPort: number;
-  let database: { url: string; drop(): Promise<void> };
   let db: PrismaClient;
   let app: NestFastifyApplication;
   let publisher: JetStreamPublisher;
@@ -40,18 +34,8 @@ describe('delivery batch jobs', () => {
   let nextCustomer = 0;
 
   beforeAll(async () => {
-    database = await createTestDatabase(`cdp_test_dqbatch_${prefix}`);
-    db = openDatabase(database.url);
-    tenant = await createTenant(db, 60);
-    smtpPort = await freePort();
-    await sink.listen(smtpPort);
-    const config = loadConfig(DeliveryConfigSchema, {
-      ...TEST_SECRETS,
-      PORT: '1',
-      DATABASE_URL: database.url,
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      LOG_LEVEL: 'fatal',
+    ({ db, tenant, smtpPort } = await run.open(60));
+    app = await run.startApp({
       SMTP_PORT: String(smtpPort),
       SMTP_POOL_SIZE: '2',
       DELIVERY_MAX_ATTEMPTS: '3',
@@ -61,34 +45,14 @@ describe('delivery batch jobs', () => {
       DELIVERY_BATCH_WAIT_MS: '300',
       DELIVERY_BATCH_SIZE: '10',
     });
-    app = await createService(
-      { service: 'delivery', configSchema: DeliveryConfigSchema, module: (c) => AppModule.forRoot(c) },
-      config,
-    );
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
-    await app.startAllMicroservices();
-    publisher = new JetStreamPublisher({ servers: [NATS_URL], prefix, service: 'campaign' });
-    await publisher.connect();
+    publisher = await run.connectPublisher();
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await publisher?.close();
-    const redis = new Redis();
-    for (const name of Object.values(DELIVERY_QUEUES)) {
-      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(prefix) });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
-    const leftovers = await redis.keys(`${bullPrefix(prefix)}:*`);
-    if (leftovers.length) await redis.del(...leftovers);
-    await redis.quit();
-    await sink.close();
-    await cleanUpRun(prefix);
-    await db?.$disconnect();
-    await database?.drop();
-  });
+  afterAll(() =>
+    run.close(async () => {
+      await app?.close();
+    }),
+  );
 
   const request = (recipientPrefix = '', workspace = tenant): Requested => {
     const customerId = workspace.customerIds[nextCustomer++ % workspace.customerIds.length]!;

@@ -7,32 +7,20 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Subjects, subjectFor, streamName, type PayloadOf } from '@cdp/contracts';
-import { createTestDatabase, type PrismaClient } from '@cdp/db';
-import { JetStreamPublisher } from '@cdp/messaging';
-import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
-import { createTenant, openDatabase, type Tenant } from './fixtures';
-import {
-  cleanUpRun,
-  NATS_URL,
-  testPrefix,
-  freePort,
-  REPO_ROOT,
-  ServiceProcess,
-  waitFor,
-  SmtpSink,
-} from '@cdp/testing';
+import type { PrismaClient } from '@cdp/db';
+import type { JetStreamPublisher } from '@cdp/messaging';
+import { NATS_URL, freePort, REPO_ROOT, ServiceProcess, waitFor } from '@cdp/testing';
+import type { Tenant } from './fixtures';
+import { MessagesRun } from './support/messages-run';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 const LOAD = 300;
 const FINAL = ['sent', 'failed', 'unknown'];
 
 describe('delivery crash safety: never two emails for one message', () => {
-  const prefix = testPrefix('dqcrash');
-  const sink = new SmtpSink();
-  let database: { url: string; drop(): Promise<void> };
+  const run = new MessagesRun('dqcrash');
+  const { prefix, sink } = run;
   let db: PrismaClient;
   let publisher: JetStreamPublisher;
   let tenant: Tenant;
@@ -41,44 +29,28 @@ describe('delivery crash safety: never two emails for one message', () => {
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase(`cdp_test_dqcrash_${prefix}`);
-    db = openDatabase(database.url);
-    tenant = await createTenant(db, LOAD + 10);
-    const smtpPort = await freePort();
-    await sink.listen(smtpPort);
+    const opened = await run.open(LOAD + 10);
+    ({ db, tenant } = opened);
     env = {
-      DATABASE_URL: database.url,
+      DATABASE_URL: run.databaseUrl,
       NATS_URL,
       NATS_PREFIX: prefix,
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
       SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(smtpPort),
+      SMTP_PORT: String(opened.smtpPort),
       // A killed process's jobs are picked up again after this lock expires.
       DELIVERY_JOB_LOCK_MS: '1500',
       DELIVERY_WORKER_CONCURRENCY: '20',
       DELIVERY_RATE_LIMIT_PER_SECOND: '2000',
     };
-    publisher = new JetStreamPublisher({ servers: [NATS_URL], prefix, service: 'campaign' });
-    await publisher.connect();
+    publisher = await run.connectPublisher();
   });
 
-  afterAll(async () => {
-    for (const p of processes) await p.kill();
-    await publisher?.close();
-    const redis = new Redis();
-    for (const name of Object.values(DELIVERY_QUEUES)) {
-      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(prefix) });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
-    const leftovers = await redis.keys(`${bullPrefix(prefix)}:*`);
-    if (leftovers.length) await redis.del(...leftovers);
-    await redis.quit();
-    await sink.close();
-    await cleanUpRun(prefix);
-    await db?.$disconnect();
-    await database?.drop();
-  });
+  afterAll(() =>
+    run.close(async () => {
+      for (const p of processes) await p.kill();
+    }),
+  );
 
   async function startDelivery(extra: Record<string, string> = {}): Promise<ServiceProcess> {
     const delivery = new ServiceProcess('delivery', await freePort(), { ...env, ...extra });

@@ -9,36 +9,25 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deadLetterSubject, streamName, Subjects, subjectFor, type PayloadOf } from '@cdp/contracts';
-import { createTestDatabase, type PrismaClient } from '@cdp/db';
-import { CdpHeaders, JetStreamPublisher } from '@cdp/messaging';
-import { createService, loadConfig } from '@cdp/service-kit';
-import { AppModule } from '../src/app.module';
-import { DeliveryConfigSchema } from '../src/config';
+import type { PrismaClient } from '@cdp/db';
+import { CdpHeaders, type JetStreamPublisher } from '@cdp/messaging';
+import { NATS_URL, waitFor, SmtpSink, TcpProxy } from '@cdp/testing';
 import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
-import { createTenant, openDatabase, type Tenant } from './fixtures';
-import {
-  TEST_SECRETS,
-  cleanUpRun,
-  NATS_URL,
-  testPrefix,
-  freePort,
-  waitFor,
-  SmtpSink,
-  TcpProxy,
-} from '@cdp/testing';
+import type { Tenant } from './fixtures';
+import { MessagesRun } from './support/messages-run';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 
 describe('delivery queue: ledger, jobs, retries, dead letters, templates', () => {
-  const prefix = testPrefix('dq');
   const sink = new SmtpSink((recipient) => {
     if (recipient.startsWith('bounce-')) return { code: 550, message: 'No such user here' };
     if (recipient.startsWith('busy-')) return { code: 451, message: 'Mailbox busy, try again later' };
     return undefined;
   });
+  const run = new MessagesRun('dq', sink);
+  const { prefix } = run;
   let proxy: TcpProxy;
   const redisProxy = new TcpProxy('127.0.0.1', 6379);
-  let database: { url: string; drop(): Promise<void> };
   let db: PrismaClient;
   let app: NestFastifyApplication;
   let publisher: JetStreamPublisher;
@@ -47,60 +36,35 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
   let nextCustomer = 0;
 
   beforeAll(async () => {
-    database = await createTestDatabase(`cdp_test_dq_${prefix}`);
-    db = openDatabase(database.url);
-    tenant = await createTenant(db, 40);
-    const smtpPort = await freePort();
-    await sink.listen(smtpPort);
-    proxy = new TcpProxy('127.0.0.1', smtpPort);
+    const opened = await run.open(40);
+    ({ db, tenant } = opened);
+    proxy = new TcpProxy('127.0.0.1', opened.smtpPort);
     await proxy.start();
     await redisProxy.start();
-    const config = loadConfig(DeliveryConfigSchema, {
-      ...TEST_SECRETS,
-      PORT: '1',
-      DATABASE_URL: database.url,
-      NATS_URL,
-      NATS_PREFIX: prefix,
+    app = await run.startApp({
       REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
-      LOG_LEVEL: 'fatal',
       SMTP_PORT: String(proxy.port),
       SMTP_POOL_SIZE: '1',
       DELIVERY_MAX_ATTEMPTS: '2',
       DELIVERY_BACKOFF_MS: '50',
       DELIVERY_RATE_LIMIT_PER_SECOND: '5',
     });
-    app = await createService(
-      { service: 'delivery', configSchema: DeliveryConfigSchema, module: (c) => AppModule.forRoot(c) },
-      config,
-    );
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
-    await app.startAllMicroservices();
-    publisher = new JetStreamPublisher({ servers: [NATS_URL], prefix, service: 'campaign' });
-    await publisher.connect();
+    publisher = await run.connectPublisher();
     nc = await connect({ servers: NATS_URL });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await publisher?.close();
-    await nc?.close();
-    const redis = new Redis();
-    for (const name of Object.values(DELIVERY_QUEUES)) {
-      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(prefix) });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
-    const leftovers = await redis.keys(`${bullPrefix(prefix)}:*`);
-    if (leftovers.length) await redis.del(...leftovers);
-    await redis.quit();
-    await proxy?.stop();
-    await redisProxy.stop();
-    await sink.close();
-    await cleanUpRun(prefix);
-    await db?.$disconnect();
-    await database?.drop();
-  });
+  afterAll(() =>
+    run.close(
+      async () => {
+        await app?.close();
+        await nc?.close();
+      },
+      async () => {
+        await proxy?.stop();
+        await redisProxy.stop();
+      },
+    ),
+  );
 
   const request = (overrides: Partial<Requested> = {}): Requested => {
     const customerId = tenant.customerIds[nextCustomer++]!;

@@ -48,17 +48,7 @@ export class OperationalService {
         closedAt: r.closedAt ? new Date(r.closedAt) : null,
         attributes: (r.attributes ?? {}) as Prisma.InputJsonValue,
       };
-      await tx.contract.upsert({
-        where: {
-          workspaceId_sourceSystem_externalRef: {
-            workspaceId,
-            sourceSystem: r.sourceSystem,
-            externalRef: r.externalRef,
-          },
-        },
-        create: { workspaceId, sourceSystem: r.sourceSystem, externalRef: r.externalRef, ...data },
-        update: data,
-      });
+      await tx.contract.upsert(this.upsertByExternalRef(workspaceId, r, data));
       const status = r.status ?? 'active';
       return this.history(tx, {
         workspaceId,
@@ -108,17 +98,7 @@ export class OperationalService {
         description: r.description ?? null,
         occurredAt: new Date(r.occurredAt),
       };
-      await tx.accountTransaction.upsert({
-        where: {
-          workspaceId_sourceSystem_externalRef: {
-            workspaceId,
-            sourceSystem: r.sourceSystem,
-            externalRef: r.externalRef,
-          },
-        },
-        create: { workspaceId, sourceSystem: r.sourceSystem, externalRef: r.externalRef, ...data },
-        update: data,
-      });
+      await tx.accountTransaction.upsert(this.upsertByExternalRef(workspaceId, r, data));
       return undefined;
     });
   }
@@ -135,17 +115,7 @@ export class OperationalService {
         durationSeconds: r.durationSeconds ?? null,
         occurredAt: new Date(r.occurredAt),
       };
-      await tx.consultation.upsert({
-        where: {
-          workspaceId_sourceSystem_externalRef: {
-            workspaceId,
-            sourceSystem: r.sourceSystem,
-            externalRef: r.externalRef,
-          },
-        },
-        create: { workspaceId, sourceSystem: r.sourceSystem, externalRef: r.externalRef, ...data },
-        update: data,
-      });
+      await tx.consultation.upsert(this.upsertByExternalRef(workspaceId, r, data));
       return this.history(tx, {
         workspaceId,
         customerId,
@@ -179,6 +149,23 @@ export class OperationalService {
       case 'consultations':
         return this.db.client.consultation.findMany({ where, orderBy: { occurredAt: 'desc' }, take: limit });
     }
+  }
+
+  /**
+   * The upsert arguments shared by every operational table: the row is keyed by (workspace, source
+   * system, external ref), and a re-import overwrites `data`.
+   */
+  private upsertByExternalRef<D extends object>(
+    workspaceId: string,
+    record: { sourceSystem: string; externalRef: string },
+    data: D,
+  ) {
+    const key = { workspaceId, sourceSystem: record.sourceSystem, externalRef: record.externalRef };
+    return {
+      where: { workspaceId_sourceSystem_externalRef: key },
+      create: { ...key, ...data },
+      update: data,
+    };
   }
 
   /**
