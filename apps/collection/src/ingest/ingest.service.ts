@@ -149,6 +149,9 @@ export class IngestService {
     tx: Prisma.TransactionClient,
     calls: readonly Accepted[],
   ): Promise<{ ingested: Ingested[]; resolved: number }> {
+    // No wait in this transaction may outlast the batch: a lock held by a stuck transaction
+    // fails the batch (redelivered with back-off) instead of stalling every batch behind it.
+    await tx.$executeRaw`SET LOCAL lock_timeout = '20s'`;
     // A client retry can put one messageId twice into a batch: store it once.
     const distinct = new Map<string, Accepted>();
     for (const call of calls) if (!distinct.has(messageKey(call))) distinct.set(messageKey(call), call);
