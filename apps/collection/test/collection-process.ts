@@ -46,17 +46,27 @@ export class RunningCollection {
       ],
       { env: { ...process.env, DATABASE_URL: database.url }, encoding: 'utf8' },
     );
-    const keys = JSON.parse(boot.stdout) as BootstrapKeys;
-    const service = new ServiceProcess('collection', await freePort(), {
-      DATABASE_URL: database.url,
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      ...options.env,
-    });
-    service.start();
-    await service.ready();
-    return new RunningCollection(prefix, database, service, keys);
+    let service: ServiceProcess | undefined;
+    try {
+      if (boot.status !== 0) throw new Error(`bootstrap failed (exit ${boot.status}): ${boot.stderr}`);
+      const keys = JSON.parse(boot.stdout) as BootstrapKeys;
+      service = new ServiceProcess('collection', await freePort(), {
+        DATABASE_URL: database.url,
+        NATS_URL,
+        NATS_PREFIX: prefix,
+        LOG_LEVEL: 'warn',
+        ...options.env,
+      });
+      service.start();
+      await service.ready();
+      return new RunningCollection(prefix, database, service, keys);
+    } catch (error) {
+      // Leave nothing behind when start-up fails: the suite's afterAll has no handle to clean up.
+      await service?.stop().catch(() => undefined);
+      await cleanUpRun(prefix);
+      await database.drop();
+      throw error;
+    }
   }
 
   get url(): string {
