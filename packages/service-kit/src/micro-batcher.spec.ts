@@ -76,4 +76,63 @@ describe('MicroBatcher', () => {
       /maxSize/,
     );
   });
+
+  describe('with concurrent flushes', () => {
+    it('sends items pushed together in one batch, at most maxSize each', async () => {
+      const batches: number[][] = [];
+      const batcher = new MicroBatcher<number>({
+        maxSize: 3,
+        maxDelayMs: 20,
+        concurrentFlushes: true,
+        flush: (items) => {
+          batches.push(items);
+          return Promise.resolve();
+        },
+      });
+      await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.add(n)));
+      expect(batches).toEqual([
+        [1, 2, 3],
+        [4, 5],
+      ]);
+    });
+
+    it('rejects every item of a batch that failed, and only those', async () => {
+      let fail = true;
+      const batcher = new MicroBatcher<string>({
+        maxSize: 10,
+        maxDelayMs: 5,
+        concurrentFlushes: true,
+        flush: () => {
+          const result = fail ? Promise.reject(new Error('platform down')) : Promise.resolve();
+          fail = false;
+          return result;
+        },
+      });
+      const first = [batcher.add('a'), batcher.add('b')].map((p) =>
+        p.then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
+      );
+      expect(await Promise.all(first)).toEqual(['platform down', 'platform down']);
+      await expect(batcher.add('c')).resolves.toBeUndefined();
+    });
+
+    it('drain flushes what is waiting', async () => {
+      const seen: string[] = [];
+      const batcher = new MicroBatcher<string>({
+        maxSize: 10,
+        maxDelayMs: 60_000,
+        concurrentFlushes: true,
+        flush: (items) => {
+          seen.push(...items);
+          return Promise.resolve();
+        },
+      });
+      const added = batcher.add('x');
+      await batcher.drain();
+      await added;
+      expect(seen).toEqual(['x']);
+    });
+  });
 });

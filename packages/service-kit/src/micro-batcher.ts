@@ -5,6 +5,11 @@ export interface MicroBatcherOptions<T> {
   maxDelayMs: number;
   /** Stores a whole batch; its rejection rejects every item of the batch. */
   flush: (items: T[]) => Promise<void>;
+  /**
+   * Let a batch flush while earlier ones are still flushing. Default: one flush at a time, and
+   * what queued up meanwhile is flushed as soon as it ends (batches grow with the load).
+   */
+  concurrentFlushes?: boolean;
 }
 
 interface Pending<T> {
@@ -14,14 +19,14 @@ interface Pending<T> {
 }
 
 /**
- * Collects items handed in one by one and flushes them together. One flush runs at a time (items
- * arriving meanwhile wait for the next one), so the callers' own concurrency bounds the memory:
- * every item is a caller awaiting its promise, settled when its batch is stored or fails.
+ * Collects items handed in one by one and flushes them together. The callers' own concurrency
+ * bounds the memory: every item is a caller awaiting its promise, settled when its batch is
+ * stored (or rejected with the batch's error), so a message is acked only after its batch landed.
  */
 export class MicroBatcher<T> {
   private queue: Array<Pending<T>> = [];
   private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: MicroBatcherOptions<T>) {
     if (options.maxSize < 1) throw new Error('MicroBatcher.maxSize must be at least 1');
@@ -35,15 +40,28 @@ export class MicroBatcher<T> {
     });
   }
 
-  /** Items waiting for a flush (not counting the batch being flushed). */
+  /** Items waiting for a flush (not counting the batches being flushed). */
   get waiting(): number {
     return this.queue.length;
   }
 
+  /** Flushes what is waiting and waits for every batch under way. */
+  async drain(): Promise<void> {
+    while (this.queue.length || this.inFlight.size) {
+      if (this.queue.length && this.canFlush()) this.startFlush();
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  private canFlush(): boolean {
+    return this.options.concurrentFlushes === true || this.inFlight.size === 0;
+  }
+
   private schedule(afterFlush = false): void {
-    if (this.flushing) return; // the running flush schedules the next one when it ends
-    // Items that queued up during a flush have waited long enough: flush them at once.
-    if (this.queue.length >= this.options.maxSize || (afterFlush && this.queue.length > 0)) {
+    if (!this.canFlush()) return; // the running flush schedules the next one when it ends
+    // Items that queued up during a serial flush have waited long enough: flush them at once.
+    const waitedEnough = afterFlush && !this.options.concurrentFlushes;
+    if (this.queue.length >= this.options.maxSize || (waitedEnough && this.queue.length > 0)) {
       this.startFlush();
     } else if (!this.timer && this.queue.length > 0) {
       this.timer = setTimeout(() => this.startFlush(), this.options.maxDelayMs);
@@ -55,10 +73,12 @@ export class MicroBatcher<T> {
     this.timer = undefined;
     const batch = this.queue.splice(0, this.options.maxSize);
     if (batch.length === 0) return;
-    this.flushing = this.run(batch).finally(() => {
-      this.flushing = undefined;
+    const done: Promise<void> = this.run(batch).finally(() => {
+      this.inFlight.delete(done);
       this.schedule(true);
     });
+    this.inFlight.add(done);
+    if (this.options.concurrentFlushes) this.schedule(); // the rest starts its own wait
   }
 
   private async run(batch: Array<Pending<T>>): Promise<void> {

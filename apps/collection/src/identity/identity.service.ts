@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Customer, Prisma } from '@cdp/db';
 import { SERVICE_CONFIG } from '@cdp/service-kit';
+import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeAnnouncer } from '../merges/merge-announcer';
 import { MergeService } from '../merges/merge.service';
 import {
@@ -109,11 +110,8 @@ export class IdentityService {
     return this.announcer.announcePending();
   }
 
-  /**
-   * The advisory-lock keys resolve() takes for these identifiers, sorted. A caller resolving many
-   * calls in one transaction takes all of them up front in this order, so batches cannot deadlock.
-   */
-  lockKeys(workspaceId: string, identifiers: Identifier[]): string[] {
+  /** The advisory-lock keys of these identifiers, sorted (resolve and resolveMany take the same ones). */
+  private lockKeys(workspaceId: string, identifiers: Identifier[]): string[] {
     const keys = identifiers.flatMap((i) =>
       i.type === PREVIOUS_ID
         ? [`${workspaceId}|user_id|${i.value}`, `${workspaceId}|anonymous_id|${i.value}`]
@@ -132,7 +130,7 @@ export class IdentityService {
   async resolveMany(tx: Tx, requests: readonly ResolveRequest[]): Promise<BatchResolution> {
     const empty: BatchResolution = { customerIds: [], customers: new Map(), sequential: 0 };
     if (!requests.length) return empty;
-    await this.lockAll(
+    await advisoryLocks(
       tx,
       [...new Set(requests.flatMap((r) => this.lockKeys(r.workspaceId, r.identifiers)))].sort(),
     );
@@ -146,10 +144,13 @@ export class IdentityService {
     for (let round = 0; round < MAX_LOCK_ROUNDS; round++) {
       const owners = known.filter((k) => !lockedCustomers.has(k.customerId));
       if (!owners.length) break;
-      await this.lockAll(
-        tx,
-        [...new Set(owners.map((k) => `${k.workspaceId}|customer|${k.customerId}`))].sort(),
-      );
+      // Customers of different workspaces never share a lock: their order between workspaces is free.
+      for (const workspaceId of [...new Set(owners.map((k) => k.workspaceId))].sort())
+        await this.merges.lockCustomers(
+          tx,
+          workspaceId,
+          owners.filter((k) => k.workspaceId === workspaceId).map((k) => k.customerId),
+        );
       owners.forEach((k) => lockedCustomers.add(k.customerId));
       known = await this.knownInBatch(tx, requests);
     }
@@ -236,12 +237,6 @@ export class IdentityService {
     return { customerIds, customers: resolved, sequential: sequential.length };
   }
 
-  /** Advisory transaction locks on all keys in one statement (the function scan runs in array order). */
-  private async lockAll(tx: Tx, sortedKeys: string[]): Promise<void> {
-    if (!sortedKeys.length) return;
-    await tx.$executeRaw`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(${sortedKeys}::text[]) AS k`;
-  }
-
   /** The identities among the batch's concrete identifiers (alias previousIds are resolved one by one). */
   private async knownInBatch(tx: Tx, requests: readonly ResolveRequest[]): Promise<KnownIdentity[]> {
     const keys = requests.flatMap((r) =>
@@ -321,8 +316,7 @@ export class IdentityService {
     const book = await this.rules.ruleBook(tx, workspaceId);
     const concrete = identifiers.filter((i) => i.type !== PREVIOUS_ID);
     const previous = identifiers.filter((i) => i.type === PREVIOUS_ID).map((i) => i.value);
-    for (const key of this.lockKeys(workspaceId, identifiers))
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+    await advisoryLocks(tx, this.lockKeys(workspaceId, identifiers));
 
     const locked = new Set<string>();
     let known = await this.knownIdentities(tx, workspaceId, concrete, previous);
@@ -358,10 +352,10 @@ export class IdentityService {
           byId.get(a.customerId)!.firstSeenAt.getTime() - byId.get(b.customerId)!.firstSeenAt.getTime(),
       );
       survivor = byId.get(links[0]!.customerId)!;
-      const allCounts = await this.identityCounts(
+      const allCounts = await this.limitCounts(
         tx,
         links.map((l) => l.customerId),
-        book,
+        new Map([[workspaceId, book]]),
       );
       for (const [scope, n] of allCounts.get(survivor.id) ?? []) counts.set(scope, n);
       for (const link of links.slice(1)) {
@@ -485,23 +479,6 @@ export class IdentityService {
       where: { workspaceId, OR: or },
       select: { type: true, value: true, customerId: true },
     });
-  }
-
-  /** Identities per customer and limit scope (type, or type + system for perSystem rules). */
-  private async identityCounts(tx: Tx, customerIds: string[], book: RuleBook) {
-    const rows = await tx.identity.findMany({
-      where: { customerId: { in: customerIds } },
-      select: { customerId: true, type: true, value: true },
-    });
-    const counts = new Map<string, Map<string, number>>();
-    for (const row of rows) {
-      const scope = book.limitScope(row.type, row.value);
-      if (book.limitOf(scope) === null) continue;
-      const perCustomer = counts.get(row.customerId) ?? new Map<string, number>();
-      perCustomer.set(scope, (perCustomer.get(scope) ?? 0) + 1);
-      counts.set(row.customerId, perCustomer);
-    }
-    return counts;
   }
 
   private async recordConflict(

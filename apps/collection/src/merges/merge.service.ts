@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { isDeepStrictEqual } from 'node:util';
 import { Prisma, type Customer, type CustomerMerge } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
+import { advisoryLocks } from './advisory-locks';
 import { MergeAnnouncer } from './merge-announcer';
 
 type Tx = Prisma.TransactionClient;
@@ -114,9 +115,11 @@ export class MergeService {
   ) {}
 
   /** Serialises everything that changes these customers' identities (resolution, merge, unmerge). */
-  async lockCustomers(tx: Tx, workspaceId: string, customerIds: string[]): Promise<void> {
-    for (const id of [...new Set(customerIds)].sort())
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${workspaceId}|customer|${id}`}, 0))`;
+  async lockCustomers(tx: Tx, workspaceId: string, customerIds: Iterable<string>): Promise<void> {
+    await advisoryLocks(
+      tx,
+      [...new Set(customerIds)].sort().map((id) => `${workspaceId}|customer|${id}`),
+    );
   }
 
   /** Merges `merged` into `survivor` inside the caller's transaction (both locked by the caller). */

@@ -2,12 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { CreateAdAudienceRequest, RpcSubjects, Subjects, type PayloadOf } from '@cdp/contracts';
 import type { AdAudience } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService, invalidInput, parseBody, SERVICE_CONFIG } from '@cdp/service-kit';
+import { DatabaseService, invalidInput, MicroBatcher, parseBody, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
 import { columnsOf, sealedOf } from '../providers/providers.service';
 import { SecretBox } from '../providers/secret-box';
 import { CustomerMatchAdapter, hashedMember, type HashedMember } from './customer-match.adapter';
-import { MicroBatcher } from './micro-batcher';
 
 type Membership = PayloadOf<typeof Subjects.segmentEntered>;
 type Change = 'add' | 'remove';
@@ -80,7 +79,7 @@ export class AudiencesService implements OnApplicationShutdown {
       this.logger.debug(`customer ${membership.customerId} not found or has no e-mail/phone: not synced`);
       return;
     }
-    await Promise.all(audiences.map((audience) => this.batcherFor(audience, change).push(member)));
+    await Promise.all(audiences.map((audience) => this.batcherFor(audience, change).add(member)));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -91,11 +90,12 @@ export class AudiencesService implements OnApplicationShutdown {
     const key = `${audience.id}|${change}`;
     let batcher = this.batchers.get(key);
     if (!batcher) {
-      batcher = new MicroBatcher(
-        this.config.AUDIENCE_BATCH_SIZE,
-        this.config.AUDIENCE_BATCH_WAIT_MS,
-        (members) => this.send(audience.id, change, members),
-      );
+      batcher = new MicroBatcher<HashedMember>({
+        maxSize: this.config.AUDIENCE_BATCH_SIZE,
+        maxDelayMs: this.config.AUDIENCE_BATCH_WAIT_MS,
+        concurrentFlushes: true,
+        flush: (members) => this.send(audience.id, change, members),
+      });
       this.batchers.set(key, batcher);
     }
     return batcher;

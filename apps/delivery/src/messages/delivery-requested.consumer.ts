@@ -2,8 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { JetStreamEventPattern } from '@cdp/messaging';
-import { SERVICE_CONFIG } from '@cdp/service-kit';
-import { MicroBatcher } from '../audiences/micro-batcher';
+import { MicroBatcher, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
 import { MessagesService } from './messages.service';
 
@@ -23,9 +22,12 @@ export class DeliveryRequestedConsumer {
     @Inject(SERVICE_CONFIG) config: DeliveryConfig,
     private readonly messages: MessagesService,
   ) {
-    this.batcher = new MicroBatcher(config.DELIVERY_BATCH_SIZE, config.DELIVERY_BATCH_WAIT_MS, (batch) =>
-      messages.acceptMany(batch),
-    );
+    this.batcher = new MicroBatcher<Requested>({
+      maxSize: config.DELIVERY_BATCH_SIZE,
+      maxDelayMs: config.DELIVERY_BATCH_WAIT_MS,
+      concurrentFlushes: true,
+      flush: (batch) => messages.acceptMany(batch),
+    });
   }
 
   /**
@@ -37,7 +39,7 @@ export class DeliveryRequestedConsumer {
   @JetStreamEventPattern(Subjects.deliveryRequested, { concurrency: IN_FLIGHT })
   async onRequested(@Payload() request: Requested) {
     try {
-      await this.batcher.push(request);
+      await this.batcher.add(request);
     } catch {
       await this.messages.acceptMany([request]);
     }
