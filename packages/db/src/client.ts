@@ -1,11 +1,10 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { Pool } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { DEFAULT_DATABASE_URL } from './config';
+import { createPool, type CreatePoolOptions } from './sql';
 
-export interface CreatePrismaClientOptions {
-  /** Maximum number of pooled connections (pg default: 10). */
-  max?: number;
-}
+export type CreatePrismaClientOptions = CreatePoolOptions;
 
 /**
  * A PrismaClient on the `pg` driver adapter (no native query engine: the generator uses
@@ -20,4 +19,28 @@ export function createPrismaClient(
     ...(opts.max !== undefined ? { max: opts.max } : {}),
   });
   return new PrismaClient({ adapter });
+}
+
+/** A PrismaClient and the `pg` pool under it, shared (one set of connections) for raw SQL on hot paths. */
+export interface Database {
+  prisma: PrismaClient;
+  pool: Pool;
+  /** Disconnects Prisma and ends the pool. */
+  close(): Promise<void>;
+}
+
+export function createDatabase(
+  url: string = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+  opts: CreatePoolOptions = {},
+): Database {
+  const pool = createPool(url, opts);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    pool,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end().catch(() => undefined);
+    },
+  };
 }

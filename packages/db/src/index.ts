@@ -2,7 +2,8 @@
 // a client factory on the pg driver adapter, and database helpers for tests and operations.
 export * from './generated/prisma/client';
 export { DEFAULT_DATABASE_URL, databaseUrl, databaseName, withDatabase, redactUrl } from './config';
-export { createPrismaClient, type CreatePrismaClientOptions } from './client';
+export { createDatabase, createPrismaClient, type CreatePrismaClientOptions, type Database } from './client';
+export { createPool, inTransaction, prismaSql, type CreatePoolOptions, type Sql } from './sql';
 export {
   createTestDatabase,
   resetDatabase,

@@ -1,15 +1,29 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { createPrismaClient, type PrismaClient } from '@cdp/db';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { createDatabase, inTransaction, type Database, type PrismaClient, type Sql } from '@cdp/db';
 import { SERVICE_CONFIG } from './tokens';
 import type { BaseConfig } from './config';
 
-/** The service's Prisma client. Connects lazily, so a service starts (not ready) while Postgres is down. */
+/**
+ * The service's Prisma client, and the `pg` pool under it for raw SQL on hot paths (one set of
+ * connections). Connects lazily, so a service starts (not ready) while Postgres is down.
+ */
 @Injectable()
 export class DatabaseService implements OnApplicationShutdown {
+  private readonly logger = new Logger(DatabaseService.name);
+  private readonly database: Database;
   readonly client: PrismaClient;
 
   constructor(@Inject(SERVICE_CONFIG) config: BaseConfig) {
-    this.client = createPrismaClient(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
+    this.database = createDatabase(config.DATABASE_URL, {
+      max: config.DATABASE_POOL_SIZE,
+      onIdleError: (error) => this.logger.warn(`idle Postgres connection failed: ${error.message}`),
+    });
+    this.client = this.database.prisma;
+  }
+
+  /** Runs `work` in a transaction of plain SQL, without Prisma's per-statement compilation. */
+  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return inTransaction(this.database.pool, work);
   }
 
   async ping(timeoutMs = 2000): Promise<void> {
@@ -17,7 +31,7 @@ export class DatabaseService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client.$disconnect();
+    await this.database.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Channel, Event, EventType, JourneyStage, Prisma } from '@cdp/db';
+import type { Channel, Event, EventType, JourneyStage, Prisma, Sql } from '@cdp/db';
 
 export type NewEvent = Omit<Prisma.EventUncheckedCreateInput, 'id' | 'storedAt'> & {
   workspaceId: string;
@@ -33,6 +33,44 @@ export interface MessageKey {
 
 /** A stored event with the customer code subscribers of cdp.event.ingested need. */
 export type StoredEvent = Event & { customer: { id: string; customerCode: string } | null };
+
+/** What cdp.event.ingested says of a stored event (see fromStored). */
+export type AnnouncedEvent = Pick<
+  StoredEvent,
+  | 'id'
+  | 'workspaceId'
+  | 'messageId'
+  | 'type'
+  | 'name'
+  | 'channel'
+  | 'journeyStage'
+  | 'properties'
+  | 'occurredAt'
+  | 'receivedAt'
+  | 'customer'
+>;
+
+/** An event row as a JSON object of its column names (json_to_recordset matches keys to columns). */
+function jsonRow(r: NewEventRow, ord: number) {
+  return {
+    ord,
+    workspace_id: r.workspaceId,
+    customer_id: r.customerId,
+    message_id: r.messageId,
+    source_id: r.sourceId,
+    type: r.type,
+    name: r.name,
+    channel: r.channel,
+    journey_stage: r.journeyStage,
+    properties: r.properties,
+    context: r.context,
+    anonymous_id: r.anonymousId,
+    user_id: r.userId,
+    occurred_at: r.occurredAt,
+    sent_at: r.sentAt,
+    received_at: r.receivedAt,
+  };
+}
 
 /** Keyset position in the (received_at, id) order of one workspace's history. */
 export interface HistoryCursor {
@@ -84,51 +122,49 @@ export class EventStore {
     return event;
   }
 
-  /** The already stored events among `keys`, by {@link messageKey}. */
-  async findByMessageIds(
-    tx: Prisma.TransactionClient,
-    keys: readonly MessageKey[],
-  ): Promise<Map<string, StoredEvent>> {
-    const found = new Map<string, StoredEvent>();
+  /** The already stored events among `keys`, by {@link messageKey}, as cdp.event.ingested announces them. */
+  async findByMessageIds(sql: Sql, keys: readonly MessageKey[]): Promise<Map<string, AnnouncedEvent>> {
+    const found = new Map<string, AnnouncedEvent>();
     if (keys.length === 0) return found;
-    // One indexed probe per key (unnest join): a Prisma OR of hundreds of pairs plans far worse.
-    const seen = await tx.$queryRaw<Array<{ eventId: bigint }>>`
-      SELECT m.event_id AS "eventId" FROM event_message_ids m
-      JOIN unnest(${keys.map((k) => k.workspaceId)}::text[], ${keys.map((k) => k.messageId)}::text[])
-        AS k(workspace_id, message_id) ON m.workspace_id = k.workspace_id AND m.message_id = k.message_id`;
-    if (seen.length === 0) return found;
-    const events = await tx.event.findMany({
-      where: { id: { in: seen.map((s) => s.eventId) } },
-      include: { customer: { select: { id: true, customerCode: true } } },
-    });
-    for (const e of events) found.set(messageKey(e), e);
+    // One indexed probe per key (unnest join): an OR of hundreds of pairs plans far worse.
+    const rows = await sql.query<
+      AnnouncedEvent & { id: string; customerId: string | null; customerCode: string | null }
+    >(
+      `SELECT e.id::text AS id, e.workspace_id AS "workspaceId", e.message_id AS "messageId",
+        e.type::text AS type, e.name, e.channel::text AS channel, e.journey_stage::text AS "journeyStage",
+        e.properties, e.occurred_at AS "occurredAt", e.received_at AS "receivedAt",
+        c.id AS "customerId", c.customer_code AS "customerCode"
+      FROM event_message_ids m
+      JOIN unnest($1::text[], $2::text[]) AS k(workspace_id, message_id)
+        ON m.workspace_id = k.workspace_id AND m.message_id = k.message_id
+      JOIN events e ON e.id = m.event_id
+      LEFT JOIN customers c ON c.id = e.customer_id`,
+      [keys.map((k) => k.workspaceId), keys.map((k) => k.messageId)],
+    );
+    for (const { customerId, customerCode, ...event } of rows)
+      found.set(messageKey(event), {
+        ...event,
+        id: BigInt(event.id),
+        customer: customerId && customerCode ? { id: customerId, customerCode } : null,
+      });
     return found;
   }
 
   /**
-   * Inserts many events with one statement per table (arrays unnested server-side, so the
-   * statement has a fixed number of parameters whatever the batch size). The caller guarantees
-   * the message ids are new and distinct; a concurrent writer of the same id makes the
+   * Inserts many events with one statement for both tables: the rows travel as one JSON parameter
+   * (Postgres parses it; no per-element array escaping on the client). The caller guarantees the
+   * message ids are new and distinct; a concurrent writer of the same id makes the
    * event_message_ids insert fail (unique key), which rolls the whole transaction back.
    * Returns the ids in input order.
    */
-  async appendMany(tx: Prisma.TransactionClient, rows: readonly NewEventRow[]): Promise<bigint[]> {
+  async appendMany(sql: Sql, rows: readonly NewEventRow[]): Promise<bigint[]> {
     if (rows.length === 0) return [];
-    const col = <T>(pick: (r: NewEventRow) => T) => rows.map(pick);
-    const inserted = await tx.$queryRaw<Array<{ id: bigint; ord: bigint }>>`
-      WITH input AS (
-        SELECT * FROM unnest(
-          ${col((r) => r.workspaceId)}::text[], ${col((r) => r.customerId)}::text[],
-          ${col((r) => r.messageId)}::text[], ${col((r) => r.sourceId)}::text[],
-          ${col((r) => r.type)}::event_type[], ${col((r) => r.name)}::text[],
-          ${col((r) => r.channel)}::channel[], ${col((r) => r.journeyStage)}::journey_stage[],
-          ${col((r) => JSON.stringify(r.properties))}::jsonb[], ${col((r) => JSON.stringify(r.context))}::jsonb[],
-          ${col((r) => r.anonymousId)}::text[], ${col((r) => r.userId)}::text[],
-          ${col((r) => r.occurredAt.toISOString())}::timestamptz[],
-          ${col((r) => r.sentAt?.toISOString() ?? null)}::timestamptz[],
-          ${col((r) => r.receivedAt.toISOString())}::timestamptz[]
-        ) WITH ORDINALITY AS t(workspace_id, customer_id, message_id, source_id, type, name, channel,
-          journey_stage, properties, context, anonymous_id, user_id, occurred_at, sent_at, received_at, ord)
+    const inserted = await sql.query<{ id: string; ord: string }>(
+      `WITH input AS (
+        SELECT * FROM json_to_recordset($1::json) AS t(workspace_id text, customer_id text,
+          message_id text, source_id text, type event_type, name text, channel channel,
+          journey_stage journey_stage, properties jsonb, context jsonb, anonymous_id text, user_id text,
+          occurred_at timestamptz, sent_at timestamptz, received_at timestamptz, ord int)
       ), stored AS (
         INSERT INTO events (workspace_id, customer_id, message_id, source_id, type, name, channel,
           journey_stage, properties, context, anonymous_id, user_id, occurred_at, sent_at, received_at)
@@ -141,9 +177,11 @@ export class EventStore {
         SELECT s.workspace_id, s.message_id, s.id, i.received_at
         FROM stored s JOIN input i USING (workspace_id, message_id)
       )
-      SELECT s.id, i.ord FROM stored s JOIN input i USING (workspace_id, message_id)`;
+      SELECT s.id::text AS id, i.ord::text AS ord FROM stored s JOIN input i USING (workspace_id, message_id)`,
+      [JSON.stringify(rows.map((row, i) => jsonRow(row, i + 1)))],
+    );
     const ids: bigint[] = new Array<bigint>(rows.length);
-    for (const r of inserted) ids[Number(r.ord) - 1] = r.id;
+    for (const r of inserted) ids[Number(r.ord) - 1] = BigInt(r.id);
     if (inserted.length !== rows.length || ids.some((id) => id === undefined))
       throw new Error(`appendMany: ${rows.length} events given, ${inserted.length} stored`);
     return ids;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IdentityRule, IdentityRulesPreviewRequest } from '@cdp/contracts';
-import { Prisma } from '@cdp/db';
+import { Prisma, type Sql } from '@cdp/db';
 import { DatabaseService, invalidInput, TtlCache } from '@cdp/service-kit';
 import { DEFAULT_IDENTITY_RULES, RuleBook } from './identity-rules';
 
@@ -27,9 +27,18 @@ export class IdentityRulesService {
     return stored ? (stored.rules as unknown as IdentityRule[]) : DEFAULT_IDENTITY_RULES;
   }
 
-  /** The rules resolution applies (cached for a few seconds). */
-  ruleBook(client: Db, workspaceId: string): Promise<RuleBook> {
-    return this.cache.get(workspaceId, async () => new RuleBook(await this.rulesOf(workspaceId, client)));
+  /**
+   * The rules resolution applies (cached for a few seconds), read through the caller's
+   * transaction: a resolution holding a pooled connection must not wait for a second one.
+   */
+  ruleBook(workspaceId: string, sql: Sql): Promise<RuleBook> {
+    return this.cache.get(workspaceId, async () => {
+      const [stored] = await sql.query<{ rules: IdentityRule[] }>(
+        'SELECT rules FROM identity_rule_sets WHERE workspace_id = $1',
+        [workspaceId],
+      );
+      return new RuleBook(stored ? stored.rules : DEFAULT_IDENTITY_RULES);
+    });
   }
 
   async replace(workspaceId: string, rules: IdentityRule[], actor: string): Promise<IdentityRule[]> {

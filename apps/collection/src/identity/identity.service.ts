@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Customer, Prisma } from '@cdp/db';
+import { prismaSql, type Customer, type Prisma, type Sql } from '@cdp/db';
 import { SERVICE_CONFIG } from '@cdp/service-kit';
 import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeAnnouncer } from '../merges/merge-announcer';
@@ -11,14 +11,7 @@ import {
   type IdentifiableCall,
   type Identifier,
 } from './identifiers';
-import {
-  groupBatch,
-  needsLimitCounts,
-  planGroup,
-  type FreshIdentifier,
-  type KnownIdentity,
-  type LimitCounts,
-} from './batch-plan';
+import { groupBatch, needsLimitCounts, planGroup, type KnownIdentity, type LimitCounts } from './batch-plan';
 import { IdentityRulesService } from './identity-rules.service';
 import type { RuleBook } from './identity-rules';
 import { NationalIdHasher } from './national-id';
@@ -72,6 +65,67 @@ interface Link {
 /** Bound on re-reads when a concurrent merge moved identifiers while this call waited for locks. */
 const MAX_LOCK_ROUNDS = 5;
 
+/** Thrown by {@link IdentityService.resolveMany} when a batch must be resolved call by call. */
+export class CallByCallNeeded extends Error {
+  constructor() {
+    super('this batch may merge, refuse or split customers: resolve it in a Prisma transaction');
+  }
+}
+
+interface NewCustomerRow {
+  id: string;
+  workspaceId: string;
+  customerCode: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+interface NewIdentityRow {
+  workspaceId: string;
+  customerId: string;
+  type: string;
+  value: string;
+  sourceId: string | null;
+  seenAt: Date;
+}
+
+/** New customers in one statement; lifecycle stage, traits and the rest take their column defaults. */
+async function insertCustomers(sql: Sql, rows: readonly NewCustomerRow[]): Promise<void> {
+  if (!rows.length) return;
+  await sql.execute(
+    `INSERT INTO customers (id, workspace_id, customer_code, first_seen_at, last_seen_at, updated_at)
+    SELECT id, workspace_id, customer_code, first_seen_at, last_seen_at, now()
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+      AS v(id, workspace_id, customer_code, first_seen_at, last_seen_at)`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.workspaceId),
+      rows.map((r) => r.customerCode),
+      rows.map((r) => r.firstSeenAt.toISOString()),
+      rows.map((r) => r.lastSeenAt.toISOString()),
+    ],
+  );
+}
+
+/** New identities in one statement (ids are random UUIDs, as Prisma's uuid() default makes them). */
+async function insertIdentities(sql: Sql, rows: readonly NewIdentityRow[]): Promise<void> {
+  if (!rows.length) return;
+  await sql.execute(
+    `INSERT INTO identities (id, workspace_id, customer_id, type, value, source_id, first_seen_at, last_seen_at)
+    SELECT gen_random_uuid()::text, workspace_id, customer_id, type, value, source_id, seen, seen
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+      AS v(workspace_id, customer_id, type, value, source_id, seen)`,
+    [
+      rows.map((r) => r.workspaceId),
+      rows.map((r) => r.customerId),
+      rows.map((r) => r.type),
+      rows.map((r) => r.value),
+      rows.map((r) => r.sourceId),
+      rows.map((r) => r.seenAt.toISOString()),
+    ],
+  );
+}
+
 /**
  * Identity resolution: links a call's identifiers to one customer inside the caller's
  * transaction, creating, linking and merging customers under the workspace's identity rules.
@@ -106,8 +160,8 @@ export class IdentityService {
   }
 
   /** Publishes merges made in a transaction that has just committed (the sweep does it otherwise). */
-  announceMerges(): Promise<number> {
-    return this.announcer.announcePending();
+  announceMerges(): void {
+    this.announcer.announceNow();
   }
 
   /** The advisory-lock keys of these identifiers, sorted (resolve and resolveMany take the same ones). */
@@ -126,58 +180,55 @@ export class IdentityService {
    * one read of the known identities, the owners locked, then per connected group either set-wise
    * (a new customer, or the one customer that already owns the group's identifiers) or, where a
    * merge, a refusal or a split is possible, {@link resolve} call by call in batch order.
+   *
+   * The set-wise part is plain SQL (`sql`); call-by-call resolution needs the same transaction as
+   * a Prisma one (`callByCall`). Without it, a batch that needs it rejects with
+   * {@link CallByCallNeeded} before writing anything, and the caller runs it again with one.
    */
-  async resolveMany(tx: Tx, requests: readonly ResolveRequest[]): Promise<BatchResolution> {
+  async resolveMany(
+    sql: Sql,
+    requests: readonly ResolveRequest[],
+    callByCall?: Tx,
+  ): Promise<BatchResolution> {
     const empty: BatchResolution = { customerIds: [], customers: new Map(), sequential: 0 };
     if (!requests.length) return empty;
     await advisoryLocks(
-      tx,
+      sql,
       [...new Set(requests.flatMap((r) => this.lockKeys(r.workspaceId, r.identifiers)))].sort(),
     );
     const workspaces = [...new Set(requests.map((r) => r.workspaceId))];
     const books = new Map<string, RuleBook>();
-    for (const workspaceId of workspaces) books.set(workspaceId, await this.rules.ruleBook(tx, workspaceId));
+    for (const workspaceId of workspaces) books.set(workspaceId, await this.rules.ruleBook(workspaceId, sql));
 
     // Owners can change while this waits for their locks (a merge moves identities): re-read until stable.
     const lockedCustomers = new Set<string>();
-    let known = await this.knownInBatch(tx, requests);
+    let known = await this.knownInBatch(sql, requests);
     for (let round = 0; round < MAX_LOCK_ROUNDS; round++) {
       const owners = known.filter((k) => !lockedCustomers.has(k.customerId));
       if (!owners.length) break;
       // Customers of different workspaces never share a lock: their order between workspaces is free.
       for (const workspaceId of [...new Set(owners.map((k) => k.workspaceId))].sort())
         await this.merges.lockCustomers(
-          tx,
+          sql,
           workspaceId,
           owners.filter((k) => k.workspaceId === workspaceId).map((k) => k.customerId),
         );
       owners.forEach((k) => lockedCustomers.add(k.customerId));
-      known = await this.knownInBatch(tx, requests);
+      known = await this.knownInBatch(sql, requests);
     }
     const groups = groupBatch(requests, known);
     const counted = groups
       .filter((g) => needsLimitCounts(g, books.get(g.workspaceId)))
       .map((g) => g.customers[0]!);
-    const counts = await this.limitCounts(tx, counted, books);
+    const counts = await this.limitCounts(sql, counted, books);
     const plans = groups.map((group) => planGroup(group, books, counts));
+    if (!callByCall && plans.some((plan) => plan.kind === 'sequential')) throw new CallByCallNeeded();
 
     const customerIds = new Array<string>(requests.length);
     const resolved = new Map<string, ResolvedCustomer>();
-    const newCustomers: Prisma.CustomerCreateManyInput[] = [];
-    const identities: Prisma.IdentityCreateManyInput[] = [];
+    const newCustomers: NewCustomerRow[] = [];
+    const identities: NewIdentityRow[] = [];
     const seen = new Map<string, Date>();
-    const identityRow = (workspaceId: string, customerId: string, i: FreshIdentifier) => {
-      const request = requests[i.request]!;
-      return {
-        workspaceId,
-        customerId,
-        type: i.type,
-        value: i.value,
-        sourceId: request.sourceId ?? null,
-        firstSeenAt: request.seenAt,
-        lastSeenAt: request.seenAt,
-      };
-    };
     const sequential: number[] = [];
     for (const plan of plans) {
       if (plan.kind === 'sequential') {
@@ -193,39 +244,50 @@ export class IdentityService {
           id: customerId,
           workspaceId: plan.workspaceId,
           customerCode,
-          lifecycleStage: 'potential',
           firstSeenAt: new Date(Math.min(...times)),
           lastSeenAt: last,
         });
         resolved.set(customerId, { id: customerId, customerCode, traits: {}, traitTimestamps: {} });
       } else seen.set(customerId, last);
       for (const i of plan.requests) customerIds[i] = customerId;
-      identities.push(...plan.fresh.map((i) => identityRow(plan.workspaceId, customerId, i)));
+      for (const i of plan.fresh) {
+        const request = requests[i.request]!;
+        identities.push({
+          workspaceId: plan.workspaceId,
+          customerId,
+          type: i.type,
+          value: i.value,
+          sourceId: request.sourceId ?? null,
+          seenAt: request.seenAt,
+        });
+      }
     }
-    if (newCustomers.length) await tx.customer.createMany({ data: newCustomers });
-    if (identities.length) await tx.identity.createMany({ data: identities });
+    await insertCustomers(sql, newCustomers);
+    await insertIdentities(sql, identities);
     if (seen.size) {
       const ids = [...seen.keys()];
       // Also reads what the caller needs of them, in the same round trip.
-      const touched = await tx.$queryRaw<ResolvedCustomer[]>`
-        UPDATE customers c SET last_seen_at = greatest(c.last_seen_at, v.seen)
-        FROM unnest(${ids}::text[], ${ids.map((id) => seen.get(id)!.toISOString())}::timestamptz[]) AS v(id, seen)
+      const touched = await sql.query<ResolvedCustomer>(
+        `UPDATE customers c SET last_seen_at = greatest(c.last_seen_at, v.seen)
+        FROM unnest($1::text[], $2::timestamptz[]) AS v(id, seen)
         WHERE c.id = v.id
-        RETURNING c.id, c.customer_code AS "customerCode", c.traits, c.trait_timestamps AS "traitTimestamps"`;
+        RETURNING c.id, c.customer_code AS "customerCode", c.traits, c.trait_timestamps AS "traitTimestamps"`,
+        [ids, ids.map((id) => seen.get(id)!.toISOString())],
+      );
       for (const customer of touched) resolved.set(customer.id, customer);
     }
-    sequential.sort((a, b) => a - b);
-    for (const i of sequential) {
-      const r = requests[i]!;
-      const customer = await this.resolve(tx, r.workspaceId, r.identifiers, r.sourceId, r.seenAt, {
-        ...(r.messageId && { messageId: r.messageId }),
-      });
-      customerIds[i] = customer.id;
-    }
-    if (sequential.length) {
+    if (sequential.length && callByCall) {
+      sequential.sort((a, b) => a - b);
+      for (const i of sequential) {
+        const r = requests[i]!;
+        const customer = await this.resolve(callByCall, r.workspaceId, r.identifiers, r.sourceId, r.seenAt, {
+          ...(r.messageId && { messageId: r.messageId }),
+        });
+        customerIds[i] = customer.id;
+      }
       // In batch order, a later call may have merged the customer an earlier one resolved to.
       const live = await this.liveCustomers(
-        tx,
+        callByCall,
         sequential.map((i) => customerIds[i]!),
       );
       for (const i of sequential) {
@@ -238,24 +300,25 @@ export class IdentityService {
   }
 
   /** The identities among the batch's concrete identifiers (alias previousIds are resolved one by one). */
-  private async knownInBatch(tx: Tx, requests: readonly ResolveRequest[]): Promise<KnownIdentity[]> {
+  private async knownInBatch(sql: Sql, requests: readonly ResolveRequest[]): Promise<KnownIdentity[]> {
     const keys = requests.flatMap((r) =>
       r.identifiers
         .filter((i) => i.type !== PREVIOUS_ID)
         .map((i) => [r.workspaceId, i.type, i.value] as const),
     );
     if (!keys.length) return [];
-    return tx.$queryRaw<KnownIdentity[]>`
-      SELECT i.workspace_id AS "workspaceId", i.type, i.value, i.customer_id AS "customerId"
+    return sql.query<KnownIdentity>(
+      `SELECT i.workspace_id AS "workspaceId", i.type, i.value, i.customer_id AS "customerId"
       FROM identities i
-      JOIN unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::text[], ${keys.map((k) => k[2])}::text[])
-        AS k(workspace_id, type, value)
-        ON i.workspace_id = k.workspace_id AND i.type = k.type AND i.value = k.value`;
+      JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(workspace_id, type, value)
+        ON i.workspace_id = k.workspace_id AND i.type = k.type AND i.value = k.value`,
+      [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+    );
   }
 
   /** Identities per customer and limit scope, for the scopes that have a limit. */
   private async limitCounts(
-    tx: Tx,
+    sql: Sql,
     customerIds: string[],
     books: ReadonlyMap<string, RuleBook>,
   ): Promise<LimitCounts> {
@@ -268,11 +331,11 @@ export class IdentityService {
       ),
     ];
     if (!customerIds.length || !limited.length) return counts;
-    const rows = await tx.$queryRaw<
-      Array<{ workspaceId: string; customerId: string; type: string; value: string }>
-    >`
-      SELECT workspace_id AS "workspaceId", customer_id AS "customerId", type, value FROM identities
-      WHERE customer_id = ANY(${customerIds}::text[]) AND type = ANY(${limited}::text[])`;
+    const rows = await sql.query<{ workspaceId: string; customerId: string; type: string; value: string }>(
+      `SELECT workspace_id AS "workspaceId", customer_id AS "customerId", type, value FROM identities
+      WHERE customer_id = ANY($1::text[]) AND type = ANY($2::text[])`,
+      [customerIds, limited],
+    );
     for (const row of rows) {
       const book = books.get(row.workspaceId)!;
       const scope = book.limitScope(row.type, row.value);
@@ -313,17 +376,17 @@ export class IdentityService {
     seenAt: Date,
     options: ResolveOptions = {},
   ): Promise<Customer> {
-    const book = await this.rules.ruleBook(tx, workspaceId);
+    const book = await this.rules.ruleBook(workspaceId, prismaSql(tx));
     const concrete = identifiers.filter((i) => i.type !== PREVIOUS_ID);
     const previous = identifiers.filter((i) => i.type === PREVIOUS_ID).map((i) => i.value);
-    await advisoryLocks(tx, this.lockKeys(workspaceId, identifiers));
+    await advisoryLocks(prismaSql(tx), this.lockKeys(workspaceId, identifiers));
 
     const locked = new Set<string>();
     let known = await this.knownIdentities(tx, workspaceId, concrete, previous);
     for (let round = 0; round < MAX_LOCK_ROUNDS; round++) {
       const owners = [...new Set(known.map((k) => k.customerId))].filter((id) => !locked.has(id));
       if (!owners.length) break;
-      await this.merges.lockCustomers(tx, workspaceId, owners);
+      await this.merges.lockCustomers(prismaSql(tx), workspaceId, owners);
       owners.forEach((id) => locked.add(id));
       known = await this.knownIdentities(tx, workspaceId, concrete, previous);
     }
@@ -353,7 +416,7 @@ export class IdentityService {
       );
       survivor = byId.get(links[0]!.customerId)!;
       const allCounts = await this.limitCounts(
-        tx,
+        prismaSql(tx),
         links.map((l) => l.customerId),
         new Map([[workspaceId, book]]),
       );

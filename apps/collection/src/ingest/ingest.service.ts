@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import type { Prisma } from '@cdp/db';
+import { prismaSql, type Prisma, type Sql } from '@cdp/db';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
 import { DatabaseService, MicroBatcher } from '@cdp/service-kit';
-import { EventStore, messageKey, type NewEventRow, type StoredEvent } from '../history/event-store';
+import { EventStore, messageKey, type AnnouncedEvent, type NewEventRow } from '../history/event-store';
 import {
+  CallByCallNeeded,
   IdentityService,
   normalizeEmail,
   stripNationalId,
@@ -56,6 +57,13 @@ const identityResolutions = new Counter({
   name: 'collection_identity_resolutions_total',
   help: 'Tracking calls whose identifiers were resolved to a customer (committed)',
 });
+
+interface Persisted {
+  ingested: Ingested[];
+  resolved: number;
+  /** Whether some calls were resolved one by one (they may have merged customers). */
+  callByCall: boolean;
+}
 
 interface NewCall {
   call: Accepted;
@@ -114,10 +122,10 @@ export class IngestService {
   /** Stores the calls in one transaction, then announces them; rejects if any step fails. */
   async storeBatch(calls: readonly Accepted[]): Promise<void> {
     const timer = batchDuration.startTimer();
-    const { ingested, resolved } = await this.persist(calls);
+    const { ingested, resolved, callByCall } = await this.persist(calls);
     identityResolutions.inc(resolved);
-    // Merges the batch caused sit in the identity outbox; announce them now (a sweep catches the rest).
-    void this.identity.announceMerges();
+    // Merges (only ever made call by call) sit in the identity outbox: announce them now (a sweep catches the rest).
+    if (callByCall) this.identity.announceMerges();
     await this.publisher.publishMany(
       ingested.map((event): PublishItem => ({
         subject: Subjects.eventIngested,
@@ -129,13 +137,30 @@ export class IngestService {
     timer();
   }
 
-  private async persist(calls: readonly Accepted[]): Promise<{ ingested: Ingested[]; resolved: number }> {
+  /**
+   * One transaction per batch. Plain SQL first; a batch whose identities may merge, refuse or
+   * split (rare: resolveMany says so before writing) runs again as a Prisma transaction, which
+   * call-by-call resolution needs.
+   */
+  private async persist(calls: readonly Accepted[]): Promise<Persisted> {
+    try {
+      return await this.retryingRaces(calls, () => this.db.transaction((sql) => this.persistIn(sql, calls)));
+    } catch (error) {
+      if (!(error instanceof CallByCallNeeded)) throw error;
+    }
+    return this.retryingRaces(calls, () =>
+      this.db.client.$transaction((tx) => this.persistIn(prismaSql(tx), calls, tx), {
+        timeout: TRANSACTION_TIMEOUT_MS,
+        maxWait: TRANSACTION_MAX_WAIT_MS,
+      }),
+    );
+  }
+
+  /** Runs a batch transaction again when it lost a race (deadlock, concurrent duplicate). */
+  private async retryingRaces<T>(calls: readonly Accepted[], transaction: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.client.$transaction((tx) => this.persistIn(tx, calls), {
-          timeout: TRANSACTION_TIMEOUT_MS,
-          maxWait: TRANSACTION_MAX_WAIT_MS,
-        });
+        return await transaction();
       } catch (error) {
         if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
         this.logger.warn(
@@ -146,16 +171,17 @@ export class IngestService {
   }
 
   private async persistIn(
-    tx: Prisma.TransactionClient,
+    sql: Sql,
     calls: readonly Accepted[],
-  ): Promise<{ ingested: Ingested[]; resolved: number }> {
+    callByCall?: Prisma.TransactionClient,
+  ): Promise<Persisted> {
     // No wait in this transaction may outlast the batch: a lock held by a stuck transaction
     // fails the batch (redelivered with back-off) instead of stalling every batch behind it.
-    await tx.$executeRaw`SET LOCAL lock_timeout = '20s'`;
+    await sql.execute(`SET LOCAL lock_timeout = '20s'`);
     // A client retry can put one messageId twice into a batch: store it once.
     const distinct = new Map<string, Accepted>();
     for (const call of calls) if (!distinct.has(messageKey(call))) distinct.set(messageKey(call), call);
-    const stored = await this.events.findByMessageIds(tx, [...distinct.values()]);
+    const stored = await this.events.findByMessageIds(sql, [...distinct.values()]);
 
     const fresh: NewCall[] = [];
     for (const [key, call] of distinct) {
@@ -167,7 +193,7 @@ export class IngestService {
       fresh.push({ call: clean, traits: clean.traits ?? {}, identifiers });
     }
     const resolution = await this.identity.resolveMany(
-      tx,
+      sql,
       fresh.map(({ call, identifiers }) => ({
         workspaceId: call.workspaceId,
         identifiers,
@@ -175,22 +201,27 @@ export class IngestService {
         seenAt: new Date(call.receivedAt),
         messageId: call.messageId,
       })),
+      callByCall,
     );
-    await this.applyTraits(tx, fresh, resolution);
+    await this.applyTraits(sql, fresh, resolution);
     const rows = fresh.map((item, i) => eventRow(item, resolution.customerIds[i]!));
-    const ids = await this.events.appendMany(tx, rows);
+    const ids = await this.events.appendMany(sql, rows);
 
     const ingested = new Map<string, Ingested>();
     rows.forEach((row, i) =>
       ingested.set(messageKey(row), fromRow(row, ids[i]!, resolution.customers.get(row.customerId)!)),
     );
     for (const [key, event] of stored) ingested.set(key, fromStored(event));
-    return { ingested: [...distinct.keys()].map((key) => ingested.get(key)!), resolved: fresh.length };
+    return {
+      ingested: [...distinct.keys()].map((key) => ingested.get(key)!),
+      resolved: fresh.length,
+      callByCall: resolution.sequential > 0,
+    };
   }
 
   /** Each customer's traits merged by call timestamp, one statement for the batch. */
   private async applyTraits(
-    tx: Prisma.TransactionClient,
+    sql: Sql,
     calls: readonly NewCall[],
     { customerIds, customers }: BatchResolution,
   ): Promise<void> {
@@ -214,29 +245,28 @@ export class IngestService {
       const { email, phone } = merged.traits;
       changed.push({
         id: customerId,
-        traits: JSON.stringify(merged.traits),
-        timestamps: JSON.stringify(merged.timestamps),
+        traits: merged.traits,
+        timestamps: merged.timestamps,
         email: merged.changed.includes('email') && typeof email === 'string' ? normalizeEmail(email) : null,
         phone: merged.changed.includes('phone') && typeof phone === 'string' ? phone : null,
       });
     }
     if (!changed.length) return;
-    const col = <T>(pick: (r: ChangedProfile) => T) => changed.map(pick);
-    await tx.$executeRaw`
-      UPDATE customers c
+    await sql.execute(
+      `UPDATE customers c
       SET traits = v.traits, trait_timestamps = v.timestamps,
         email = coalesce(v.email, c.email), phone = coalesce(v.phone, c.phone)
-      FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.traits)}::jsonb[],
-        ${col((r) => r.timestamps)}::jsonb[], ${col((r) => r.email)}::text[], ${col((r) => r.phone)}::text[])
-        AS v(id, traits, timestamps, email, phone)
-      WHERE c.id = v.id`;
+      FROM json_to_recordset($1::json) AS v(id text, traits jsonb, timestamps jsonb, email text, phone text)
+      WHERE c.id = v.id`,
+      [JSON.stringify(changed)],
+    );
   }
 }
 
 interface ChangedProfile {
   id: string;
-  traits: string;
-  timestamps: string;
+  traits: Record<string, unknown>;
+  timestamps: Record<string, string>;
   email: string | null;
   phone: string | null;
 }
@@ -283,7 +313,7 @@ function fromRow(row: NewEventRow, id: bigint, customer: { id: string; customerC
 }
 
 /** The announcement of an event stored earlier (a redelivery, or a replay). */
-export function fromStored(event: StoredEvent): Ingested {
+export function fromStored(event: AnnouncedEvent): Ingested {
   if (!event.customer) throw new Error(`event ${event.id} (${event.messageId}) is not linked to a customer`);
   return {
     workspaceId: event.workspaceId,

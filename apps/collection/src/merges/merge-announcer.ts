@@ -63,6 +63,11 @@ export class MergeAnnouncer implements OnModuleInit, OnApplicationShutdown {
     this.kicks.add(kick);
   }
 
+  /** Publishes pending merges now, in the background (a failure is logged; the sweep retries). */
+  announceNow(): void {
+    void this.runLogged();
+  }
+
   /** Publishes every pending merge and unmerge; returns how many events were published. */
   async announcePending(): Promise<number> {
     let total = 0;

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
-import { Prisma, type Customer, type CustomerMerge } from '@cdp/db';
+import { Prisma, prismaSql, type Customer, type CustomerMerge, type Sql } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
 import { advisoryLocks } from './advisory-locks';
 import { MergeAnnouncer } from './merge-announcer';
@@ -115,9 +115,9 @@ export class MergeService {
   ) {}
 
   /** Serialises everything that changes these customers' identities (resolution, merge, unmerge). */
-  async lockCustomers(tx: Tx, workspaceId: string, customerIds: Iterable<string>): Promise<void> {
+  async lockCustomers(sql: Sql, workspaceId: string, customerIds: Iterable<string>): Promise<void> {
     await advisoryLocks(
-      tx,
+      sql,
       [...new Set(customerIds)].sort().map((id) => `${workspaceId}|customer|${id}`),
     );
   }
@@ -185,7 +185,7 @@ export class MergeService {
       async (tx) => {
         const found = await tx.customerMerge.findFirst({ where: { id: mergeId, workspaceId } });
         if (!found) throw new NotFoundException(`Merge ${mergeId} not found`);
-        await this.lockCustomers(tx, workspaceId, [found.survivorId, found.mergedId]);
+        await this.lockCustomers(prismaSql(tx), workspaceId, [found.survivorId, found.mergedId]);
         const merge = await tx.customerMerge.findUniqueOrThrow({ where: { id: mergeId } });
         if (merge.unmergedAt) throw new ConflictException(`Merge ${mergeId} was already undone`);
         const survivor = await tx.customer.findUniqueOrThrow({ where: { id: merge.survivorId } });
