@@ -29,7 +29,10 @@ export const INGEST_CONCURRENCY = 500;
  * calls (256 KB), so memory stays bounded while a few batch requests fill one micro-batch.
  */
 export const INGEST_BATCH_CONCURRENCY = 8;
-/** Half the in-flight window, so one batch fills while the previous one is being stored. */
+/**
+ * Half the in-flight window, so one batch fills while the previous one is being stored; batches
+ * flush concurrently (one can publish its announcements while the next holds its locks).
+ */
 const BATCH_SIZE = 250;
 /** How long the first call of a batch waits for company when the consumer is idle. */
 const BATCH_DELAY_MS = 15;
@@ -85,6 +88,7 @@ export class IngestService {
   private readonly batcher = new MicroBatcher<Accepted>({
     maxSize: BATCH_SIZE,
     maxDelayMs: BATCH_DELAY_MS,
+    concurrentFlushes: true,
     flush: (calls) => this.storeBatch(calls),
   });
 
