@@ -2,7 +2,7 @@
 // a client factory on the pg driver adapter, and database helpers for tests and operations.
 export * from './generated/prisma/client';
 export { DEFAULT_DATABASE_URL, databaseUrl, databaseName, withDatabase, redactUrl } from './config';
-export { createPrismaClient, type CreatePrismaClientOptions } from './client';
+export { createPgPool, createPrismaClient, Pool, type CreatePrismaClientOptions } from './client';
 export {
   createTestDatabase,
   resetDatabase,

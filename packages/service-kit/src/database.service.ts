@@ -1,15 +1,20 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { createPrismaClient, type PrismaClient } from '@cdp/db';
+import { createPgPool, createPrismaClient, type Pool, type PrismaClient } from '@cdp/db';
 import { SERVICE_CONFIG } from './tokens';
 import type { BaseConfig } from './config';
 
-/** The service's Prisma client. Connects lazily, so a service starts (not ready) while Postgres is down. */
+/**
+ * The service's Prisma client and, on the same connections, a pg pool for plain SQL on hot paths.
+ * Both connect lazily, so a service starts (not ready) while Postgres is down.
+ */
 @Injectable()
 export class DatabaseService implements OnApplicationShutdown {
+  readonly pool: Pool;
   readonly client: PrismaClient;
 
   constructor(@Inject(SERVICE_CONFIG) config: BaseConfig) {
-    this.client = createPrismaClient(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
+    this.pool = createPgPool(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
+    this.client = createPrismaClient(config.DATABASE_URL, { pool: this.pool });
   }
 
   async ping(timeoutMs = 2000): Promise<void> {
@@ -18,6 +23,7 @@ export class DatabaseService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.$disconnect();
+    await this.pool.end();
   }
 }
 
