@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import { MessageStatus, Prisma, type Message } from '@cdp/db';
+import { MessageStatus, Prisma, type Message, type Template } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, SERVICE_CONFIG } from '@cdp/service-kit';
 import { SendError, type ChannelAdapter, type ChannelName } from '../channels/channel-adapter';
@@ -107,7 +107,9 @@ export class MessagesService {
    */
   async acceptMany(requests: Requested[]): Promise<void> {
     const unique = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
-    const prepared = await Promise.all(unique.map((r) => this.prepare(r)));
+    // Requests of a batch naming the same template share one look-up of its variant.
+    const variants = new Map<string, Promise<Template | undefined>>();
+    const prepared = await Promise.all(unique.map((r) => this.prepare(r, variants)));
     const jobs = new Map<string, { channel: ChannelName; id: string; messages: SendJob[] }>();
     const rows: NewRow[] = [];
     const contentOf = new Map<string, RenderedContent>();
@@ -359,11 +361,14 @@ export class MessagesService {
     await Promise.all(failed.map((m) => this.announce(m)));
   }
 
-  private async prepare(request: Requested): Promise<Prepared> {
+  private async prepare(
+    request: Requested,
+    variants: Map<string, Promise<Template | undefined>>,
+  ): Promise<Prepared> {
     const problem = recipientProblem(request.channel, request.recipient);
     if (problem) return { request, problem };
     try {
-      return { request, content: await this.render(request) };
+      return { request, content: await this.render(request, variants) };
     } catch (e) {
       return { request, problem: `template: ${(e as Error).message}` };
     }
@@ -412,14 +417,19 @@ export class MessagesService {
     return [...jobs.values()];
   }
 
-  private async render(request: Requested): Promise<RenderedContent> {
+  private async render(
+    request: Requested,
+    variants: Map<string, Promise<Template | undefined>>,
+  ): Promise<RenderedContent> {
     const variables = request.variables as Record<string, unknown>;
     if (request.templateId) {
-      const template = await this.templates.variantFor(
-        request.workspaceId,
-        request.templateId,
-        request.locale,
-      );
+      const key = `${request.workspaceId}|${request.templateId}|${request.locale ?? ''}`;
+      let variant = variants.get(key);
+      if (!variant) {
+        variant = this.templates.variantFor(request.workspaceId, request.templateId, request.locale);
+        variants.set(key, variant);
+      }
+      const template = await variant;
       if (!template) throw new Error(`template ${request.templateId} not found`);
       if (template.channel !== request.channel)
         throw new Error(`template ${request.templateId} is for ${template.channel}, not ${request.channel}`);
