@@ -176,6 +176,7 @@ describe('delivery provider settings', () => {
     expect(parsed.from?.text).toContain('news@acme.test');
     expect(parsed.headers.get('x-cdp-message-id')).toBe('msg-1');
     expect(parsed.messageId).toBe(result.providerMessageId);
+    expect(result.providerMessageId).toBe('<msg-1@acme.test>');
   });
 
   it('re-encrypts under a new first key at start, so the old key can then be dropped', async () => {

@@ -85,7 +85,8 @@ describe('delivery batch jobs', () => {
         : undefined;
     });
   const mailsTo = (recipient: string) => sink.received.filter((m) => m.to.includes(recipient)).length;
-  const api = async (method: 'GET' | 'PUT', url: string, apiKey: string, payload?: unknown) => {
+  const mailTo = (recipient: string) => sink.received.find((m) => m.to.includes(recipient))?.raw;
+  const api = async (method: 'GET' | 'PUT' | 'POST', url: string, apiKey: string, payload?: unknown) => {
     const res = await app.inject({
       method,
       url,
@@ -129,6 +130,49 @@ describe('delivery batch jobs', () => {
       expect(row).toMatchObject({ status: 'sent', attempts: 1 });
       expect(mailsTo(row.recipient)).toBe(1);
     }
+  });
+
+  it('renders each request of a batch with the variant of its own template and locale', async () => {
+    const template = (name: string, locale: string, body: string) =>
+      api('POST', '/v1/templates', tenant.apiKey, {
+        name,
+        channel: 'email',
+        locale,
+        subject: 'Hi',
+        body,
+        sample: { first: 'Ada' },
+      });
+    const en = await template('batch-greeting', 'en', 'Hello {{ first }}');
+    const de = await template('batch-greeting', 'de', 'Hallo {{ first }}');
+    const other = await template('batch-other', 'en', 'Other {{ first }}');
+    for (const t of [en, de, other]) expect(t.status).toBe(201);
+    const byId = (id: string, locale: string | undefined, first: string): Requested => {
+      const { template: _inline, ...rest } = request();
+      return { ...rest, templateId: id, ...(locale && { locale }), variables: { first } };
+    };
+    const requests = [
+      byId(en.body.id, 'de-CH', 'Heidi'),
+      byId(en.body.id, 'en', 'Grace'),
+      byId(de.body.id, 'fr', 'Amélie'),
+      byId(other.body.id, 'de', 'Jonas'),
+      byId(en.body.id, 'de-CH', 'Ursula'),
+      request(),
+    ];
+    await publishAll(requests);
+    const rows = await allFinal(requests);
+    expect(new Set(rows.map((r) => r.sendJobId)).size).toBe(1);
+    const bodies = requests.map(
+      (r) => /(Hello|Hallo|Other) \S+|Your statement/.exec(mailTo(r.recipient) ?? '')?.[0],
+    );
+    // de-CH finds the de variant; fr has none and falls back to en; "other" has only en.
+    expect(bodies).toEqual([
+      'Hallo Heidi',
+      'Hello Grace',
+      'Hello Am=C3=A9lie',
+      'Other Jonas',
+      'Hallo Ursula',
+      'Your statement',
+    ]);
   });
 
   it('sends the rest of a batch when one request in it names a customer that does not exist', async () => {

@@ -4,6 +4,7 @@ export * from './generated/prisma/client';
 export { DEFAULT_DATABASE_URL, databaseUrl, databaseName, withDatabase, redactUrl } from './config';
 export { createDatabase, createPrismaClient, type CreatePrismaClientOptions, type Database } from './client';
 export { createPool, inTransaction, prismaSql, type CreatePoolOptions, type Sql } from './sql';
+export type { Pool } from 'pg';
 export {
   createTestDatabase,
   resetDatabase,

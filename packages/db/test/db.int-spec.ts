@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import {
+  createDatabase,
   createPrismaClient,
   createTestDatabase,
   databaseName,
@@ -180,6 +181,25 @@ describe('@cdp/db on PostgreSQL', () => {
       include: { mergedFrom: true },
     });
     expect(found?.mergedFrom.map((c) => c.id)).toEqual([merged.id]);
+  });
+
+  it('runs a Prisma client and plain SQL on one shared pool, which outlives the client', async () => {
+    const { prisma: shared, pool, close } = createDatabase(db.url, { max: 1 });
+    try {
+      const ws = await shared.workspace.create({ data: { slug: `ws4-${name}`, name: 'Shared' } });
+      // One connection in all: the plain query waits for the one Prisma used, then reuses it.
+      const { rows } = await pool.query<{ name: string }>('SELECT name FROM workspaces WHERE id = $1', [
+        ws.id,
+      ]);
+      expect(rows).toEqual([{ name: 'Shared' }]);
+      expect(pool.totalCount).toBe(1);
+      await shared.$disconnect();
+      await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      // A broken idle connection is reported on the pool; without a listener it would end the process.
+      expect(() => pool.emit('error', new Error('terminating connection'))).not.toThrow();
+    } finally {
+      await close();
+    }
   });
 
   it('drop() removes the database', async () => {

@@ -1,5 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { createDatabase, inTransaction, type Database, type PrismaClient, type Sql } from '@cdp/db';
+import {
+  createDatabase,
+  inTransaction,
+  type Database,
+  type Pool,
+  type PrismaClient,
+  type Sql,
+} from '@cdp/db';
 import { SERVICE_CONFIG } from './tokens';
 import type { BaseConfig } from './config';
 
@@ -12,6 +19,8 @@ export class DatabaseService implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseService.name);
   private readonly database: Database;
   readonly client: PrismaClient;
+  /** Single statements of plain SQL (`pool.query`), on the connections Prisma uses too. */
+  readonly pool: Pool;
 
   constructor(@Inject(SERVICE_CONFIG) config: BaseConfig) {
     this.database = createDatabase(config.DATABASE_URL, {
@@ -19,6 +28,7 @@ export class DatabaseService implements OnApplicationShutdown {
       onIdleError: (error) => this.logger.warn(`idle Postgres connection failed: ${error.message}`),
     });
     this.client = this.database.prisma;
+    this.pool = this.database.pool;
   }
 
   /** Runs `work` in a transaction of plain SQL, without Prisma's per-statement compilation. */

@@ -30,9 +30,12 @@ export class SmtpEmailAdapter implements ChannelAdapter {
   readonly parallelism: number;
   private readonly transport: Transporter;
   private readonly from: string;
+  /** Right-hand side of our Message-IDs: the sender's domain, as nodemailer would pick it. */
+  private readonly idDomain: string;
 
   constructor(options: SmtpOptions) {
     this.from = options.from;
+    this.idDomain = /@([^\s@<>]+)>?\s*$/.exec(options.from)?.[1] ?? 'localhost';
     this.parallelism = options.poolSize;
     this.transport = createTransport({
       pool: true,
@@ -50,6 +53,8 @@ export class SmtpEmailAdapter implements ChannelAdapter {
     try {
       const info = (await this.transport.sendMail({
         from: this.from,
+        // Unique through the ledger id, so nodemailer need not draw random bytes for one per email.
+        messageId: `<${message.messageId}@${this.idDomain}>`,
         to: message.recipient,
         subject: message.subject ?? '',
         text: message.text,

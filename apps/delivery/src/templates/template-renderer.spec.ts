@@ -33,8 +33,21 @@ describe('TemplateRenderer.check', () => {
     expect(filter?.reason).toMatch(/undefined filter: shout/);
   });
 
-  it('renders strictly: a missing variable is an error', async () => {
-    await expect(renderer.render('Hi {{ name }}', { name: 'Ada' })).resolves.toBe('Hi Ada');
-    await expect(renderer.render('Hi {{ name }}', {})).rejects.toThrow(/undefined variable: name/);
+  it('renders strictly: a missing variable is an error', () => {
+    expect(renderer.render('Hi {{ name }}', { name: 'Ada' })).toBe('Hi Ada');
+    expect(() => renderer.render('Hi {{ name }}', {})).toThrow(/undefined variable: name/);
+  });
+
+  it('renders tags and filters, and every field of a template', () => {
+    expect(
+      renderer.renderAll(
+        {
+          subject: '{{ customer.firstName | upcase }}',
+          body: '{% for item in items %}{{ item.name }};{% endfor %}{% if customer.tags.size > 0 %} vip{% endif %}',
+          html: '<b>{{ customer.firstName | escape }}</b>',
+        },
+        sample,
+      ),
+    ).toEqual({ subject: 'ADA', text: 'Loan; vip', html: '<b>Ada</b>' });
   });
 });

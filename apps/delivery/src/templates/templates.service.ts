@@ -57,7 +57,7 @@ export class TemplatesService {
   async preview(workspaceId: string, id: string, request: PreviewTemplateRequest): Promise<RenderedContent> {
     const template = await this.get(workspaceId, id);
     try {
-      return await this.renderer.renderAll(template, request.variables);
+      return this.renderer.renderAll(template, request.variables);
     } catch (e) {
       throw invalidInput(
         '/variables',
