@@ -21,6 +21,9 @@ export function createPrismaClient(
   return new PrismaClient({ adapter });
 }
 
+/** How long close() waits for connections still checked out. */
+const POOL_END_WAIT_MS = 5000;
+
 /** A PrismaClient and the `pg` pool under it, shared (one set of connections) for raw SQL on hot paths. */
 export interface Database {
   prisma: PrismaClient;
@@ -40,7 +43,14 @@ export function createDatabase(
     pool,
     async close() {
       await prisma.$disconnect();
-      await pool.end().catch(() => undefined);
+      // end() waits for checked-out connections; a query stuck on a dead socket must not keep a
+      // shutting-down process alive, so wait a bounded time and let exit close the sockets.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        pool.end().catch(() => undefined),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, POOL_END_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

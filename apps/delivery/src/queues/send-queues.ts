@@ -87,6 +87,18 @@ export class SendQueues implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
-    for (const c of [this.connection, this.producerConnection]) await c.quit().catch(() => c.disconnect());
+    // quit() waits for Redis to answer; a connection that is reconnecting may never: disconnect then.
+    for (const c of [this.connection, this.producerConnection]) {
+      let timer: NodeJS.Timeout | undefined;
+      const answered = await Promise.race([
+        c.quit().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000))),
+      ]);
+      clearTimeout(timer);
+      if (!answered) c.disconnect();
+    }
   }
 }
