@@ -135,4 +135,21 @@ describe('MicroBatcher', () => {
       expect(seen).toEqual(['x']);
     });
   });
+
+  it('runs at most the given number of flushes at once', async () => {
+    let running = 0;
+    let most = 0;
+    const batcher = new MicroBatcher<number>({
+      maxSize: 2,
+      maxDelayMs: 1,
+      concurrentFlushes: 2,
+      flush: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+      },
+    });
+    await Promise.all(Array.from({ length: 11 }, (_, i) => batcher.add(i)));
+    expect(most).toBe(2);
+  });
 });

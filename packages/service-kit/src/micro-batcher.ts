@@ -6,10 +6,11 @@ export interface MicroBatcherOptions<T> {
   /** Stores a whole batch; its rejection rejects every item of the batch. */
   flush: (items: T[]) => Promise<void>;
   /**
-   * Let a batch flush while earlier ones are still flushing. Default: one flush at a time, and
-   * what queued up meanwhile is flushed as soon as it ends (batches grow with the load).
+   * Let a batch flush while earlier ones are still flushing (true: any number; a number: at most
+   * that many at once). Default: one flush at a time, and what queued up meanwhile is flushed as
+   * soon as it ends (batches grow with the load).
    */
-  concurrentFlushes?: boolean;
+  concurrentFlushes?: boolean | number;
 }
 
 interface Pending<T> {
@@ -54,7 +55,9 @@ export class MicroBatcher<T> {
   }
 
   private canFlush(): boolean {
-    return this.options.concurrentFlushes === true || this.inFlight.size === 0;
+    const { concurrentFlushes } = this.options;
+    const limit = concurrentFlushes === true ? Infinity : concurrentFlushes || 1;
+    return this.inFlight.size < limit;
   }
 
   private schedule(afterFlush = false): void {
@@ -64,7 +67,11 @@ export class MicroBatcher<T> {
     if (this.queue.length >= this.options.maxSize || (waitedEnough && this.queue.length > 0)) {
       this.startFlush();
     } else if (!this.timer && this.queue.length > 0) {
-      this.timer = setTimeout(() => this.startFlush(), this.options.maxDelayMs);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        // At the flush limit, the next flush to end schedules these items.
+        if (this.canFlush()) this.startFlush();
+      }, this.options.maxDelayMs);
     }
   }
 

@@ -25,10 +25,13 @@ type Ingested = PayloadOf<typeof Subjects.eventIngested>;
  */
 export const INGEST_CONCURRENCY = 500;
 /**
- * cdp.ingest.batch messages in flight per process: each holds up to MAX_CALLS_PER_INGEST_BATCH
- * calls (256 KB), so memory stays bounded while a few batch requests fill one micro-batch.
+ * cdp.ingest.batch messages in flight per process. Each holds a few grouped /v1/track calls or up
+ * to MAX_CALLS_PER_INGEST_BATCH calls of a /v1/batch request (256 KB at most), so 64 keep a
+ * micro-batch full with either and bound the memory to ~16 MB of payload.
  */
-export const INGEST_BATCH_CONCURRENCY = 8;
+export const INGEST_BATCH_CONCURRENCY = 64;
+/** Batch transactions at once per process: more only wait for each other's customer locks. */
+const CONCURRENT_BATCHES = 2;
 /**
  * Half the in-flight window, so one batch fills while the previous one is being stored; batches
  * flush concurrently (one can publish its announcements while the next holds its locks).
@@ -88,7 +91,7 @@ export class IngestService {
   private readonly batcher = new MicroBatcher<Accepted>({
     maxSize: BATCH_SIZE,
     maxDelayMs: BATCH_DELAY_MS,
-    concurrentFlushes: true,
+    concurrentFlushes: CONCURRENT_BATCHES,
     flush: (calls) => this.storeBatch(calls),
   });
 

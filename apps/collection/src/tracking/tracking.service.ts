@@ -20,6 +20,7 @@ import {
   type ValidationIssue,
 } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
+import { MicroBatcher } from '@cdp/service-kit';
 import type { SourceContext } from '../sources/write-key.guard';
 import { PlanObservationsService } from '../tracking-plans/plan-observations.service';
 import {
@@ -52,6 +53,10 @@ type Checked =
   | { ok: false; issues: ValidationIssue[]; tooLarge: boolean; blockedBy?: Accepted };
 
 const MAX_EMAIL_LENGTH = 254;
+/** Longest a single call waits for others to share its JetStream message. */
+const SINGLE_CALL_WAIT_MS = 1;
+/** Single calls one message carries at most (a few KB each). */
+const SINGLE_CALLS_PER_MESSAGE = 64;
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -72,11 +77,23 @@ function bodyIssues(message: string, issues: ValidationIssue[], extra: object = 
 
 /**
  * Accepts Segment tracking calls: checks and normalises each one and makes it durable on
- * JetStream (one cdp.ingest.accepted message per call) before the 2xx.
+ * JetStream before the 2xx (cdp.ingest.accepted for a call alone, cdp.ingest.batch for several).
  */
 @Injectable()
 export class TrackingService {
   private readonly logger = new Logger(TrackingService.name);
+  /**
+   * Group commit of single calls: the calls of requests arriving within a millisecond share one
+   * JetStream message (one socket write, one PubAck, one delivery to the worker) instead of one
+   * each; every request still answers only after its call is acked. A call alone stays a
+   * cdp.ingest.accepted message with its messageId as Nats-Msg-Id.
+   */
+  private readonly singleCalls = new MicroBatcher<Accepted>({
+    maxSize: SINGLE_CALLS_PER_MESSAGE,
+    maxDelayMs: SINGLE_CALL_WAIT_MS,
+    concurrentFlushes: true,
+    flush: (calls) => this.publish(calls),
+  });
 
   constructor(
     private readonly publisher: JetStreamPublisher,
@@ -103,7 +120,7 @@ export class TrackingService {
         });
       throw new BadRequestException(bodyIssues('Invalid request body', checked.issues));
     }
-    await this.publish([checked.accepted]);
+    await this.singleCalls.add(checked.accepted);
     this.observeAccepted([checked.accepted]);
     return { success: true };
   }
