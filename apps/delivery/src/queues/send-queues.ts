@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { SERVICE_CONFIG } from '@cdp/service-kit';
+import { SERVICE_CONFIG, withTimeout } from '@cdp/service-kit';
 import type { ChannelName } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
 import { bullPrefix, DELIVERY_QUEUES, type SendJob, type SendJobData } from './delivery-queues';
@@ -88,17 +88,7 @@ export class SendQueues implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     // quit() waits for Redis to answer; a connection that is reconnecting may never: disconnect then.
-    for (const c of [this.connection, this.producerConnection]) {
-      let timer: NodeJS.Timeout | undefined;
-      const answered = await Promise.race([
-        c.quit().then(
-          () => true,
-          () => false,
-        ),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000))),
-      ]);
-      clearTimeout(timer);
-      if (!answered) c.disconnect();
-    }
+    for (const c of [this.connection, this.producerConnection])
+      await withTimeout(c.quit(), 2000, 'redis quit').catch(() => c.disconnect());
   }
 }
