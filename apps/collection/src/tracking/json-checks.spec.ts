@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { decompressedLimitOf, parseTrackingBody } from './body-parser';
-import { jsonBytes, unstorableParts } from './json-checks';
+import fc from 'fast-check';
+import { inspectJson, jsonBytes, unstorableParts } from './json-checks';
 import { MAX_BATCH_BYTES, MAX_WIRE_BYTES } from './tracking-limits';
 
 function nested(depth: number): unknown {
@@ -70,5 +71,24 @@ describe('tracking body parser', () => {
     await expect(
       parseTrackingBody({ url: '/v1/operational/contracts', headers: { 'content-encoding': 'gzip' } }, big),
     ).resolves.toMatchObject({ records: expect.any(String) });
+  });
+});
+
+describe('inspectJson size bound', () => {
+  it('is never under the exact UTF-8 JSON size', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        expect(inspectJson(value).maxBytes).toBeGreaterThanOrEqual(jsonBytes(value));
+      }),
+      { numRuns: 2000 },
+    );
+    const escapes = { 'k\n"': '\u0001\u001f"\\', big: -1.7976931348623157e308, tiny: -5e-324, u: '한😀' };
+    expect(inspectJson(escapes).maxBytes).toBeGreaterThanOrEqual(jsonBytes(escapes));
+  });
+
+  it('gives up (Infinity) where the walk stops: deep nesting, __proto__ keys, toJSON', () => {
+    expect(inspectJson(nested(1000)).maxBytes).toBe(Infinity);
+    expect(inspectJson(JSON.parse('{"__proto__": "x"}')).maxBytes).toBe(Infinity);
+    expect(inspectJson({ at: new Date() }).maxBytes).toBe(Infinity);
   });
 });

@@ -28,7 +28,7 @@ import {
   type ActivePlan,
   type PlanVerdict,
 } from '../tracking-plans/tracking-plans.service';
-import { jsonBytes, unstorableParts } from './json-checks';
+import { inspectJson, jsonBytes, unstorableParts } from './json-checks';
 import { channelOf, correctedTimestamp, isStorableTime, journeyStageOf } from './normalize';
 import { MAX_CALL_BYTES } from './tracking-limits';
 
@@ -245,14 +245,14 @@ export class TrackingService {
       call.integrations = { ...defaults.integrations, ...call.integrations };
     if (defaults.sentAt && call.sentAt === undefined) call.sentAt = defaults.sentAt;
 
-    const size = jsonBytes(call);
+    const inspection = inspectJson(call);
+    const size = inspection.maxBytes > MAX_CALL_BYTES ? jsonBytes(call) : 0;
     if (size > MAX_CALL_BYTES)
       return refused(
         [{ path: '/', reason: `call is ${size} bytes, over the limit of ${MAX_CALL_BYTES}` }],
         true,
       );
-    const unstorable = unstorableParts(call);
-    if (unstorable.length) return refused(unstorable);
+    if (inspection.issues.length) return refused(inspection.issues);
     const valid = validate(TrackingCallSchemas[type], call);
     if (!valid.ok) return refused(valid.issues);
     const normalised = this.normalise(source, type, valid.value, request);
