@@ -228,6 +228,16 @@ describe('RPC and JetStreamPublisher on NATS', () => {
       expect(stored?.header.get('Nats-Msg-Id')).toBe('pub-1');
     });
 
+    it('sends a payload the caller serialized (json) as given, on the payload workspace subject', async () => {
+      const payload = ingested('enc');
+      const json = JSON.stringify({ ...payload, note: 'serialized by the caller' });
+      const ack = await publisher.publish(Subjects.eventIngested, payload, { msgId: 'enc-1', json });
+      const stored = await jsm.streams.getMessage(streamName(prefix, 'EVENTS'), { seq: ack.seq });
+      expect(stored?.subject).toBe(`${prefix}.cdp.event.ingested.enc`);
+      expect(stored?.string()).toBe(json);
+      expect(stored?.header.get(CdpHeaders.Schema)).toBe('cdp.event.ingested/v1');
+    });
+
     it('publishes a batch with a window of outstanding acks, results in order, duplicates flagged', async () => {
       const items = Array.from({ length: 300 }, (_, i) => ({
         subject: Subjects.eventIngested,

@@ -198,6 +198,8 @@ export class TrackingService {
       // Nats-Msg-Id = workspace + messageId(s): a retried call or batch inside the stream's
       // duplicate window is dropped by JetStream; the persisting consumer deduplicates the rest in
       // Postgres. A batch is one message per slice: one PubAck for hundreds of calls.
+      // Each call was checked against its contract in normalise(), so the messages are built from
+      // each call's JSON, serialized once, and the publisher does not check or serialize them again.
       await this.publisher.publishMany(
         calls.length === 1
           ? [
@@ -205,15 +207,20 @@ export class TrackingService {
                 subject: Subjects.ingestAccepted,
                 payload: calls[0]!,
                 msgId: `${calls[0]!.workspaceId}:${calls[0]!.messageId}`,
+                json: JSON.stringify(calls[0]),
               },
             ]
-          : slices(calls).map((slice) => ({
-              subject: Subjects.ingestBatchAccepted,
-              payload: { workspaceId: slice[0]!.workspaceId, calls: slice },
-              msgId: `batch:${slice[0]!.workspaceId}:${createHash('sha256')
-                .update(slice.map((c) => c.messageId).join('\n'))
-                .digest('base64url')}`,
-            })),
+          : slices(calls).map((slice) => {
+              const workspaceId = slice[0]!.call.workspaceId;
+              return {
+                subject: Subjects.ingestBatchAccepted,
+                payload: { workspaceId, calls: slice.map((s) => s.call) },
+                msgId: `batch:${workspaceId}:${createHash('sha256')
+                  .update(slice.map((s) => s.call.messageId).join('\n'))
+                  .digest('base64url')}`,
+                json: `{"workspaceId":${JSON.stringify(workspaceId)},"calls":[${slice.map((s) => s.json).join(',')}]}`,
+              };
+            }),
       );
     } catch (error) {
       // Some calls may be stored already; the client retries the whole request and the
@@ -376,13 +383,19 @@ function checkedPart(call: Accepted): JsonObject | undefined {
 /** Bytes of calls one cdp.ingest.batch message carries at most, well under NATS's 1 MB max_payload. */
 const MAX_BATCH_MESSAGE_BYTES = 256 * 1024;
 
-/** Consecutive slices of a batch's calls that each fit one message (count and size). */
-function slices(calls: Accepted[]): Accepted[][] {
-  const out: Accepted[][] = [];
-  let current: Accepted[] = [];
+interface SerializedCall {
+  call: Accepted;
+  json: string;
+}
+
+/** Consecutive slices of a batch's calls, each serialized once, that each fit one message (count and size). */
+function slices(calls: Accepted[]): SerializedCall[][] {
+  const out: SerializedCall[][] = [];
+  let current: SerializedCall[] = [];
   let bytes = 0;
   for (const call of calls) {
-    const size = jsonBytes(call);
+    const json = JSON.stringify(call);
+    const size = Buffer.byteLength(json);
     if (
       current.length &&
       (current.length >= MAX_CALLS_PER_INGEST_BATCH || bytes + size > MAX_BATCH_MESSAGE_BYTES)
@@ -391,7 +404,7 @@ function slices(calls: Accepted[]): Accepted[][] {
       current = [];
       bytes = 0;
     }
-    current.push(call);
+    current.push({ call, json });
     bytes += size;
   }
   if (current.length) out.push(current);
