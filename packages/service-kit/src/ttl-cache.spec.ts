@@ -23,3 +23,47 @@ describe('TtlCache', () => {
     expect(await cache.get('k', async () => 'fresh')).toBe('fresh');
   });
 });
+
+describe('TtlCache loads', () => {
+  it('runs one load per key however many callers ask while it runs', async () => {
+    const cache = new TtlCache<number>(1000);
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const load = async () => {
+      loads += 1;
+      await gate;
+      return loads;
+    };
+    const answers = Array.from({ length: 50 }, () => cache.get('k', load));
+    release();
+    expect(await Promise.all(answers)).toEqual(Array.from({ length: 50 }, () => 1));
+    expect(loads).toBe(1);
+  });
+
+  it('reloads in the background near the end of the time to live, serving the current value meanwhile', async () => {
+    const cache = new TtlCache<number>(50);
+    let loads = 0;
+    const load = async () => ++loads;
+    expect(await cache.get('k', load)).toBe(1);
+    await new Promise((r) => setTimeout(r, 45)); // inside the last 20% of the 50 ms
+    expect(await cache.get('k', load)).toBe(1);
+    await new Promise((r) => setTimeout(r, 10)); // the first value has expired; the reloaded one has not
+    expect(await cache.get('k', load)).toBe(2);
+    expect(loads).toBe(2);
+  });
+
+  it('does not store a load that was under way when the key was deleted', async () => {
+    const cache = new TtlCache<string>(1000);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = cache.get('k', async () => {
+      await gate;
+      return 'before the change';
+    });
+    cache.delete('k');
+    release();
+    expect(await slow).toBe('before the change');
+    expect(await cache.get('k', async () => 'after the change')).toBe('after the change');
+  });
+});

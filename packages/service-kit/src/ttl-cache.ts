@@ -1,6 +1,17 @@
-/** A small time-bounded memo for hot look-ups (keys, sources) that may be briefly stale (and stale while their source is down). */
+/**
+ * Share of the time to live left when a look-up starts reloading the value in the background:
+ * under steady traffic a value is replaced before it expires, so no caller waits for a reload.
+ */
+const REFRESH_AHEAD_SHARE = 0.2;
+
+/**
+ * A small time-bounded memo for hot look-ups (keys, sources, rules) that may be briefly stale
+ * (and stale while their source is down). A value is never served older than its time to live
+ * while its source answers; one load per key runs at a time, however many callers ask meanwhile.
+ */
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
+  private readonly loading = new Map<string, Promise<V>>();
 
   constructor(
     private readonly ttlMs: number,
@@ -14,21 +25,41 @@ export class TtlCache<V> {
    */
   async get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
-    if (hit && hit.until > Date.now()) return hit.value;
-    let value: V;
+    const now = Date.now();
+    if (hit && hit.until > now) {
+      // A failed background reload is retried by the next look-up; the value stays until it expires.
+      if (hit.until - now < this.ttlMs * REFRESH_AHEAD_SHARE) this.reload(key, load).catch(() => undefined);
+      return hit.value;
+    }
     try {
-      value = await load();
+      return await this.reload(key, load);
     } catch (error) {
       if (hit) return hit.value;
       throw error;
     }
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, until: Date.now() + this.ttlMs });
-    return value;
   }
 
-  /** Forgets a key after this process changed what it caches. */
+  /** Forgets a key after this process changed what it caches (a load under way is not stored). */
   delete(key: string): void {
     this.entries.delete(key);
+    this.loading.delete(key);
+  }
+
+  private reload(key: string, load: () => Promise<V>): Promise<V> {
+    const running = this.loading.get(key);
+    if (running) return running;
+    const loaded: Promise<V> = load()
+      .then((value) => {
+        if (this.loading.get(key) !== loaded) return value; // deleted meanwhile
+        if (!this.entries.has(key) && this.entries.size >= this.maxEntries)
+          this.entries.delete(this.entries.keys().next().value as string);
+        this.entries.set(key, { value, until: Date.now() + this.ttlMs });
+        return value;
+      })
+      .finally(() => {
+        if (this.loading.get(key) === loaded) this.loading.delete(key);
+      });
+    this.loading.set(key, loaded);
+    return loaded;
   }
 }
