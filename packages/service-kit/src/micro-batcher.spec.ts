@@ -33,6 +33,26 @@ describe('MicroBatcher', () => {
     expect(flushed).toEqual([[1, 2]]);
   });
 
+  it('with maxDelayMs 0, flushes what one event-loop turn brought at the end of that turn', async () => {
+    const flushed: number[][] = [];
+    const batcher = new MicroBatcher<number>({
+      maxSize: 100,
+      maxDelayMs: 0,
+      concurrentFlushes: true,
+      flush: async (items) => void flushed.push(items),
+    });
+    const first = [batcher.add(1), batcher.add(2)];
+    // A later turn (after the check phase): its items are a batch of their own.
+    const second = new Promise<void>((resolve) =>
+      setTimeout(() => void Promise.all([batcher.add(3), batcher.add(4)]).then(() => resolve()), 5),
+    );
+    await Promise.all([...first, second]);
+    expect(flushed).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+  });
+
   it('runs one flush at a time and takes what queued up meanwhile in the next batch at once', async () => {
     const gate = deferred();
     const flushed: number[][] = [];

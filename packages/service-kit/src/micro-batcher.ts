@@ -1,7 +1,11 @@
 export interface MicroBatcherOptions<T> {
   /** A batch is flushed as soon as it holds this many items. */
   maxSize: number;
-  /** ...or this long after its first item arrived, whichever comes first. */
+  /**
+   * ...or this long after its first item arrived, whichever comes first. 0: at the end of the
+   * event-loop turn the first item arrived in (setImmediate), so a batch holds what the turn
+   * brought and waits for no timer; under load a turn brings more and batches grow by themselves.
+   */
   maxDelayMs: number;
   /** Stores a whole batch; its rejection rejects every item of the batch. */
   flush: (items: T[]) => Promise<void>;
@@ -26,7 +30,7 @@ interface Pending<T> {
  */
 export class MicroBatcher<T> {
   private queue: Array<Pending<T>> = [];
-  private timer?: NodeJS.Timeout;
+  private timer?: { cancel(): void };
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: MicroBatcherOptions<T>) {
@@ -67,16 +71,23 @@ export class MicroBatcher<T> {
     if (this.queue.length >= this.options.maxSize || (waitedEnough && this.queue.length > 0)) {
       this.startFlush();
     } else if (!this.timer && this.queue.length > 0) {
-      this.timer = setTimeout(() => {
+      const fire = () => {
         this.timer = undefined;
         // At the flush limit, the next flush to end schedules these items.
         if (this.canFlush()) this.startFlush();
-      }, this.options.maxDelayMs);
+      };
+      if (this.options.maxDelayMs > 0) {
+        const timeout = setTimeout(fire, this.options.maxDelayMs);
+        this.timer = { cancel: () => clearTimeout(timeout) };
+      } else {
+        const immediate = setImmediate(fire);
+        this.timer = { cancel: () => clearImmediate(immediate) };
+      }
     }
   }
 
   private startFlush(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     const batch = this.queue.splice(0, this.options.maxSize);
     if (batch.length === 0) return;
