@@ -19,11 +19,26 @@ export interface Drained {
 }
 
 /**
+ * CPU niceness of the worker tier. On a host it shares with the API tier (here, 2 cores for both
+ * tiers, Postgres, NATS and the load generator), the worker yields the CPU to the API tier, whose
+ * answers a client waits for; what it cannot store at once waits on the durable stream. Ops do the
+ * same with `Nice=` in a systemd unit, or with separate nodes or CPU requests in Kubernetes.
+ */
+export const WORKER_NICE = 19;
+
+/**
+ * API-tier processes. A Node process runs its JavaScript on one core; on 2 cores ops run one per
+ * core behind the load balancer (Kubernetes replicas behind an L4 Service), here the load
+ * generator spreads its connections over them the same way.
+ */
+export const API_REPLICAS = 2;
+
+/**
  * A fresh collection for one benchmark phase: its own database (migrated), NATS prefix (so its
- * own streams), workspace and two processes, as ops would run it on more than one core: the API
- * tier (CONSUMERS=false: tracking API, publishes to JetStream) and the worker tier (consumers:
- * identity resolution, persistence, announcements). One Node process uses one core; the
- * split lets the API answer while the worker stores. Phases never share a backlog, so no
+ * own streams), workspace and processes, as ops would run it on more than one core: the API
+ * tier (API_REPLICAS processes, CONSUMERS=false: tracking API, publishes to JetStream) and the
+ * worker tier (consumers: identity resolution, persistence, announcements). One Node process uses
+ * one core; the split lets the API answer while the worker stores. Phases never share a backlog, so no
  * figure includes the previous phase's queued events.
  */
 export class CollectionStack {
@@ -33,8 +48,8 @@ export class CollectionStack {
     readonly pg: Client,
     readonly writeKey: string,
     readonly workspaceId: string,
-    /** The API tier: what clients talk to. */
-    readonly process: ServiceProcess,
+    /** The API tier: what clients talk to, API_REPLICAS processes. */
+    readonly apis: ServiceProcess[],
     /** The worker tier: consumers that resolve identities and store. */
     readonly worker: ServiceProcess,
   ) {}
@@ -58,13 +73,15 @@ export class CollectionStack {
       NATS_PREFIX: prefix,
       LOG_LEVEL: 'warn',
     };
-    const api = new ServiceProcess('collection', await freePort(), { ...env, CONSUMERS: 'false' });
-    const worker = new ServiceProcess('collection', await freePort(), env);
-    const stack = new CollectionStack(prefix, database, pg, keys.writeKey, keys.workspaceId, api, worker);
-    api.start();
+    const apis: ServiceProcess[] = [];
+    for (let i = 0; i < API_REPLICAS; i++)
+      apis.push(new ServiceProcess('collection', await freePort(), { ...env, CONSUMERS: 'false' }));
+    const worker = new ServiceProcess('collection', await freePort(), env, WORKER_NICE);
+    const stack = new CollectionStack(prefix, database, pg, keys.writeKey, keys.workspaceId, apis, worker);
+    for (const api of apis) api.start();
     worker.start();
     try {
-      await Promise.all([api.ready(), worker.ready()]);
+      await Promise.all([...apis.map((api) => api.ready()), worker.ready()]);
     } catch (e) {
       await stack.stop();
       throw e;
@@ -72,8 +89,14 @@ export class CollectionStack {
     return stack;
   }
 
+  /** The first API replica (for one-off calls). */
   get url(): string {
-    return this.process.url;
+    return this.apis[0]!.url;
+  }
+
+  /** Every API replica, for load spread over them. */
+  get urls(): string[] {
+    return this.apis.map((api) => api.url);
   }
 
   get authorization(): string {
@@ -157,7 +180,7 @@ export class CollectionStack {
 
   /** Stops both tiers. */
   async stopProcesses(): Promise<void> {
-    await Promise.all([this.process.stop(), this.worker.stop()]);
+    await Promise.all([...this.apis.map((api) => api.stop()), this.worker.stop()]);
   }
 
   /** Stops the processes and removes everything the phase created: streams, Redis keys, database. */

@@ -151,7 +151,7 @@ export async function importSuite(opts: BenchOptions): Promise<SuiteResult> {
     console.log(`    generating ${opts.importMb} MB of NDJSON in ${dir}`);
     const generated = await writeNdjson(file, opts.importMb * MB, opts.knownPeople);
     stack = await CollectionStack.start('import');
-    const collectionRss = sampleRss(stack.process.pid!);
+    const collectionRss = sampleRss(stack.apis[0]!.pid!);
     console.log(`    importing ${num(generated.rows)} rows (${mb(generated.bytes)})`);
     const outcome = await runImport([
       '--file',

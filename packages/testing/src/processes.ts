@@ -55,6 +55,11 @@ export class ServiceProcess {
     readonly name: string,
     readonly port: number,
     private readonly env: Record<string, string>,
+    /**
+     * CPU niceness (0-19) to run the process with, for a tier that must yield the CPU to a
+     * latency-critical one on the same host (as `Nice=` in a systemd unit would).
+     */
+    private readonly nice = 0,
   ) {}
 
   /** OS process id while running (e.g. to sample its memory from /proc). */
@@ -69,7 +74,10 @@ export class ServiceProcess {
   start(): void {
     // SERVICE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles services under a benchmark.
     const nodeArgs = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+    const command = [process.execPath, ...nodeArgs, 'dist/main.js'];
+    // `nice` execs node (same pid), so every thread, the GC's included, starts at that priority.
+    const [file, ...args] = this.nice ? ['nice', '-n', String(this.nice), ...command] : command;
+    const child = spawn(file!, args, {
       cwd: join(REPO_ROOT, 'apps', this.name),
       env: { ...TEST_SECRETS, ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
