@@ -24,7 +24,7 @@ export interface Drained {
  * answers a client waits for; what it cannot store at once waits on the durable stream. Ops do the
  * same with `Nice=` in a systemd unit, or with separate nodes or CPU requests in Kubernetes.
  */
-export const WORKER_NICE = 19;
+export const WORKER_NICE = 10;
 
 /**
  * API-tier processes. A Node process runs its JavaScript on one core; on 2 cores ops run one per
