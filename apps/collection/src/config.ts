@@ -7,6 +7,12 @@ export const CollectionConfigSchema = configSchema(3001, {
     description:
       'Master secret (32+ characters) from which the per-workspace HMAC keys for national IDs are derived (HKDF-SHA-256). Secret; changing it breaks matching of stored hashes',
   }),
+  DEDUP_RETENTION_HOURS: Type.Integer({
+    minimum: 24,
+    default: 48,
+    description:
+      'How long the messageId of a stored event keeps a retried call with the same messageId from being stored again (event_message_ids rows; older ones are deleted every hour by the worker tier)',
+  }),
   MERGE_OUTBOX_SWEEP_MS: Type.Integer({
     minimum: 100,
     default: 5000,
