@@ -126,7 +126,8 @@ export class EventStore {
   async findByMessageIds(sql: Sql, keys: readonly MessageKey[]): Promise<Map<string, AnnouncedEvent>> {
     const found = new Map<string, AnnouncedEvent>();
     if (keys.length === 0) return found;
-    // One indexed probe per key (unnest join): an OR of hundreds of pairs plans far worse.
+    // One primary-key probe per key: an OR of hundreds of pairs plans far worse, and a plain join
+    // with unnest() as a hash join over a sequential scan of every key (LIMIT 1 prevents that).
     const rows = await sql.query<
       AnnouncedEvent & { id: string; customerId: string | null; customerCode: string | null }
     >(
@@ -134,9 +135,11 @@ export class EventStore {
         e.type::text AS type, e.name, e.channel::text AS channel, e.journey_stage::text AS "journeyStage",
         e.properties, e.occurred_at AS "occurredAt", e.received_at AS "receivedAt",
         c.id AS "customerId", c.customer_code AS "customerCode"
-      FROM event_message_ids m
-      JOIN unnest($1::text[], $2::text[]) AS k(workspace_id, message_id)
-        ON m.workspace_id = k.workspace_id AND m.message_id = k.message_id
+      FROM unnest($1::text[], $2::text[]) AS k(workspace_id, message_id)
+      CROSS JOIN LATERAL (
+        SELECT m.event_id FROM event_message_ids m
+        WHERE m.workspace_id = k.workspace_id AND m.message_id = k.message_id LIMIT 1
+      ) m
       JOIN events e ON e.id = m.event_id
       LEFT JOIN customers c ON c.id = e.customer_id`,
       [keys.map((k) => k.workspaceId), keys.map((k) => k.messageId)],

@@ -307,11 +307,16 @@ export class IdentityService {
         .map((i) => [r.workspaceId, i.type, i.value] as const),
     );
     if (!keys.length) return [];
+    // One unique-index probe per key. A plain join with unnest() is planned as a hash join over a
+    // sequential scan of the whole table (the planner expects 100 keys), which is what every batch
+    // paid while the table had up to a few million rows. LIMIT 1 keeps the subquery a nested loop.
     return sql.query<KnownIdentity>(
       `SELECT i.workspace_id AS "workspaceId", i.type, i.value, i.customer_id AS "customerId"
-      FROM identities i
-      JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(workspace_id, type, value)
-        ON i.workspace_id = k.workspace_id AND i.type = k.type AND i.value = k.value`,
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS k(workspace_id, type, value)
+      CROSS JOIN LATERAL (
+        SELECT * FROM identities i
+        WHERE i.workspace_id = k.workspace_id AND i.type = k.type AND i.value = k.value LIMIT 1
+      ) i`,
       [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
     );
   }

@@ -107,14 +107,17 @@ export class LifecycleService {
     }
     if (!highest.size) return [];
     const wanted = [...highest.values()];
-    const moved = await this.db.client.$queryRaw<
-      Array<{ id: string; customerCode: string; traits: unknown; updatedAt: Date }>
-    >`
-      UPDATE customers c SET lifecycle_stage = v.stage::lifecycle_stage, updated_at = now()
-      FROM unnest(${wanted.map((w) => w.customerId)}::text[], ${wanted.map((w) => w.workspaceId)}::text[],
-        ${wanted.map((w) => w.stage)}::text[]) AS v(id, workspace_id, stage)
-      WHERE c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage < v.stage::lifecycle_stage
-      RETURNING c.id, c.customer_code AS "customerCode", c.traits, c.updated_at AS "updatedAt"`;
+    const moved = await this.db.transaction(async (sql) => {
+      // By primary key: the planner would scan every customer for a few hundred ids (see ingest).
+      await sql.execute(`SELECT set_config('enable_seqscan', 'off', true)`);
+      return sql.query<{ id: string; customerCode: string; traits: unknown; updatedAt: Date }>(
+        `UPDATE customers c SET lifecycle_stage = v.stage::lifecycle_stage, updated_at = now()
+        FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, workspace_id, stage)
+        WHERE c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage < v.stage::lifecycle_stage
+        RETURNING c.id, c.customer_code AS "customerCode", c.traits, c.updated_at AS "updatedAt"`,
+        [wanted.map((w) => w.customerId), wanted.map((w) => w.workspaceId), wanted.map((w) => w.stage)],
+      );
+    });
     const made = moved.map((row) => ({ row, change: highest.get(row.id)! }));
     await this.publisher.publishMany(
       made.map(({ row, change }) => ({
