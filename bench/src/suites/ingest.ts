@@ -266,7 +266,7 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
     persistedNote('Closed-loop /v1/track', trackMax.persistence),
     persistedNote(`Fixed-rate /v1/track`, trackRate.persistence),
     persistedNote('/v1/batch', batch.persistence),
-    `Raw limits, same run, after the load phases with the collection stopped: JetStream async publish of ${num(jetstream.messages)} messages of ${eventBytes} B (one message per event, as the collection publishes one per accepted call) to a file-storage stream with 1,000 acks outstanding; Postgres COPY of ${num(copy.rows)} rows of the same shape into the events table of the /v1/batch phase's database (same indexes, already holding that phase's rows). Ratios compare events/s with events/s.`,
+    `Raw limits, same run, after the load phases with the collection stopped: JetStream async publish of ${num(jetstream.messages)} messages of ${eventBytes} B (one message per event; the collection publishes a /v1/batch request as one message per slice of up to 1,000 calls and group-commits single calls, so its events/s can pass this limit) to a file-storage stream with 1,000 acks outstanding; Postgres COPY of ${num(copy.rows)} rows of the same shape into the events table of the /v1/batch phase's database (same indexes, already holding that phase's rows). Ratios compare events/s with events/s.`,
     'Every figure shares the 2 cores with its load generator and the local Postgres and NATS; other work on the machine during the run adds noise.',
   ];
   return {
