@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { testPrefix, cleanUpRun } from '@cdp/testing';
 import { API_REPLICAS, CollectionStack, WORKER_NICE, type Drained } from '../collection';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pacedLoad, type PacedResult } from '../paced';
 import { spreadAutocannon } from '../spread';
 import { rawJetStreamPublish } from '../raw/jetstream';

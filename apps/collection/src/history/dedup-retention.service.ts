@@ -6,7 +6,8 @@ import type { CollectionConfigSchema } from '../config';
 
 /** Never rename without a migration plan: the schedule lives under this name in Redis. */
 export const MAINTENANCE_QUEUE = 'collection-maintenance';
-const PRUNE_EVERY_MS = 3_600_000;
+const HOUR_MS = 3_600_000;
+const PRUNE_EVERY_MS = HOUR_MS;
 /** Rows per DELETE: short statements, so ingest transactions never wait long behind one. */
 const PRUNE_CHUNK = 10_000;
 
@@ -49,7 +50,7 @@ export class DedupRetentionService implements OnModuleInit, OnApplicationShutdow
 
   /** Deletes the keys of events received before the retention window; returns how many. */
   async prune(now = new Date()): Promise<number> {
-    const before = new Date(now.getTime() - this.config.DEDUP_RETENTION_HOURS * 3_600_000);
+    const before = new Date(now.getTime() - this.config.DEDUP_RETENTION_HOURS * HOUR_MS);
     let total = 0;
     for (;;) {
       const { rowCount } = await this.db.pool.query(

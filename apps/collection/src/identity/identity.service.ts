@@ -307,9 +307,9 @@ export class IdentityService {
         .map((i) => [r.workspaceId, i.type, i.value] as const),
     );
     if (!keys.length) return [];
-    // One unique-index probe per key. A plain join with unnest() is planned as a hash join over a
-    // sequential scan of the whole table (the planner expects 100 keys), which is what every batch
-    // paid while the table had up to a few million rows. LIMIT 1 keeps the subquery a nested loop.
+    // One unique-index probe per key. A plain join with unnest() was planned as a hash join over a
+    // sequential scan of the whole table (the planner expects 100 keys), read again by every batch;
+    // LIMIT 1 keeps the subquery a nested loop of index probes.
     return sql.query<KnownIdentity>(
       `SELECT i.workspace_id AS "workspaceId", i.type, i.value, i.customer_id AS "customerId"
       FROM unnest($1::text[], $2::text[], $3::text[]) AS k(workspace_id, type, value)
