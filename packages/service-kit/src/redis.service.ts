@@ -4,6 +4,14 @@ import { SERVICE_CONFIG } from './tokens';
 import type { BaseConfig } from './config';
 import { withTimeout } from './database.service';
 
+/**
+ * Closes an ioredis connection at shutdown: QUIT waits for Redis to answer, which a connection that
+ * is reconnecting may never do, so after `ms` it is dropped instead.
+ */
+export async function closeRedis(client: Redis, ms = 2000): Promise<void> {
+  await withTimeout(client.quit(), ms, 'redis quit').catch(() => client.disconnect());
+}
+
 /** Shared ioredis connection; commands fail fast while Redis is down instead of queueing. */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
@@ -32,6 +40,6 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    await closeRedis(this.client);
   }
 }

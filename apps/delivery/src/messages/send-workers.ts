@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Worker } from 'bullmq';
-import { SERVICE_CONFIG } from '@cdp/service-kit';
+import { SERVICE_CONFIG, withTimeout } from '@cdp/service-kit';
 import { SendError } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
 import { DELIVERY_QUEUES, type SendJobData } from '../queues/delivery-queues';
@@ -64,16 +64,20 @@ export class SendWorkers implements OnApplicationBootstrap, BeforeApplicationShu
    * lock expires, it is retried, and the ledger turns its messages still `sending` into `unknown`.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const closed = Promise.all(this.workers.map((w) => w.close()));
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS);
-    });
-    const outcome = await Promise.race([closed, graceOver]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
+    const closed = await withTimeout(
+      Promise.all(this.workers.map((w) => w.close())),
+      SHUTDOWN_GRACE_MS,
+      'send jobs',
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (!closed) {
       this.logger.warn(`send jobs still running after ${SHUTDOWN_GRACE_MS} ms; closing without them`);
-      await Promise.all(this.workers.map((w) => w.close(true)));
+      // A forced close still waits for Redis; a worker whose connection is reconnecting is dropped.
+      await Promise.all(
+        this.workers.map((w) => withTimeout(w.close(true), 2000, 'worker close').catch(() => w.disconnect())),
+      );
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { SERVICE_CONFIG, withTimeout } from '@cdp/service-kit';
+import { closeRedis, SERVICE_CONFIG, withTimeout } from '@cdp/service-kit';
 import type { ChannelName } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
 import { bullPrefix, DELIVERY_QUEUES, type SendJob, type SendJobData } from './delivery-queues';
@@ -86,9 +86,12 @@ export class SendQueues implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    // quit() waits for Redis to answer; a connection that is reconnecting may never: disconnect then.
-    for (const c of [this.connection, this.producerConnection])
-      await withTimeout(c.quit(), 2000, 'redis quit').catch(() => c.disconnect());
+    // Like QUIT, a queue's close waits for Redis; one that is reconnecting is dropped after 2 s.
+    await Promise.all(
+      [...this.queues.values()].map((q) =>
+        withTimeout(q.close(), 2000, 'queue close').catch(() => q.disconnect()),
+      ),
+    );
+    for (const c of [this.connection, this.producerConnection]) await closeRedis(c);
   }
 }
