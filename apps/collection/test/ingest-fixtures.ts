@@ -13,6 +13,7 @@ import { IdentityRulesService } from '../src/identity/identity-rules.service';
 import { MergeAnnouncer } from '../src/merges/merge-announcer';
 import { MergeService } from '../src/merges/merge.service';
 import { IngestService } from '../src/ingest/ingest.service';
+import { LifecycleService } from '../src/profiles/lifecycle.service';
 import { REPLAY_ID_HEADER } from '../src/replay/replay.types';
 import { bootstrapWorkspace, type BootstrapResult } from '../src/workspaces/bootstrap-workspace';
 import { TEST_SECRETS, deleteStreams, NATS_URL, testPrefix, deleteRedisKeys } from '@cdp/testing';
@@ -102,7 +103,7 @@ export class IngestSuite {
         NATIONAL_ID_HMAC_SECRET: TEST_SECRETS.NATIONAL_ID_HMAC_SECRET!,
       },
     );
-    return new IngestService(db, identity, new EventStore(), publisher);
+    return new IngestService(db, identity, new EventStore(), publisher, new LifecycleService(db, publisher));
   }
 
   /** Every cdp.event.ingested message the prefixed stream holds, with its Nats-Msg-Id and replay id. */

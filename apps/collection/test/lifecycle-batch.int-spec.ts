@@ -1,12 +1,13 @@
-// Lifecycle stage changes of many events in one statement (LifecycleService.advanceMany) on the
-// real Postgres and NATS: the highest stage per customer wins, stages never move back, and each
-// change is announced once on cdp.profile.updated.
+// Lifecycle stage changes of many events in one statement on the real Postgres and NATS: the
+// highest stage per customer wins, stages never move back, each change is announced once on
+// cdp.profile.updated, and an ingest batch moves its customers in the transaction that stores it.
 import { jetstream } from '@nats-io/jetstream';
 import { streamName, Subjects } from '@cdp/contracts';
+import { cleanUpRun, testPrefix } from '@cdp/testing';
 import { LifecycleService } from '../src/profiles/lifecycle.service';
 import { IngestSuite, accepted } from './ingest-fixtures';
 
-describe('LifecycleService.advanceMany', () => {
+describe('lifecycle stages', () => {
   const suite = new IngestSuite('lifecycle_batch');
 
   beforeAll(() => suite.open());
@@ -73,5 +74,61 @@ describe('LifecycleService.advanceMany', () => {
     expect(updates.map((u) => u.msgId).sort()).toEqual(
       [`lifecycle:${a}:contracted:m2`, `lifecycle:${b}:prospect:m4`].sort(),
     );
+  });
+
+  it('moves customers in the ingest batch that stores their events, and a redelivered batch announces no change twice', async () => {
+    const ingest = await suite.replica();
+    // Default rules: journey stage `purchase` -> prospect, `Contract Opened` -> contracted.
+    const batch = [
+      accepted(suite.workspace, 'inline-1', { userId: 'inline-p', journeyStage: 'purchase' }),
+      accepted(suite.workspace, 'inline-2', { userId: 'inline-c', journeyStage: 'purchase' }),
+      accepted(suite.workspace, 'inline-3', { userId: 'inline-c', event: 'Contract Opened' }),
+      accepted(suite.workspace, 'inline-4', { userId: 'inline-n' }),
+    ];
+    await ingest.storeBatch(batch);
+    const events = await suite.db.event.findMany({
+      where: { messageId: { startsWith: 'inline-' } },
+      orderBy: { messageId: 'asc' },
+      select: { customerId: true, customer: { select: { lifecycleStage: true } } },
+    });
+    expect(events.map((e) => e.customer?.lifecycleStage)).toEqual([
+      'prospect',
+      'contracted',
+      'contracted',
+      'potential',
+    ]);
+    const [p, c] = [events[0]!.customerId!, events[1]!.customerId!];
+    const expected = [`lifecycle:${p}:prospect:inline-1`, `lifecycle:${c}:contracted:inline-3`];
+    const inline = async () =>
+      (await profileUpdates()).filter((u) => u.customerId === p || u.customerId === c).map((u) => u.msgId);
+    expect((await inline()).sort()).toEqual(expected.sort());
+
+    // The same batch again, as after a crash before its ack: stored once, announced once.
+    await ingest.storeBatch(batch);
+    expect(await suite.db.event.count({ where: { messageId: { startsWith: 'inline-' } } })).toBe(4);
+    expect((await inline()).sort()).toEqual(expected.sort());
+  });
+
+  it('announces a stage change again when the batch that made it is delivered again after a crash before its announcements', async () => {
+    // This replica announces under another prefix: for this suite's stream it died after its commit.
+    const otherPrefix = testPrefix('lifecycle_lost');
+    const crashed = await suite.replica(otherPrefix);
+    const call = accepted(suite.workspace, 'lost-stage', { userId: 'lost-stage', event: 'Contract Opened' });
+    try {
+      await crashed.storeBatch([call]);
+    } finally {
+      await cleanUpRun(otherPrefix);
+    }
+    const { customerId } = await suite.db.event.findFirstOrThrow({ where: { messageId: 'lost-stage' } });
+    const announced = async () => (await profileUpdates()).filter((u) => u.customerId === customerId);
+    expect(await announced()).toEqual([]);
+
+    await (await suite.replica()).storeBatch([call]);
+    expect(await announced()).toEqual([
+      expect.objectContaining({
+        msgId: `lifecycle:${customerId}:contracted:lost-stage`,
+        lifecycleStage: 'contracted',
+      }),
+    ]);
   });
 });

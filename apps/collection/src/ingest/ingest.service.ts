@@ -13,6 +13,7 @@ import {
   type BatchResolution,
   type Identifier,
 } from '../identity/identity.service';
+import { LifecycleService } from '../profiles/lifecycle.service';
 import { mergeTraits, type TraitUpdate } from '../profiles/traits';
 
 type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
@@ -66,6 +67,8 @@ const identityResolutions = new Counter({
 
 interface Persisted {
   ingested: Ingested[];
+  /** cdp.profile.updated of the lifecycle stages the batch moved. */
+  stageAnnouncements: PublishItem[];
   resolved: number;
   /** Whether some calls were resolved one by one (they may have merged customers). */
   callByCall: boolean;
@@ -100,6 +103,7 @@ export class IngestService {
     private readonly identity: IdentityService,
     private readonly events: EventStore,
     private readonly publisher: JetStreamPublisher,
+    private readonly lifecycle: LifecycleService,
   ) {}
 
   /**
@@ -129,17 +133,18 @@ export class IngestService {
   /** Stores the calls in one transaction, then announces them; rejects if any step fails. */
   async storeBatch(calls: readonly Accepted[]): Promise<void> {
     const timer = batchDuration.startTimer();
-    const { ingested, resolved, callByCall } = await this.persist(calls);
+    const { ingested, stageAnnouncements, resolved, callByCall } = await this.persist(calls);
     identityResolutions.inc(resolved);
     // Merges (only ever made call by call) sit in the identity outbox: announce them now (a sweep catches the rest).
     if (callByCall) this.identity.announceMerges();
-    await this.publisher.publishMany(
-      ingested.map((event): PublishItem => ({
+    await this.publisher.publishMany([
+      ...ingested.map((event): PublishItem => ({
         subject: Subjects.eventIngested,
         payload: event,
         msgId: `event:${event.workspaceId}:${event.messageId}`,
       })),
-    );
+      ...stageAnnouncements,
+    ]);
     batchSize.observe(calls.length);
     timer();
   }
@@ -221,12 +226,15 @@ export class IngestService {
     const ids = await this.events.appendMany(sql, rows);
 
     const ingested = new Map<string, Ingested>();
-    rows.forEach((row, i) =>
-      ingested.set(messageKey(row), fromRow(row, ids[i]!, resolution.customers.get(row.customerId)!)),
-    );
-    for (const [key, event] of stored) ingested.set(key, fromStored(event));
+    const appended = rows.map((row, i) => fromRow(row, ids[i]!, resolution.customers.get(row.customerId)!));
+    for (const event of appended) ingested.set(messageKey(event), event);
+    const redelivered = [...stored.values()].map(fromStored);
+    for (const event of redelivered) ingested.set(messageKey(event), event);
+    const moved = await this.lifecycle.advanceIn(sql, await this.lifecycle.changesFor(appended));
+    const reached = await this.lifecycle.reachedIn(sql, await this.lifecycle.changesFor(redelivered));
     return {
       ingested: [...distinct.keys()].map((key) => ingested.get(key)!),
+      stageAnnouncements: this.lifecycle.announcements([...moved, ...reached]),
       resolved: fresh.length,
       callByCall: resolution.sequential > 0,
     };

@@ -11,6 +11,7 @@ import { DatabaseService } from '@cdp/service-kit';
 import { CustomerRefResolver } from '../customers/customer-ref.resolver';
 import { EventAnnouncer } from '../history/event-announcer';
 import { EventStore } from '../history/event-store';
+import { LifecycleService } from '../profiles/lifecycle.service';
 
 export interface RecordsResult {
   accepted: number;
@@ -31,6 +32,7 @@ export class OperationalService {
     private readonly customers: CustomerRefResolver,
     private readonly events: EventStore,
     private readonly announcer: EventAnnouncer,
+    private readonly lifecycle: LifecycleService,
   ) {}
 
   async importContracts(workspaceId: string, records: ContractRecord[]): Promise<RecordsResult> {
@@ -239,5 +241,17 @@ export class OperationalService {
       select: { customerCode: true },
     });
     await this.announcer.announce(event, customer.customerCode);
+    // After the event's own commit, on every retry of the record too: stages only move forward.
+    await this.lifecycle.advanceMany(
+      await this.lifecycle.changesFor([
+        {
+          workspaceId: event.workspaceId,
+          customerId: event.customerId!,
+          messageId: event.messageId,
+          ...(event.name && { name: event.name }),
+          ...(event.journeyStage && { journeyStage: event.journeyStage }),
+        },
+      ]),
+    );
   }
 }

@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { LifecycleRules, Subjects, validate, type PayloadOf } from '@cdp/contracts';
-import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService, MicroBatcher, TtlCache } from '@cdp/service-kit';
+import type { Sql } from '@cdp/db';
+import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
+import { DatabaseService, TtlCache } from '@cdp/service-kit';
 
 type Stage = 'potential' | 'prospect' | 'contracted';
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
+/** What the rules look at in a stored event. */
+export type LifecycleEvent = Pick<
+  Ingested,
+  'workspaceId' | 'customerId' | 'messageId' | 'name' | 'journeyStage'
+>;
 
 const ORDER: Stage[] = ['potential', 'prospect', 'contracted'];
 
@@ -24,19 +30,25 @@ export const DEFAULT_LIFECYCLE_RULES: LifecycleRules = {
   ],
 };
 
+/** A customer the stage change reached, with what cdp.profile.updated says of it. */
+interface Moved {
+  change: StageChange;
+  customerCode: string;
+  traits: unknown;
+  updatedAt: Date;
+}
+
+const MOVED_COLUMNS = `c.id, c.customer_code AS "customerCode", c.traits, c.updated_at AS "updatedAt"`;
+
 /**
  * The lifecycle stage potential -> prospect -> contracted, moved forward (never back) by rules
- * that are workspace configuration (workspaces.settings.lifecycleRules), not code.
+ * that are workspace configuration (workspaces.settings.lifecycleRules), not code. Stages move in
+ * the transaction that stores the event (ingest batches, operational records), so a stored event
+ * has moved its customer, and no second consumer reads every event back from the stream.
  */
 @Injectable()
 export class LifecycleService {
   private readonly rulesCache = new TtlCache<LifecycleRules>(10_000);
-  /** Stage changes of many events in one UPDATE: a statement per event would cost more than the event. */
-  private readonly batcher = new MicroBatcher<StageChange>({
-    maxSize: 250,
-    maxDelayMs: 15,
-    flush: (changes) => this.advanceMany(changes).then(() => undefined),
-  });
 
   constructor(
     private readonly db: DatabaseService,
@@ -74,66 +86,122 @@ export class LifecycleService {
     return rules;
   }
 
-  /** The stage an event moves its customer to under the workspace's rules, if any. */
-  async stageFor(event: Ingested): Promise<Stage | undefined> {
-    const { rules } = await this.rules(event.workspaceId);
-    let best: Stage | undefined;
-    for (const rule of rules) {
-      const byName = rule.eventNames?.includes(event.name ?? '') ?? false;
-      const byJourney =
-        event.journeyStage !== undefined && (rule.journeyStages?.includes(event.journeyStage) ?? false);
-      if ((byName || byJourney) && (!best || ORDER.indexOf(rule.toStage) > ORDER.indexOf(best)))
-        best = rule.toStage;
+  /** The stage changes the events ask for under their workspaces' rules (most ask for none). */
+  async changesFor(events: readonly LifecycleEvent[]): Promise<StageChange[]> {
+    const rulesOf = new Map<string, LifecycleRules>();
+    for (const workspaceId of new Set(events.map((e) => e.workspaceId)))
+      rulesOf.set(workspaceId, await this.rules(workspaceId));
+    const changes: StageChange[] = [];
+    for (const event of events) {
+      const stage = stageFor(rulesOf.get(event.workspaceId)!, event);
+      if (stage)
+        changes.push({
+          workspaceId: event.workspaceId,
+          customerId: event.customerId,
+          stage,
+          cause: event.messageId,
+        });
     }
-    return best;
-  }
-
-  /** Moves the customer forward with the next batch; resolves once stored and announced. */
-  advanceSoon(change: StageChange): Promise<void> {
-    return this.batcher.add(change);
+    return changes;
   }
 
   /**
    * Moves each customer forward to the highest stage asked for it (never back: Postgres orders the
-   * enum potential < prospect < contracted) in one statement, then announces every change once
-   * (msgId lifecycle:<customer>:<stage>:<cause>). Returns the changes made.
+   * enum potential < prospect < contracted) in one statement of the caller's transaction. Returns
+   * the changes made, for `announce` once the transaction committed.
    */
-  async advanceMany(changes: readonly StageChange[]): Promise<StageChange[]> {
-    const highest = new Map<string, StageChange>();
-    for (const change of changes) {
-      const known = highest.get(change.customerId);
-      if (!known || ORDER.indexOf(change.stage) > ORDER.indexOf(known.stage))
-        highest.set(change.customerId, change);
-    }
+  async advanceIn(sql: Sql, changes: readonly StageChange[]): Promise<Moved[]> {
+    const highest = highestPerCustomer(changes);
     if (!highest.size) return [];
     const wanted = [...highest.values()];
+    const rows = await sql.query<{ id: string; customerCode: string; traits: unknown; updatedAt: Date }>(
+      `UPDATE customers c SET lifecycle_stage = v.stage::lifecycle_stage, updated_at = now()
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, workspace_id, stage)
+      WHERE c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage < v.stage::lifecycle_stage
+      RETURNING ${MOVED_COLUMNS}`,
+      [wanted.map((w) => w.customerId), wanted.map((w) => w.workspaceId), wanted.map((w) => w.stage)],
+    );
+    return rows.map(({ id, ...row }) => ({ change: highest.get(id)!, ...row }));
+  }
+
+  /**
+   * For events stored before (a redelivery after a crash between the commit and the
+   * announcements): the customers already at the stage an event asks for, to announce again. The
+   * announcement's msgId names the event, so one published before is dropped as a duplicate; a
+   * customer that reached the stage through another event is announced once more, with the same state.
+   */
+  async reachedIn(sql: Sql, changes: readonly StageChange[]): Promise<Moved[]> {
+    if (!changes.length) return [];
+    const rows = await sql.query<{
+      id: string;
+      cause: string;
+      customerCode: string;
+      traits: unknown;
+      updatedAt: Date;
+    }>(
+      `SELECT ${MOVED_COLUMNS}, v.cause FROM customers c
+      JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, workspace_id, stage, cause)
+        ON c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage = v.stage::lifecycle_stage`,
+      [
+        changes.map((c) => c.customerId),
+        changes.map((c) => c.workspaceId),
+        changes.map((c) => c.stage),
+        changes.map((c) => c.cause),
+      ],
+    );
+    const byCause = new Map(changes.map((c) => [`${c.customerId}|${c.cause}`, c]));
+    return rows.map(({ id, cause, ...row }) => ({ change: byCause.get(`${id}|${cause}`)!, ...row }));
+  }
+
+  /** One cdp.profile.updated per change (msgId lifecycle:<customer>:<stage>:<cause>). */
+  announcements(moved: readonly Moved[]): PublishItem[] {
+    return moved.map(({ change, customerCode, traits, updatedAt }) => ({
+      subject: Subjects.profileUpdated,
+      payload: {
+        workspaceId: change.workspaceId,
+        customerId: change.customerId,
+        customerCode,
+        lifecycleStage: change.stage,
+        changedTraits: ['lifecycleStage'],
+        traits: (traits ?? {}) as Record<string, unknown>,
+        updatedAt: updatedAt.toISOString(),
+      },
+      msgId: `lifecycle:${change.customerId}:${change.stage}:${change.cause}`,
+    }));
+  }
+
+  /** advanceIn in a transaction of its own, then the announcements. Returns the changes made. */
+  async advanceMany(changes: readonly StageChange[]): Promise<StageChange[]> {
+    if (!changes.length) return [];
     const moved = await this.db.transaction(async (sql) => {
       // By primary key: the planner would scan every customer for a few hundred ids (see ingest).
       await sql.execute(`SELECT set_config('enable_seqscan', 'off', true)`);
-      return sql.query<{ id: string; customerCode: string; traits: unknown; updatedAt: Date }>(
-        `UPDATE customers c SET lifecycle_stage = v.stage::lifecycle_stage, updated_at = now()
-        FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, workspace_id, stage)
-        WHERE c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage < v.stage::lifecycle_stage
-        RETURNING c.id, c.customer_code AS "customerCode", c.traits, c.updated_at AS "updatedAt"`,
-        [wanted.map((w) => w.customerId), wanted.map((w) => w.workspaceId), wanted.map((w) => w.stage)],
-      );
+      return this.advanceIn(sql, changes);
     });
-    const made = moved.map((row) => ({ row, change: highest.get(row.id)! }));
-    await this.publisher.publishMany(
-      made.map(({ row, change }) => ({
-        subject: Subjects.profileUpdated,
-        payload: {
-          workspaceId: change.workspaceId,
-          customerId: row.id,
-          customerCode: row.customerCode,
-          lifecycleStage: change.stage,
-          changedTraits: ['lifecycleStage'],
-          traits: (row.traits ?? {}) as Record<string, unknown>,
-          updatedAt: row.updatedAt.toISOString(),
-        },
-        msgId: `lifecycle:${row.id}:${change.stage}:${change.cause}`,
-      })),
-    );
-    return made.map(({ change }) => change);
+    await this.publisher.publishMany(this.announcements(moved));
+    return moved.map((m) => m.change);
   }
+}
+
+/** The stage an event moves its customer to under the rules, if any. */
+function stageFor({ rules }: LifecycleRules, event: LifecycleEvent): Stage | undefined {
+  let best: Stage | undefined;
+  for (const rule of rules) {
+    const byName = rule.eventNames?.includes(event.name ?? '') ?? false;
+    const byJourney =
+      event.journeyStage !== undefined && (rule.journeyStages?.includes(event.journeyStage) ?? false);
+    if ((byName || byJourney) && (!best || ORDER.indexOf(rule.toStage) > ORDER.indexOf(best)))
+      best = rule.toStage;
+  }
+  return best;
+}
+
+function highestPerCustomer(changes: readonly StageChange[]): Map<string, StageChange> {
+  const highest = new Map<string, StageChange>();
+  for (const change of changes) {
+    const known = highest.get(change.customerId);
+    if (!known || ORDER.indexOf(change.stage) > ORDER.indexOf(known.stage))
+      highest.set(change.customerId, change);
+  }
+  return highest;
 }

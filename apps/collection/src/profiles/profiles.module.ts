@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
-import { LifecycleConsumer } from './lifecycle.consumer';
 import { LifecycleController } from './lifecycle.controller';
 import { LifecycleService } from './lifecycle.service';
 
 @Module({
-  controllers: [LifecycleController, LifecycleConsumer],
+  controllers: [LifecycleController],
   providers: [LifecycleService],
   exports: [LifecycleService],
 })
