@@ -4,6 +4,7 @@
  * own ledger row, status, retry and dead-letter fate.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import type { PrismaClient } from '@cdp/db';
@@ -243,5 +244,33 @@ describe('delivery batch jobs', () => {
     // The other workspace keeps the default rate: its six go out in one window.
     const fast = (await allFinal(others)).map((r) => r.sentAt!.getTime()).sort((a, b) => a - b);
     expect(fast[fast.length - 1]! - fast[0]!).toBeLessThan(1000);
+  });
+
+  it('redelivers a request whose template look-up failed in Postgres instead of failing it for good', async () => {
+    const template = await db.template.create({
+      data: {
+        workspaceId: tenant.workspaceId,
+        name: `lookup-${randomUUID()}`,
+        channel: 'email',
+        locale: 'en',
+        subject: 'Hello',
+        body: 'Hello {{ name }}',
+        sample: { name: 'Ada' },
+      },
+    });
+    const { template: _inline, ...rest } = request();
+    const named: Requested = { ...rest, templateId: template.id, variables: { name: 'Ada' } };
+    // The look-up fails in Postgres (the ledger still works): the request's own problem it is not.
+    await db.$executeRawUnsafe('ALTER TABLE templates RENAME TO templates_away');
+    try {
+      await publishAll([named]);
+      await sleep(700);
+      expect(await rowsOf([named])).toEqual([]);
+    } finally {
+      await db.$executeRawUnsafe('ALTER TABLE templates_away RENAME TO templates');
+    }
+    const [row] = await allFinal([named]);
+    expect(row).toMatchObject({ status: 'sent', error: null });
+    expect(mailsTo(named.recipient)).toBe(1);
   });
 });

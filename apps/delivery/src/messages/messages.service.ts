@@ -12,7 +12,7 @@ import { DELIVERY_QUEUES, messagesOf, type SendJob, type SendJobData } from '../
 import { ProviderRateLimiter } from '../queues/provider-rate-limiter';
 import { SendQueues } from '../queues/send-queues';
 import { TrackingLinks } from '../receipts/tracking-links';
-import { TemplateRenderer, type RenderedContent } from '../templates/template-renderer';
+import { TemplateRenderer, type RenderedContent, type TemplateSource } from '../templates/template-renderer';
 import { TemplatesService } from '../templates/templates.service';
 import { FaultInjector } from './fault-injector';
 import { recipientProblem } from './recipient';
@@ -361,14 +361,23 @@ export class MessagesService {
     await Promise.all(failed.map((m) => this.announce(m)));
   }
 
+  /**
+   * The request checked and rendered. A bad recipient or template is the request's own problem
+   * (a `failed` row); a look-up that fails (Postgres down) rejects, so the request is redelivered.
+   */
   private async prepare(
     request: Requested,
     variants: Map<string, Promise<Template | undefined>>,
   ): Promise<Prepared> {
     const problem = recipientProblem(request.channel, request.recipient);
     if (problem) return { request, problem };
+    const template = await this.templateOf(request, variants);
+    if (typeof template === 'string') return { request, problem: `template: ${template}` };
     try {
-      return { request, content: await this.render(request, variants) };
+      return {
+        request,
+        content: this.renderer.renderAll(template, request.variables),
+      };
     } catch (e) {
       return { request, problem: `template: ${(e as Error).message}` };
     }
@@ -417,11 +426,11 @@ export class MessagesService {
     return [...jobs.values()];
   }
 
-  private async render(
+  /** The template a request names (its locale's variant) or carries, or why it has none. */
+  private async templateOf(
     request: Requested,
     variants: Map<string, Promise<Template | undefined>>,
-  ): Promise<RenderedContent> {
-    const variables = request.variables as Record<string, unknown>;
+  ): Promise<TemplateSource | string> {
     if (request.templateId) {
       const key = `${request.workspaceId}|${request.templateId}|${request.locale ?? ''}`;
       let variant = variants.get(key);
@@ -430,13 +439,12 @@ export class MessagesService {
         variants.set(key, variant);
       }
       const template = await variant;
-      if (!template) throw new Error(`template ${request.templateId} not found`);
+      if (!template) return `template ${request.templateId} not found`;
       if (template.channel !== request.channel)
-        throw new Error(`template ${request.templateId} is for ${template.channel}, not ${request.channel}`);
-      return this.renderer.renderAll(template, variables);
+        return `template ${request.templateId} is for ${template.channel}, not ${request.channel}`;
+      return template;
     }
-    if (!request.template) throw new Error('the request has neither template nor templateId');
-    return this.renderer.renderAll(request.template, variables);
+    return request.template ?? 'the request has neither template nor templateId';
   }
 
   /** Inserts the rows whose idempotency key is new, in one statement; returns the inserted ones. */
