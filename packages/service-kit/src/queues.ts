@@ -1,3 +1,4 @@
+import { withTimeout } from './database.service';
 import type { BaseConfig } from './config';
 
 /**
@@ -12,4 +13,17 @@ export function queueOptions(config: BaseConfig): {
     connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
     prefix: config.NATS_PREFIX ? `cdp-${config.NATS_PREFIX}` : 'cdp',
   };
+}
+
+/**
+ * Closes a BullMQ queue or worker without letting shutdown hang on Redis: like QUIT, `close()`
+ * waits for Redis, so one whose connection is reconnecting is disconnected after `ms` (a worker's
+ * running jobs are then left to BullMQ's stalled-job check, which runs them again).
+ */
+export async function closeWithin(
+  closable: { close(): Promise<void>; disconnect(): Promise<void> },
+  what: string,
+  ms = 2000,
+): Promise<void> {
+  await withTimeout(closable.close(), ms, what).catch(() => closable.disconnect());
 }

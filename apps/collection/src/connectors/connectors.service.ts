@@ -9,7 +9,13 @@ import {
 import { Queue, Worker } from 'bullmq';
 import { IdentifyCall, PostgresConnectorConfig, TrackCall, validate } from '@cdp/contracts';
 import type { Prisma } from '@cdp/db';
-import { DatabaseService, queueOptions, SERVICE_CONFIG, type BaseConfig } from '@cdp/service-kit';
+import {
+  closeWithin,
+  DatabaseService,
+  queueOptions,
+  SERVICE_CONFIG,
+  type BaseConfig,
+} from '@cdp/service-kit';
 import { TrackingService } from '../tracking/tracking.service';
 import { mapWebhook } from '../webhooks/webhook-mapping';
 import { pullPage, type PullCursor } from './postgres-pull';
@@ -69,8 +75,9 @@ export class ConnectorsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    // A pull still running after 5 s is left to BullMQ's stalled-job check (it resumes from its cursor).
+    if (this.worker) await closeWithin(this.worker, 'connector worker', 5000);
+    await closeWithin(this.queue, 'connector queue');
   }
 
   private async settings(workspaceId: string, sourceId: string): Promise<SourceSettings> {

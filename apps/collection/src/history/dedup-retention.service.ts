@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Static } from '@sinclair/typebox';
 import { Queue, Worker } from 'bullmq';
-import { DatabaseService, queueOptions, SERVICE_CONFIG } from '@cdp/service-kit';
+import { closeWithin, DatabaseService, queueOptions, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from '../config';
 
 /** Never rename without a migration plan: the schedule lives under this name in Redis. */
@@ -44,8 +44,8 @@ export class DedupRetentionService implements OnModuleInit, OnApplicationShutdow
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
-    await this.queue?.close();
+    if (this.worker) await closeWithin(this.worker, 'dedup pruning worker', 5000);
+    if (this.queue) await closeWithin(this.queue, 'dedup pruning queue');
   }
 
   /** Deletes the keys of events received before the retention window; returns how many. */

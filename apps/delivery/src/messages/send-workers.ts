@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Worker } from 'bullmq';
-import { SERVICE_CONFIG, withTimeout } from '@cdp/service-kit';
+import { closeWithin, SERVICE_CONFIG, withTimeout } from '@cdp/service-kit';
 import { SendError } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
 import { DELIVERY_QUEUES, type SendJobData } from '../queues/delivery-queues';
@@ -76,7 +76,9 @@ export class SendWorkers implements OnApplicationBootstrap, BeforeApplicationShu
       this.logger.warn(`send jobs still running after ${SHUTDOWN_GRACE_MS} ms; closing without them`);
       // A forced close still waits for Redis; a worker whose connection is reconnecting is dropped.
       await Promise.all(
-        this.workers.map((w) => withTimeout(w.close(true), 2000, 'worker close').catch(() => w.disconnect())),
+        this.workers.map((w) =>
+          closeWithin({ close: () => w.close(true), disconnect: () => w.disconnect() }, 'worker close'),
+        ),
       );
     }
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { closeRedis, SERVICE_CONFIG, withTimeout } from '@cdp/service-kit';
+import { closeRedis, closeWithin, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { ChannelName } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
 import { bullPrefix, DELIVERY_QUEUES, type SendJob, type SendJobData } from './delivery-queues';
@@ -87,11 +87,7 @@ export class SendQueues implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     // Like QUIT, a queue's close waits for Redis; one that is reconnecting is dropped after 2 s.
-    await Promise.all(
-      [...this.queues.values()].map((q) =>
-        withTimeout(q.close(), 2000, 'queue close').catch(() => q.disconnect()),
-      ),
-    );
+    await Promise.all([...this.queues.values()].map((q) => closeWithin(q, 'queue close')));
     for (const c of [this.connection, this.producerConnection]) await closeRedis(c);
   }
 }
