@@ -1,7 +1,7 @@
 export { JETSTREAM_TRANSPORT, MESSAGING_OPTIONS, type MessagingOptions } from './options';
 export { MessagingUnavailableError, RpcError, type RpcErrorReply } from './errors';
 export { CdpHeaders } from './headers';
-export { JetStreamContext, type JetStreamMessageInfo } from './jetstream-context';
+export { JetStreamBatchContext, JetStreamContext, type JetStreamMessageInfo } from './jetstream-context';
 export { JetStreamServer, type JetStreamServerEvents, type JetStreamServerStatus } from './jetstream-server';
 export {
   JetStreamPublisher,
@@ -12,4 +12,11 @@ export {
 } from './jetstream-publisher';
 export { MessagingModule } from './messaging.module';
 export { durableName, DUPLICATE_WINDOW_MS } from './streams';
-export { JetStreamEventPattern, JetStreamMessagePattern, type JetStreamEventOptions } from './decorators';
+export {
+  JetStreamBatchPattern,
+  JetStreamEventPattern,
+  JetStreamMessagePattern,
+  type JetStreamBatchFailures,
+  type JetStreamBatchOptions,
+  type JetStreamEventOptions,
+} from './decorators';

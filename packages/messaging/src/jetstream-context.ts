@@ -60,6 +60,23 @@ export class JetStreamContext extends BaseRpcContext<[JetStreamMessageInfo]> {
   }
 }
 
+/**
+ * `@Ctx() ctx: JetStreamBatchContext` in a batch handler (`@JetStreamBatchPattern`): what
+ * {@link JetStreamContext} tells of one message, for each message of the batch, in payload order.
+ * Built on first use (a batch handler that does not look pays nothing for it).
+ */
+export class JetStreamBatchContext extends BaseRpcContext<[]> {
+  private built?: JetStreamMessageInfo[];
+
+  constructor(private readonly build: () => JetStreamMessageInfo[]) {
+    super([]);
+  }
+
+  get messages(): JetStreamMessageInfo[] {
+    return (this.built ??= this.build());
+  }
+}
+
 /** First value of each header. */
 export function headersToRecord(hdrs: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};

@@ -4,6 +4,7 @@ import {
   NoRespondersError,
   RequestError,
   TimeoutError,
+  type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -22,6 +23,7 @@ import { connectNats, isNoStream, isUnavailable, withTimeout } from './connectio
 import { describeError, MessagingUnavailableError, RpcError } from './errors';
 import { CdpHeaders } from './headers';
 import { resolveOptions, type MessagingOptions, type ResolvedMessagingOptions } from './options';
+import { PubAckWaiter } from './pub-acks';
 import { ensureStreams } from './streams';
 
 export interface PublishOptions {
@@ -71,6 +73,8 @@ export class JetStreamPublisher {
   private readonly stop = new AbortController();
   private nc?: NatsConnection;
   private js?: JetStreamClient;
+  /** PubAcks of `publishMany`, on one inbox subscription of the connection. */
+  private acks?: PubAckWaiter;
   private connecting?: Promise<void>;
   private closing?: Promise<void>;
   private connected = false;
@@ -94,6 +98,7 @@ export class JetStreamPublisher {
     try {
       this.nc = nc;
       this.js = jetstream(nc);
+      this.acks = new PubAckWaiter(nc, this.options.publishTimeoutMs);
       this.connected = true;
       void this.watchStatus(nc);
       await this.ensureStreams();
@@ -101,6 +106,7 @@ export class JetStreamPublisher {
       this.connected = false;
       this.nc = undefined;
       this.js = undefined;
+      this.acks = undefined;
       await nc.close().catch(() => undefined);
       throw isUnavailable(error)
         ? new MessagingUnavailableError(`JetStream unavailable: ${describeError(error)}`, { cause: error })
@@ -165,32 +171,85 @@ export class JetStreamPublisher {
 
   /**
    * Publishes many events keeping up to `window` PubAcks outstanding; results in input order.
-   * Rejects with the first error after the publishes already started have settled.
+   * Every item is validated (unless it comes as `json`) before anything is sent. Rejects with the
+   * first error after the publishes already started have settled. A subject no stream covers
+   * (someone deleted the stream) gets the streams created and its items published once more.
+   *
+   * Cheaper per message than `publish`: the messages go out as plain publishes with a reply
+   * subject on one inbox subscription, and one sweep times out the PubAcks not back within
+   * `publishTimeoutMs`, instead of a request (with its own timer, promise and error objects) each.
    */
   async publishMany(items: readonly PublishItem[], opts: PublishManyOptions = {}): Promise<PublishResult[]> {
     const window = Math.max(1, opts.window ?? DEFAULT_WINDOW);
+    const prepared = items.map((item) => this.prepare(item.subject, item.payload, item));
     const results = new Array<PublishResult>(items.length);
-    let next = 0;
-    let failure: { error: unknown } | undefined;
-    const worker = async () => {
-      while (!failure && next < items.length) {
-        const i = next++;
-        const item = items[i];
-        if (!item) continue;
-        try {
-          results[i] = await this.publish(item.subject, item.payload, {
-            msgId: item.msgId,
-            headers: item.headers,
-            json: item.json,
-          });
-        } catch (error) {
-          failure ??= { error };
-        }
+    const noStream: number[] = [];
+    const send = (indexes: number[]) =>
+      new Promise<unknown>((resolve) => {
+        const acks = this.pubAcks();
+        let next = 0;
+        let outstanding = 0;
+        let failure: { error: unknown } | undefined;
+        const done = () => {
+          if (outstanding === 0 && (failure || next >= indexes.length)) resolve(failure?.error);
+        };
+        const pump = () => {
+          while (!failure && outstanding < window && next < indexes.length) {
+            const i = indexes[next++]!;
+            const { target, body, headers } = prepared[i]!;
+            try {
+              acks.send(target, body, headers, (error, ack) => {
+                outstanding--;
+                if (ack) results[i] = ack;
+                else if (isNoStream(error)) noStream.push(i);
+                else failure ??= { error };
+                pump();
+              });
+              outstanding++;
+            } catch (error) {
+              failure ??= { error };
+            }
+          }
+          done();
+        };
+        pump();
+      });
+    try {
+      let error = await send(prepared.map((_, i) => i));
+      if (!error && noStream.length) {
+        // Someone deleted the stream (or it never existed): create it and try once more.
+        await this.ensureStreams();
+        const again = noStream.splice(0).sort((a, b) => a - b);
+        error = await send(again);
+        if (!error && noStream.length) error = new NoRespondersError(prepared[noStream[0]!]!.target);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
-    if (failure) throw failure.error;
-    return results;
+      if (error) throw error instanceof Error ? error : new Error(describeError(error));
+      return results;
+    } catch (error) {
+      if (isUnavailable(error)) {
+        throw new MessagingUnavailableError(`could not publish: ${describeError(error)}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Validated (unless the caller serialized it), its subject, body and headers. */
+  private prepare<S extends EventSubject>(
+    subject: S,
+    payload: PayloadOf<S>,
+    opts: PublishOptions,
+  ): { target: string; body: string; headers: MsgHdrs } {
+    const value =
+      opts.json === undefined
+        ? assertValid(`${subject.name}/v${subject.version}`, subject.schema, payload)
+        : payload;
+    if (!opts.msgId) throw new Error(`publish ${subject.name}: msgId is required`);
+    const target = subjectFor(this.options.prefix, subject.name, workspaceOf(value));
+    const h = natsHeaders();
+    if (opts.headers) for (const [k, v] of Object.entries(opts.headers)) h.set(k, v);
+    h.set(CdpHeaders.Schema, `${subject.name}/v${subject.version}`);
+    h.set('Nats-Msg-Id', opts.msgId);
+    return { target, body: opts.json ?? JSON.stringify(value), headers: h };
   }
 
   /**
@@ -290,6 +349,7 @@ export class JetStreamPublisher {
     this.closing ??= (async () => {
       this.stop.abort();
       await this.connecting?.catch(() => undefined);
+      await this.acks?.idle();
       const nc = this.nc;
       this.connected = false;
       if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
@@ -303,6 +363,13 @@ export class JetStreamPublisher {
     if (!nc) throw new MessagingUnavailableError('JetStreamPublisher is not connected: call connect() first');
     if (nc.isClosed()) throw new MessagingUnavailableError('NATS connection is closed');
     return nc;
+  }
+
+  private pubAcks(): PubAckWaiter {
+    this.connection();
+    if (!this.acks)
+      throw new MessagingUnavailableError('JetStreamPublisher is not connected: call connect() first');
+    return this.acks;
   }
 
   private jetstream(): JetStreamClient {

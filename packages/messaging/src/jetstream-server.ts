@@ -33,7 +33,12 @@ import {
 import { connectNats } from './connection';
 import { describeError, headerValue, statusOf, type RpcErrorReply } from './errors';
 import { CdpHeaders } from './headers';
-import { JetStreamContext, headersToRecord } from './jetstream-context';
+import {
+  JetStreamBatchContext,
+  JetStreamContext,
+  headersToRecord,
+  type JetStreamMessageInfo,
+} from './jetstream-context';
 import {
   JETSTREAM_TRANSPORT,
   backoffDelay,
@@ -78,7 +83,19 @@ interface EventBinding {
   loop?: Promise<void>;
   /** The Nest handler, looked up once: Nest's pattern look-up costs more than a small message. */
   handler?: ReturnType<Server['getHandlerByPattern']>;
+  /** A batch handler (`@JetStreamBatchPattern`): most messages per call, and the ones waiting for it. */
+  batch?: { maxMessages: number; pending: BatchItem[]; flush?: NodeJS.Immediate };
 }
+
+/** A valid message waiting for its batch handler call. */
+interface BatchItem {
+  m: JsMsg;
+  value: unknown;
+  workspaceId: string;
+}
+
+/** A message checked: its validated payload, or why it is dead-lettered without a handler call. */
+type Checked = { value: unknown; workspaceId: string } | { invalid: string };
 
 function findRpcSubject(name: string): RpcSubject | undefined {
   return Object.values(RpcSubjects).find((r) => r.name === name);
@@ -170,16 +187,24 @@ export class JetStreamServer
           continue;
         }
         const extra: unknown = h.extras?.concurrency;
+        const concurrency =
+          typeof extra === 'number' && Number.isInteger(extra) && extra > 0
+            ? extra
+            : this.options.concurrency;
+        const batch = h.extras?.batch as { maxMessages?: unknown } | undefined;
+        const maxMessages = batch?.maxMessages ?? concurrency;
+        if (batch && !(typeof maxMessages === 'number' && Number.isInteger(maxMessages) && maxMessages > 0)) {
+          problems.push(`batch handler of '${pattern}': maxMessages must be a positive integer`);
+          continue;
+        }
         events.push({
           subject,
           durable: durableName(this.options.service, subject.name),
           stream: streamName(this.options.prefix, subject.stream),
-          concurrency:
-            typeof extra === 'number' && Number.isInteger(extra) && extra > 0
-              ? extra
-              : this.options.concurrency,
+          concurrency,
           inFlight: 0,
           waiters: [],
+          ...(batch && { batch: { maxMessages: maxMessages as number, pending: [] } }),
         });
       } else {
         const rpc = findRpcSubject(pattern);
@@ -251,6 +276,7 @@ export class JetStreamServer
     for (const b of this.bindings) this.wake(b);
     for (const b of this.bindings) await b.current?.close().catch(() => undefined);
     for (const b of this.bindings) await b.loop;
+    for (const b of this.bindings) if (b.batch) this.flushBatch(b, b.batch);
     await Promise.all(this.rpcSubscriptions.map((s) => s.drain().catch(() => undefined)));
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     const nc = this.nc;
@@ -325,6 +351,7 @@ export class JetStreamServer
   }
 
   private startEvent(b: EventBinding, m: JsMsg): void {
+    if (b.batch) return this.collect(b, b.batch, m);
     b.inFlight++;
     // Keep the message ours while a slow handler runs (+WPI resets the server's ack_wait timer).
     const heartbeat = setInterval(
@@ -345,74 +372,168 @@ export class JetStreamServer
         )
         .finally(() => {
           clearInterval(heartbeat);
-          b.inFlight--;
-          this.wake(b);
+          this.release(b, 1);
         }),
     );
   }
 
-  private async processEvent(b: EventBinding, m: JsMsg): Promise<void> {
-    const { prefix, maxDeliver, backoffMs } = this.options;
-    const { workspaceId } = parseSubject(prefix, m.subject);
+  /** Parses and validates a message against its subject's schema and workspace. */
+  private check(b: EventBinding, m: JsMsg): Checked {
+    const { workspaceId } = parseSubject(this.options.prefix, m.subject);
     let data: unknown;
     try {
       data = JSON.parse(m.string());
     } catch (error) {
-      return this.deadLetter(b, m, `invalid JSON: ${describeError(error)}`);
+      return { invalid: `invalid JSON: ${describeError(error)}` };
     }
     const checked = validate(b.subject.schema, data);
-    if (!checked.ok) {
-      return this.deadLetter(
-        b,
-        m,
-        `invalid ${b.subject.name}/v${b.subject.version}: ${issuesText(checked.issues)}`,
-      );
-    }
+    if (!checked.ok)
+      return { invalid: `invalid ${b.subject.name}/v${b.subject.version}: ${issuesText(checked.issues)}` };
     const payloadWorkspace = (checked.value as { workspaceId?: unknown }).workspaceId;
     if (payloadWorkspace !== workspaceId) {
-      return this.deadLetter(
-        b,
-        m,
-        `payload workspaceId "${String(payloadWorkspace)}" differs from subject workspace "${workspaceId}"`,
-      );
+      return {
+        invalid: `payload workspaceId "${String(payloadWorkspace)}" differs from subject workspace "${workspaceId}"`,
+      };
     }
+    return { value: checked.value, workspaceId };
+  }
+
+  private info(b: EventBinding, m: JsMsg, workspaceId: string): JetStreamMessageInfo {
+    const headers = headersToRecord(m.headers);
+    return {
+      kind: 'event',
+      subject: m.subject,
+      name: b.subject.name,
+      workspaceId,
+      headers,
+      deliveryCount: m.info.deliveryCount,
+      maxDeliver: this.options.maxDeliver,
+      msgId: headers[CdpHeaders.MsgId],
+      streamSequence: m.seq,
+      stream: b.stream,
+    };
+  }
+
+  private async processEvent(b: EventBinding, m: JsMsg): Promise<void> {
+    const checked = this.check(b, m);
+    if ('invalid' in checked) return this.deadLetter(b, m, checked.invalid);
     const handler = (b.handler ??= this.getHandlerByPattern(b.subject.name));
-    const deliveryCount = m.info.deliveryCount;
     try {
       if (!handler) throw new Error(`no handler registered for ${b.subject.name}`);
-      const headers = headersToRecord(m.headers);
-      const ctx = new JetStreamContext([
-        {
-          kind: 'event',
-          subject: m.subject,
-          name: b.subject.name,
-          workspaceId,
-          headers,
-          deliveryCount,
-          maxDeliver,
-          msgId: headers[CdpHeaders.MsgId],
-          streamSequence: m.seq,
-          stream: b.stream,
-        },
-      ]);
+      const ctx = new JetStreamContext([this.info(b, m, checked.workspaceId)]);
       const result: unknown = await handler(checked.value, ctx);
       if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
     } catch (error) {
-      const reason = describeError(error);
-      if (deliveryCount >= maxDeliver) {
-        this.logger.error(
-          `${b.durable}: ${m.subject} seq ${m.seq} failed on delivery ${deliveryCount}/${maxDeliver}, dead-lettering: ${reason}`,
-        );
-        return this.deadLetter(b, m, reason);
-      }
-      const delay = backoffDelay(backoffMs, deliveryCount);
-      this.logger.warn(
-        `${b.durable}: ${m.subject} seq ${m.seq} failed on delivery ${deliveryCount}/${maxDeliver}, retrying in ${delay} ms: ${reason}`,
-      );
-      m.nak(delay);
-      return;
+      return this.failed(b, m, error);
     }
     m.ack();
+  }
+
+  /** A failed delivery: nak with backoff, or dead-letter on the last one. */
+  private async failed(b: EventBinding, m: JsMsg, error: unknown): Promise<void> {
+    const { maxDeliver, backoffMs } = this.options;
+    const deliveryCount = m.info.deliveryCount;
+    const reason = describeError(error);
+    if (deliveryCount >= maxDeliver) {
+      this.logger.error(
+        `${b.durable}: ${m.subject} seq ${m.seq} failed on delivery ${deliveryCount}/${maxDeliver}, dead-lettering: ${reason}`,
+      );
+      return this.deadLetter(b, m, reason);
+    }
+    const delay = backoffDelay(backoffMs, deliveryCount);
+    this.logger.warn(
+      `${b.durable}: ${m.subject} seq ${m.seq} failed on delivery ${deliveryCount}/${maxDeliver}, retrying in ${delay} ms: ${reason}`,
+    );
+    m.nak(delay);
+  }
+
+  /**
+   * A message for a batch handler: checked at once (an invalid one is dead-lettered alone), then
+   * held until `maxMessages` are waiting or the event-loop turn that brought it ends (a pull's
+   * messages arrive in one turn), whichever comes first. It counts as in flight meanwhile.
+   */
+  private collect(b: EventBinding, batch: NonNullable<EventBinding['batch']>, m: JsMsg): void {
+    b.inFlight++;
+    const checked = this.check(b, m);
+    if ('invalid' in checked) {
+      this.track(
+        this.deadLetter(b, m, checked.invalid)
+          .catch((error: unknown) =>
+            this.logger.error(`${b.durable}: seq ${m.seq} not settled: ${describeError(error)}`),
+          )
+          .finally(() => this.release(b, 1)),
+      );
+      return;
+    }
+    batch.pending.push({ m, value: checked.value, workspaceId: checked.workspaceId });
+    if (batch.pending.length >= batch.maxMessages) this.flushBatch(b, batch);
+    else batch.flush ??= setImmediate(() => this.flushBatch(b, batch));
+  }
+
+  private flushBatch(b: EventBinding, batch: NonNullable<EventBinding['batch']>): void {
+    if (batch.flush) clearImmediate(batch.flush);
+    batch.flush = undefined;
+    const items = batch.pending.splice(0, batch.pending.length);
+    if (!items.length) return;
+    const heartbeat = setInterval(
+      () => {
+        for (const { m } of items) {
+          try {
+            m.working();
+          } catch {
+            // connection closed: the server redelivers after ack_wait
+          }
+        }
+      },
+      Math.max(100, Math.floor(this.options.ackWaitMs / 3)),
+    );
+    heartbeat.unref();
+    this.track(
+      this.processBatch(b, items)
+        .catch((error: unknown) =>
+          this.logger.error(
+            `${b.durable}: batch of ${items.length} from seq ${items[0]?.m.seq} not settled: ${describeError(error)}`,
+          ),
+        )
+        .finally(() => {
+          clearInterval(heartbeat);
+          this.release(b, items.length);
+        }),
+    );
+  }
+
+  /**
+   * One handler call for the batch, through Nest's pipeline once. It resolves with nothing (every
+   * message acked) or with a map of the failed messages' indexes to their errors (those are
+   * nak'ed or dead-lettered one by one, the rest acked); a throw fails every message of the batch.
+   */
+  private async processBatch(b: EventBinding, items: BatchItem[]): Promise<void> {
+    const handler = (b.handler ??= this.getHandlerByPattern(b.subject.name));
+    let failures: ReadonlyMap<number, unknown> | undefined;
+    try {
+      if (!handler) throw new Error(`no handler registered for ${b.subject.name}`);
+      const ctx = new JetStreamBatchContext(() => items.map((i) => this.info(b, i.m, i.workspaceId)));
+      let result: unknown = await handler(
+        items.map((i) => i.value),
+        ctx,
+      );
+      if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
+      if (result instanceof Map) failures = result as ReadonlyMap<number, unknown>;
+    } catch (error) {
+      await Promise.all(items.map((i) => this.failed(b, i.m, error)));
+      return;
+    }
+    const settling: Promise<void>[] = [];
+    items.forEach((item, index) => {
+      if (failures?.has(index)) settling.push(this.failed(b, item.m, failures.get(index)));
+      else item.m.ack();
+    });
+    await Promise.all(settling);
+  }
+
+  private release(b: EventBinding, count: number): void {
+    b.inFlight -= count;
+    this.wake(b);
   }
 
   /** Copies the message to `cdp.dlq.<service>.<entity>.<action>.<workspace>` with the reason, then terminates it. */

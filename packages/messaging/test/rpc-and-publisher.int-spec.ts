@@ -269,6 +269,42 @@ describe('RPC and JetStreamPublisher on NATS', () => {
       expect((await jsm.streams.info(streamName(prefix, 'ANALYSIS'))).state.messages).toBe(1);
     });
 
+    it('recreates a deleted stream on publishMany, publishing only what it could not store once more', async () => {
+      await jsm.streams.delete(streamName(prefix, 'ANALYSIS'));
+      const score = (i: number) => ({
+        subject: Subjects.scoreUpdated,
+        payload: {
+          workspaceId: 'w1',
+          customerId: `c${i}`,
+          model: 'churn',
+          modelVersion: '1',
+          value: 0.5,
+          computedAt: '2026-01-01T00:00:00Z',
+        },
+        msgId: `score-many-${i}`,
+      });
+      const results = await publisher.publishMany([
+        score(1),
+        { subject: Subjects.eventIngested, payload: ingested('many'), msgId: 'many-1' },
+        score(2),
+      ]);
+      expect(results.map((r) => r.duplicate)).toEqual([false, false, false]);
+      expect([results[0]!.seq, results[2]!.seq].sort()).toEqual([1, 2]);
+      expect((await jsm.streams.info(streamName(prefix, 'ANALYSIS'))).state.messages).toBe(2);
+    });
+
+    it('validates every item of publishMany before sending any', async () => {
+      const bad = { ...ingested('many-bad'), channel: 'fax' } as unknown as ReturnType<typeof ingested>;
+      const before = (await jsm.streams.info(streamName(prefix, 'EVENTS'))).state.messages;
+      await expect(
+        publisher.publishMany([
+          { subject: Subjects.eventIngested, payload: ingested('many-bad'), msgId: 'many-bad-1' },
+          { subject: Subjects.eventIngested, payload: bad, msgId: 'many-bad-2' },
+        ]),
+      ).rejects.toMatchObject({ name: 'ContractViolation' });
+      expect((await jsm.streams.info(streamName(prefix, 'EVENTS'))).state.messages).toBe(before);
+    });
+
     it('pings the server (health check)', async () => {
       expect(publisher.isConnected()).toBe(true);
       await expect(publisher.ping()).resolves.toBeUndefined();
@@ -319,6 +355,14 @@ describe('RPC and JetStreamPublisher on NATS', () => {
           viaProxy.publish(Subjects.eventIngested, ingested('proxy', 2), { msgId: 'proxy-2' }),
         ).rejects.toBeInstanceOf(MessagingUnavailableError);
         expect(Date.now() - started).toBeLessThan(2500);
+        const many = Date.now();
+        await expect(
+          viaProxy.publishMany([
+            { subject: Subjects.eventIngested, payload: ingested('proxy', 4), msgId: 'proxy-4' },
+            { subject: Subjects.eventIngested, payload: ingested('proxy', 5), msgId: 'proxy-5' },
+          ]),
+        ).rejects.toBeInstanceOf(MessagingUnavailableError);
+        expect(Date.now() - many).toBeLessThan(2500);
         await expect(viaProxy.ping(300)).rejects.toBeInstanceOf(MessagingUnavailableError);
         await proxy.up();
         await waitFor(() => viaProxy.isConnected(), 8000, 'the reconnect');
@@ -326,6 +370,11 @@ describe('RPC and JetStreamPublisher on NATS', () => {
           msgId: 'proxy-3',
         });
         expect(again.duplicate).toBe(false);
+        const after = await viaProxy.publishMany([
+          { subject: Subjects.eventIngested, payload: ingested('proxy', 6), msgId: 'proxy-6' },
+          { subject: Subjects.eventIngested, payload: ingested('proxy', 7), msgId: 'proxy-7' },
+        ]);
+        expect(after.map((r) => r.duplicate)).toEqual([false, false]);
       } finally {
         await viaProxy.close();
         await proxy.down();

@@ -55,6 +55,9 @@ export class SmtpEmailAdapter implements ChannelAdapter {
         from: this.from,
         // Unique through the ledger id, so nodemailer need not draw random bytes for one per email.
         messageId: `<${message.messageId}@${this.idDomain}>`,
+        // The random part of multipart boundaries: the ledger id (a random UUID) instead of
+        // random bytes drawn for every email.
+        baseBoundary: message.messageId,
         to: message.recipient,
         subject: message.subject ?? '',
         text: message.text,

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import { JetStreamEventPattern } from '@cdp/messaging';
+import { JetStreamBatchPattern, type JetStreamBatchFailures } from '@cdp/messaging';
 import { MicroBatcher, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
 import { MessagesService } from './messages.service';
@@ -31,17 +31,24 @@ export class DeliveryRequestedConsumer {
   }
 
   /**
-   * Acked once the ledger rows of its batch are claimed and their send jobs enqueued. When the
-   * batch fails as a whole (one request naming a customer that does not exist fails the statement),
-   * each request of it is tried alone, so only the bad one is nak'ed (and dead-lettered in the end);
-   * anything done before the failure is found by the idempotency keys and not done twice.
+   * The requests a pull brought, in one handler call (Nest's handler pipeline once per pull, not
+   * per request). Each is acked once the ledger rows of its batch (DELIVERY_BATCH_SIZE, gathered
+   * for DELIVERY_BATCH_WAIT_MS) are claimed and their send jobs enqueued. When a batch fails as a
+   * whole (one request naming a customer that does not exist fails the statement), each request
+   * of it is tried alone, so only the bad one is nak'ed (and dead-lettered in the end); anything
+   * done before the failure is found by the idempotency keys and not done twice.
    */
-  @JetStreamEventPattern(Subjects.deliveryRequested, { concurrency: IN_FLIGHT })
-  async onRequested(@Payload() request: Requested) {
-    try {
-      await this.batcher.add(request);
-    } catch {
-      await this.messages.acceptMany([request]);
-    }
+  @JetStreamBatchPattern(Subjects.deliveryRequested, { concurrency: IN_FLIGHT })
+  async onRequested(@Payload() requests: Requested[]): Promise<JetStreamBatchFailures> {
+    const failures = new Map<number, unknown>();
+    await Promise.all(
+      requests.map((request, i) =>
+        this.batcher
+          .add(request)
+          .catch(() => this.messages.acceptMany([request]))
+          .catch((error: unknown) => void failures.set(i, error)),
+      ),
+    );
+    return failures;
   }
 }

@@ -150,7 +150,7 @@ export class MessagesService {
         channel,
         toEnqueue.filter((j) => j.channel === channel),
       );
-    await Promise.all(inserted.filter((m) => m.status === 'failed').map((m) => this.announce(m)));
+    await this.announce(inserted.filter((m) => m.status === 'failed'));
   }
 
   /**
@@ -169,12 +169,14 @@ export class MessagesService {
       .filter((row) => (row.sendJobId ?? row.id) === job.id);
     const pending: LedgerRow[] = [];
     const interrupted: string[] = [];
+    const final: LedgerRow[] = [];
     for (const row of rows) {
       // Final already: announce again, a crash may have come between the commit and the publish.
-      if (FINAL.has(row.status)) await this.announce(row);
+      if (FINAL.has(row.status)) final.push(row);
       else if (row.status === 'sending') interrupted.push(row.id);
       else pending.push(row);
     }
+    if (final.length) await this.announce(final);
     if (interrupted.length) {
       const unknown = await this.ledger(
         `UPDATE messages SET status = 'unknown', error = $2, updated_at = now()
@@ -182,7 +184,7 @@ export class MessagesService {
          RETURNING ${LEDGER_COLUMNS}`,
         [interrupted, 'an earlier attempt died after the send started; not resent (at most once)'],
       );
-      await Promise.all(unknown.map((m) => this.announce(m)));
+      await this.announce(unknown);
     }
     if (!pending.length) return;
 
@@ -299,7 +301,7 @@ export class MessagesService {
     if (sent.length) {
       const rowsSent = await this.markSent(sent);
       this.faults.point('before-status-publish');
-      await Promise.all(rowsSent.map((m) => this.announce(m)));
+      await this.announce(rowsSent);
     }
 
     const failures = outcomes.flatMap((o) => (o.ok ? [] : [o]));
@@ -348,7 +350,7 @@ export class MessagesService {
         ),
       );
     });
-    await Promise.all(failed.map((m) => this.announce(m)));
+    await this.announce(failed);
   }
 
   private async failAll(rows: LedgerRow[], reason: string): Promise<void> {
@@ -358,7 +360,7 @@ export class MessagesService {
        RETURNING ${LEDGER_COLUMNS}`,
       [rows.map((r) => r.id), reason],
     );
-    await Promise.all(failed.map((m) => this.announce(m)));
+    await this.announce(failed);
   }
 
   /**
@@ -505,26 +507,35 @@ export class MessagesService {
     return (await this.db.pool.query<LedgerRow>(text, values)).rows;
   }
 
-  private async announce(message: LedgerRow): Promise<void> {
-    const status = message.status as Status;
-    if (status === 'failed' || status === 'unknown')
-      this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
-    await this.publisher.publish(
-      Subjects.deliveryStatus,
-      {
-        workspaceId: message.workspaceId,
-        idempotencyKey: message.idempotencyKey,
-        messageId: message.id,
-        ...(message.campaignId && { campaignId: message.campaignId }),
-        customerId: message.customerId,
-        channel: message.channel,
-        status,
-        ...(message.provider && { provider: message.provider }),
-        ...(message.providerMessageId && { providerMessageId: message.providerMessageId }),
-        ...(message.error && { reason: message.error }),
-        at: (message.sentAt ?? message.updatedAt).toISOString(),
-      },
-      { msgId: `status:${message.id}:${status}` },
+  /**
+   * Publishes the messages' statuses (deduplicated by `status:<id>:<status>`), their PubAcks awaited
+   * together: one wait for a chunk, not one request per message.
+   */
+  private async announce(messages: LedgerRow[]): Promise<void> {
+    if (!messages.length) return;
+    await this.publisher.publishMany(
+      messages.map((message) => {
+        const status = message.status as Status;
+        if (status === 'failed' || status === 'unknown')
+          this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
+        return {
+          subject: Subjects.deliveryStatus,
+          payload: {
+            workspaceId: message.workspaceId,
+            idempotencyKey: message.idempotencyKey,
+            messageId: message.id,
+            ...(message.campaignId && { campaignId: message.campaignId }),
+            customerId: message.customerId,
+            channel: message.channel,
+            status,
+            ...(message.provider && { provider: message.provider }),
+            ...(message.providerMessageId && { providerMessageId: message.providerMessageId }),
+            ...(message.error && { reason: message.error }),
+            at: (message.sentAt ?? message.updatedAt).toISOString(),
+          },
+          msgId: `status:${message.id}:${status}`,
+        };
+      }),
     );
   }
 }
