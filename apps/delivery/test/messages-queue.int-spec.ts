@@ -53,17 +53,21 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     nc = await connect({ servers: NATS_URL });
   });
 
-  afterAll(() =>
-    run.close(
-      async () => {
-        await app?.close();
-        await nc?.close();
-      },
-      async () => {
-        await proxy?.stop();
-        await redisProxy.stop();
-      },
-    ),
+  // Twice the tier's hook timeout: under CI load this clean-up once took over 60 s with every test
+  // passed; MessagesRun.close names any step that takes more than 3 s, so a slow one shows which.
+  afterAll(
+    () =>
+      run.close(
+        async () => {
+          await app?.close();
+          await nc?.close();
+        },
+        async () => {
+          await proxy?.stop();
+          await redisProxy.stop();
+        },
+      ),
+    120_000,
   );
 
   const request = (overrides: Partial<Requested> = {}): Requested => {

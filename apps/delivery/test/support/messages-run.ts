@@ -83,14 +83,30 @@ export class MessagesRun {
    * removes what the run made; `afterQueues` stops what must outlive the queue clean-up (proxies).
    */
   async close(stopDelivery: () => Promise<void>, afterQueues?: () => Promise<void>): Promise<void> {
-    await stopDelivery();
-    await this.publisher?.close();
-    await removeDeliveryQueues(this.prefix);
-    await afterQueues?.();
-    await this.sink.close();
-    await cleanUpRun(this.prefix);
-    await this.db?.$disconnect();
-    await this.database?.drop();
+    await timed('stop delivery', stopDelivery);
+    await timed('publisher close', async () => this.publisher?.close());
+    await timed('remove queues', () => removeDeliveryQueues(this.prefix));
+    await timed('after queues', async () => afterQueues?.());
+    await timed('SMTP sink close', () => this.sink.close());
+    await timed('NATS clean-up', () => cleanUpRun(this.prefix));
+    await timed('database drop', async () => {
+      await this.db?.$disconnect();
+      await this.database?.drop();
+    });
+  }
+}
+
+/**
+ * Runs one clean-up step and names it on stderr when it took more than 3 s: a suite's afterAll
+ * once outlasted its timeout under load in CI, and the report must say which step waited.
+ */
+async function timed(step: string, run: () => Promise<unknown>): Promise<void> {
+  const started = Date.now();
+  try {
+    await run();
+  } finally {
+    const ms = Date.now() - started;
+    if (ms > 3000) process.stderr.write(`messages-run clean-up: "${step}" took ${ms} ms\n`);
   }
 }
 
