@@ -131,20 +131,11 @@ export class JetStreamPublisher {
     payload: PayloadOf<S>,
     opts: PublishOptions,
   ): Promise<PublishResult> {
-    const value =
-      opts.json === undefined
-        ? assertValid(`${subject.name}/v${subject.version}`, subject.schema, payload)
-        : payload;
-    if (!opts.msgId) throw new Error(`publish ${subject.name}: msgId is required`);
-    const target = subjectFor(this.options.prefix, subject.name, workspaceOf(value));
-    const h = natsHeaders();
-    for (const [k, v] of Object.entries(opts.headers ?? {})) h.set(k, v);
-    h.set(CdpHeaders.Schema, `${subject.name}/v${subject.version}`);
-    const body = opts.json ?? JSON.stringify(value);
+    const { target, body, headers } = this.prepare(subject, payload, opts);
     const js = this.jetstream();
     const send = async () => {
       const ack = await withTimeout(
-        js.publish(target, body, { msgID: opts.msgId, headers: h, timeout: this.options.publishTimeoutMs }),
+        js.publish(target, body, { msgID: opts.msgId, headers, timeout: this.options.publishTimeoutMs }),
         this.options.publishTimeoutMs + 500,
         () => new TimeoutError(),
       );

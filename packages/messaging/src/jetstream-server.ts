@@ -353,18 +353,7 @@ export class JetStreamServer
   private startEvent(b: EventBinding, m: JsMsg): void {
     if (b.batch) return this.collect(b, b.batch, m);
     b.inFlight++;
-    // Keep the message ours while a slow handler runs (+WPI resets the server's ack_wait timer).
-    const heartbeat = setInterval(
-      () => {
-        try {
-          m.working();
-        } catch {
-          // connection closed: the server redelivers after ack_wait
-        }
-      },
-      Math.max(100, Math.floor(this.options.ackWaitMs / 3)),
-    );
-    heartbeat.unref();
+    const heartbeat = this.keepWorking([m]);
     this.track(
       this.processEvent(b, m)
         .catch((error: unknown) =>
@@ -470,14 +459,14 @@ export class JetStreamServer
     else batch.flush ??= setImmediate(() => this.flushBatch(b, batch));
   }
 
-  private flushBatch(b: EventBinding, batch: NonNullable<EventBinding['batch']>): void {
-    if (batch.flush) clearImmediate(batch.flush);
-    batch.flush = undefined;
-    const items = batch.pending.splice(0, batch.pending.length);
-    if (!items.length) return;
+  /**
+   * Keeps the messages ours while a slow handler runs: +WPI resets the server's ack_wait timer.
+   * The caller clears the returned interval once they are settled.
+   */
+  private keepWorking(messages: JsMsg[]): NodeJS.Timeout {
     const heartbeat = setInterval(
       () => {
-        for (const { m } of items) {
+        for (const m of messages) {
           try {
             m.working();
           } catch {
@@ -488,6 +477,15 @@ export class JetStreamServer
       Math.max(100, Math.floor(this.options.ackWaitMs / 3)),
     );
     heartbeat.unref();
+    return heartbeat;
+  }
+
+  private flushBatch(b: EventBinding, batch: NonNullable<EventBinding['batch']>): void {
+    if (batch.flush) clearImmediate(batch.flush);
+    batch.flush = undefined;
+    const items = batch.pending.splice(0, batch.pending.length);
+    if (!items.length) return;
+    const heartbeat = this.keepWorking(items.map((i) => i.m));
     this.track(
       this.processBatch(b, items)
         .catch((error: unknown) =>

@@ -14,6 +14,7 @@ import { SendQueues } from '../queues/send-queues';
 import { TrackingLinks } from '../receipts/tracking-links';
 import { TemplateRenderer, type RenderedContent, type TemplateSource } from '../templates/template-renderer';
 import { TemplatesService } from '../templates/templates.service';
+import { deliveryStatusOf } from './delivery-status';
 import { FaultInjector } from './fault-injector';
 import { recipientProblem } from './recipient';
 
@@ -520,19 +521,7 @@ export class MessagesService {
           this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
         return {
           subject: Subjects.deliveryStatus,
-          payload: {
-            workspaceId: message.workspaceId,
-            idempotencyKey: message.idempotencyKey,
-            messageId: message.id,
-            ...(message.campaignId && { campaignId: message.campaignId }),
-            customerId: message.customerId,
-            channel: message.channel,
-            status,
-            ...(message.provider && { provider: message.provider }),
-            ...(message.providerMessageId && { providerMessageId: message.providerMessageId }),
-            ...(message.error && { reason: message.error }),
-            at: (message.sentAt ?? message.updatedAt).toISOString(),
-          },
+          payload: deliveryStatusOf(message, status, message.error, message.sentAt ?? message.updatedAt),
           msgId: `status:${message.id}:${status}`,
         };
       }),

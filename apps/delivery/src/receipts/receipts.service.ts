@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Subjects, type PayloadOf } from '@cdp/contracts';
+import { Subjects } from '@cdp/contracts';
 import type { Message, Prisma } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
+import { deliveryStatusOf } from '../messages/delivery-status';
 
 export type ReceiptStatus = 'delivered' | 'bounced' | 'complained' | 'opened' | 'clicked' | 'failed';
 type LedgerStatus = Message['status'];
@@ -115,19 +116,7 @@ export class ReceiptsService {
   }
 
   private async announce(message: Message, receipt: Receipt): Promise<void> {
-    const payload: PayloadOf<typeof Subjects.deliveryStatus> = {
-      workspaceId: message.workspaceId,
-      idempotencyKey: message.idempotencyKey,
-      messageId: message.id,
-      ...(message.campaignId && { campaignId: message.campaignId }),
-      customerId: message.customerId,
-      channel: message.channel,
-      status: receipt.status,
-      ...(message.provider && { provider: message.provider }),
-      ...(message.providerMessageId && { providerMessageId: message.providerMessageId }),
-      ...(receipt.reason && { reason: receipt.reason }),
-      at: receipt.at.toISOString(),
-    };
+    const payload = deliveryStatusOf(message, receipt.status, receipt.reason, receipt.at);
     await this.publisher.publish(Subjects.deliveryStatus, payload, {
       msgId: `status:${message.id}:${receipt.status}`,
     });

@@ -1,0 +1,36 @@
+import type { PayloadOf, Subjects } from '@cdp/contracts';
+import type { Message } from '@cdp/db';
+
+type DeliveryStatus = PayloadOf<typeof Subjects.deliveryStatus>;
+
+/** What a cdp.delivery.status says of a ledger row: the status it reached, why, and when. */
+export function deliveryStatusOf(
+  message: Pick<
+    Message,
+    | 'id'
+    | 'workspaceId'
+    | 'idempotencyKey'
+    | 'campaignId'
+    | 'customerId'
+    | 'channel'
+    | 'provider'
+    | 'providerMessageId'
+  >,
+  status: DeliveryStatus['status'],
+  reason: string | null | undefined,
+  at: Date,
+): DeliveryStatus {
+  return {
+    workspaceId: message.workspaceId,
+    idempotencyKey: message.idempotencyKey,
+    messageId: message.id,
+    ...(message.campaignId && { campaignId: message.campaignId }),
+    customerId: message.customerId,
+    channel: message.channel,
+    status,
+    ...(message.provider && { provider: message.provider }),
+    ...(message.providerMessageId && { providerMessageId: message.providerMessageId }),
+    ...(reason && { reason }),
+    at: at.toISOString(),
+  };
+}
