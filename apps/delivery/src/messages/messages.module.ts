@@ -5,6 +5,7 @@ import { QueuesModule } from '../queues/queues.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { DeliveryRequestedConsumer } from './delivery-requested.consumer';
 import { FaultInjector } from './fault-injector';
+import { LedgerGroupWrites } from './ledger-group-writes';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 import { SendWorkers } from './send-workers';
@@ -12,6 +13,6 @@ import { SendWorkers } from './send-workers';
 @Module({
   imports: [ChannelsModule, QueuesModule, TemplatesModule, ReceiptsModule],
   controllers: [DeliveryRequestedConsumer, MessagesController],
-  providers: [MessagesService, SendWorkers, FaultInjector],
+  providers: [MessagesService, SendWorkers, FaultInjector, LedgerGroupWrites],
 })
 export class MessagesModule {}

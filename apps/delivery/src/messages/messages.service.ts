@@ -16,6 +16,8 @@ import { TemplateRenderer, type RenderedContent, type TemplateSource } from '../
 import { TemplatesService } from '../templates/templates.service';
 import { deliveryStatusOf } from './delivery-status';
 import { FaultInjector } from './fault-injector';
+import { LedgerGroupWrites } from './ledger-group-writes';
+import { LEDGER_COLUMNS, type LedgerRow } from './ledger-row';
 import { recipientProblem } from './recipient';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
@@ -31,30 +33,6 @@ const FINAL = new Set<string>([
   'failed',
   'unknown',
 ]);
-
-/** The ledger columns the send path reads (raw SQL reads back just these). */
-type LedgerRow = Pick<
-  Message,
-  | 'id'
-  | 'workspaceId'
-  | 'idempotencyKey'
-  | 'campaignId'
-  | 'customerId'
-  | 'channel'
-  | 'recipient'
-  | 'status'
-  | 'provider'
-  | 'providerMessageId'
-  | 'error'
-  | 'attempts'
-  | 'sentAt'
-  | 'updatedAt'
-  | 'sendJobId'
->;
-const LEDGER_COLUMNS = `id, workspace_id AS "workspaceId", idempotency_key AS "idempotencyKey",
-  campaign_id AS "campaignId", customer_id AS "customerId", channel::text AS channel, recipient,
-  status::text AS status, provider, provider_message_id AS "providerMessageId", error, attempts,
-  sent_at AS "sentAt", updated_at AS "updatedAt", send_job_id AS "sendJobId"`;
 
 /** A ledger row to insert (all text; the statement casts). */
 interface NewRow {
@@ -99,6 +77,7 @@ export class MessagesService {
     private readonly queues: SendQueues,
     private readonly limiter: ProviderRateLimiter,
     private readonly faults: FaultInjector,
+    private readonly ledgerWrites: LedgerGroupWrites,
   ) {}
 
   /**
@@ -162,9 +141,11 @@ export class MessagesService {
   async send(job: Job<SendJobData>, token: string | undefined): Promise<void> {
     const parts = new Map(messagesOf(job.data).map((m) => [m.messageId, m]));
     const rows = (
-      await this.ledger(`SELECT ${LEDGER_COLUMNS} FROM messages WHERE id = ANY($1::text[])`, [
-        [...parts.keys()],
-      ])
+      await this.ledger(
+        `SELECT ${LEDGER_COLUMNS} FROM messages WHERE id = ANY($1::text[])`,
+        [[...parts.keys()]],
+        'delivery-ledger-job-rows',
+      )
     )
       // A row whose job changed (re-enqueued after a lost job, a replay) belongs to that job.
       .filter((row) => (row.sendJobId ?? row.id) === job.id);
@@ -252,15 +233,10 @@ export class MessagesService {
     parts: Map<string, SendJob>,
   ): Promise<{ retry?: Error; failed: string[] }> {
     if (!rows.length) return { failed: [] };
-    const claimed = new Set(
-      (
-        await this.db.pool.query<{ id: string }>(
-          `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = $2, updated_at = now()
-           WHERE id = ANY($1::text[]) AND status = 'queued' AND (send_job_id = $3 OR send_job_id IS NULL)
-           RETURNING id`,
-          [rows.map((r) => r.id), adapter.provider, job.id],
-        )
-      ).rows.map((r) => r.id),
+    const claimed = await this.ledgerWrites.claim(
+      job.id!,
+      rows.map((r) => r.id),
+      adapter.provider,
     );
     // Rows not claimed changed under us (a replay reset); their next job decides.
     const mine = rows.filter((r) => claimed.has(r.id));
@@ -300,7 +276,7 @@ export class MessagesService {
       o.ok ? [{ id: o.message.id, providerMessageId: o.providerMessageId }] : [],
     );
     if (sent.length) {
-      const rowsSent = await this.markSent(sent);
+      const rowsSent = await this.ledgerWrites.markSent(sent);
       this.faults.point('before-status-publish');
       await this.announce(rowsSent);
     }
@@ -477,35 +453,18 @@ export class MessagesService {
         column('requestedAt'),
         column('sendJobId'),
       ],
-    );
-  }
-
-  /**
-   * `sent` only replaces `sending`: a provider receipt (delivered, opened ...) that arrived before
-   * this commit keeps its later status, and the send facts are recorded either way. One statement
-   * for the whole batch.
-   */
-  private markSent(sent: { id: string; providerMessageId: string }[]): Promise<LedgerRow[]> {
-    return this.ledger(
-      `UPDATE messages SET
-        status = CASE WHEN status = 'sending' THEN 'sent'::message_status ELSE status END,
-        provider_message_id = v.provider_id,
-        sent_at = now(),
-        error = NULL,
-        updated_at = now()
-      FROM unnest($1::text[], $2::text[]) AS v(message_id, provider_id)
-      WHERE messages.id = v.message_id
-      RETURNING ${LEDGER_COLUMNS}`,
-      [sent.map((s) => s.id), sent.map((s) => s.providerMessageId)],
+      'delivery-ledger-insert',
     );
   }
 
   /**
    * A ledger statement on the pg pool rather than Prisma: its query compiler costs more CPU than
    * the rest of a send (see the README's Benchmark section). Returns the rows in LEDGER_COLUMNS.
+   * A `name` makes it a prepared statement on each connection, parsed and planned once: the hot
+   * statements run thousands of times a second.
    */
-  private async ledger(text: string, values: unknown[]): Promise<LedgerRow[]> {
-    return (await this.db.pool.query<LedgerRow>(text, values)).rows;
+  private async ledger(text: string, values: unknown[], name?: string): Promise<LedgerRow[]> {
+    return (await this.db.pool.query<LedgerRow>({ text, values, ...(name && { name }) })).rows;
   }
 
   /**

@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseService, MicroBatcher } from '@cdp/service-kit';
+import { LEDGER_COLUMNS, type LedgerRow } from './ledger-row';
+
+interface Claim {
+  ids: string[];
+  provider: string;
+  jobId: string;
+  /** Filled by the flush: the ids this job claimed. */
+  claimed?: Set<string>;
+}
+
+interface SentMark {
+  sent: { id: string; providerMessageId: string }[];
+  /** Filled by the flush: the rows as recorded. */
+  rows?: LedgerRow[];
+}
+
+/** Enough for every job of every channel running at once. */
+const GROUP_SIZE = 2000;
+
+/**
+ * The two ledger writes every send makes, claim (`sending`) and `sent`, for all the jobs running
+ * at once: each job awaits its own part, but the parts that arrive while a statement runs go
+ * together in the next one (group commit). A job's claim is still committed before its provider
+ * calls, and its `sent` before its statuses are published; what changes is the number of
+ * statements and commits, which cost Postgres far more CPU than the rows in them (see the README's
+ * Benchmark section). A failed statement fails every job of its group, each retried as before.
+ */
+@Injectable()
+export class LedgerGroupWrites {
+  private readonly claims = new MicroBatcher<Claim>({
+    maxSize: GROUP_SIZE,
+    maxDelayMs: 0,
+    flush: (claims) => this.claimAll(claims),
+  });
+
+  private readonly sentMarks = new MicroBatcher<SentMark>({
+    maxSize: GROUP_SIZE,
+    maxDelayMs: 0,
+    flush: (marks) => this.markAllSent(marks),
+  });
+
+  constructor(private readonly db: DatabaseService) {}
+
+  /**
+   * Marks the job's rows `sending` (one more attempt, the provider named) where they are still
+   * `queued` and belong to the job; returns the ids it claimed.
+   */
+  async claim(jobId: string, ids: string[], provider: string): Promise<Set<string>> {
+    const claim: Claim = { ids, provider, jobId };
+    await this.claims.add(claim);
+    return claim.claimed!;
+  }
+
+  /**
+   * `sent` only replaces `sending`: a provider receipt (delivered, opened ...) that arrived before
+   * this commit keeps its later status, and the send facts are recorded either way.
+   */
+  async markSent(sent: { id: string; providerMessageId: string }[]): Promise<LedgerRow[]> {
+    const mark: SentMark = { sent };
+    await this.sentMarks.add(mark);
+    return mark.rows!;
+  }
+
+  private async claimAll(claims: Claim[]): Promise<void> {
+    const ids: string[] = [];
+    const providers: string[] = [];
+    const jobs: string[] = [];
+    for (const c of claims)
+      for (const id of c.ids) {
+        ids.push(id);
+        providers.push(c.provider);
+        jobs.push(c.jobId);
+      }
+    // RETURNING names the job whose line claimed the row, so a row listed by two jobs (one of
+    // them from before batch jobs, whose rows name no job) is claimed by one only.
+    const { rows } = await this.db.pool.query<{ id: string; job: string }>({
+      name: 'delivery-ledger-claim',
+      text: `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = v.provider, updated_at = now()
+        FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, provider, job)
+        WHERE messages.id = v.id AND messages.status = 'queued'
+          AND (messages.send_job_id = v.job OR messages.send_job_id IS NULL)
+        RETURNING messages.id, v.job`,
+      values: [ids, providers, jobs],
+    });
+    const byJob = new Map(claims.map((c) => [c.jobId, new Set<string>()]));
+    for (const row of rows) byJob.get(row.job)?.add(row.id);
+    for (const c of claims) c.claimed = byJob.get(c.jobId)!;
+  }
+
+  private async markAllSent(marks: SentMark[]): Promise<void> {
+    const sent = marks.flatMap((m) => m.sent);
+    const { rows } = await this.db.pool.query<LedgerRow>({
+      name: 'delivery-ledger-sent',
+      text: `UPDATE messages SET
+          status = CASE WHEN status = 'sending' THEN 'sent'::message_status ELSE status END,
+          provider_message_id = v.provider_id,
+          sent_at = now(),
+          error = NULL,
+          updated_at = now()
+        FROM unnest($1::text[], $2::text[]) AS v(message_id, provider_id)
+        WHERE messages.id = v.message_id
+        RETURNING ${LEDGER_COLUMNS}`,
+      values: [sent.map((s) => s.id), sent.map((s) => s.providerMessageId)],
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const m of marks) m.rows = m.sent.flatMap((s) => byId.get(s.id) ?? []);
+  }
+}
