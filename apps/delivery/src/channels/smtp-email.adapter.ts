@@ -1,6 +1,6 @@
-import { createTransport, type Transporter } from 'nodemailer';
 import type { DeliveryConfig } from '../config';
 import { SendError, type ChannelAdapter, type OutboundMessage, type SendResult } from './channel-adapter';
+import { SmtpThread } from './smtp-thread';
 
 export interface SmtpOptions {
   host: string;
@@ -23,12 +23,16 @@ export function smtpOptionsFromConfig(config: DeliveryConfig): SmtpOptions {
   };
 }
 
-/** Email over SMTP through a pooled nodemailer transport (one pool per adapter; close() ends it). */
+/**
+ * Email over SMTP through a pooled nodemailer transport (one pool per adapter; close() ends it),
+ * run in the process's SMTP thread.
+ */
 export class SmtpEmailAdapter implements ChannelAdapter {
   readonly channel = 'email' as const;
   readonly provider = 'smtp';
   readonly parallelism: number;
-  private readonly transport: Transporter;
+  private readonly thread = SmtpThread.shared();
+  private readonly pool: number;
   private readonly from: string;
   /** Right-hand side of our Message-IDs: the sender's domain, as nodemailer would pick it. */
   private readonly idDomain: string;
@@ -37,7 +41,7 @@ export class SmtpEmailAdapter implements ChannelAdapter {
     this.from = options.from;
     this.idDomain = /@([^\s@<>]+)>?\s*$/.exec(options.from)?.[1] ?? 'localhost';
     this.parallelism = options.poolSize;
-    this.transport = createTransport({
+    this.pool = this.thread.open({
       pool: true,
       host: options.host,
       port: options.port,
@@ -50,34 +54,33 @@ export class SmtpEmailAdapter implements ChannelAdapter {
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
-    try {
-      const info = (await this.transport.sendMail({
-        from: this.from,
-        // Unique through the ledger id, so nodemailer need not draw random bytes for one per email.
-        messageId: `<${message.messageId}@${this.idDomain}>`,
-        // The random part of multipart boundaries: the ledger id (a random UUID) instead of
-        // random bytes drawn for every email.
-        baseBoundary: message.messageId,
-        to: message.recipient,
-        subject: message.subject ?? '',
-        text: message.text,
-        ...(message.html && { html: message.html }),
-        headers: { 'X-CDP-Message-Id': message.messageId, ...message.headers },
-      })) as { messageId: string; response: string; rejected?: unknown[] };
-      if (info.rejected?.length) throw new SendError(`recipient rejected: ${info.response}`, true);
-      return { provider: this.provider, providerMessageId: info.messageId, response: info.response };
-    } catch (e) {
-      if (e instanceof SendError) throw e;
-      const { responseCode, message: reason } = e as { responseCode?: number; message?: string };
+    const result = await this.thread.send(this.pool, {
+      from: this.from,
+      // Unique through the ledger id, so nodemailer need not draw random bytes for one per email.
+      messageId: `<${message.messageId}@${this.idDomain}>`,
+      // The random part of multipart boundaries: the ledger id (a random UUID) instead of
+      // random bytes drawn for every email.
+      baseBoundary: message.messageId,
+      to: message.recipient,
+      subject: message.subject ?? '',
+      text: message.text,
+      ...(message.html && { html: message.html }),
+      headers: { 'X-CDP-Message-Id': message.messageId, ...message.headers },
+    });
+    if ('error' in result) {
+      const { responseCode, message: reason } = result.error;
       // 5xx SMTP replies and malformed addresses are final; connection problems and 4xx are not.
       const permanent =
         (responseCode !== undefined && responseCode >= 500) ||
-        /No recipients defined|Invalid address/i.test(reason ?? '');
-      throw new SendError(reason ?? String(e), permanent);
+        /No recipients defined|Invalid address/i.test(reason);
+      throw new SendError(reason, permanent);
     }
+    const { info } = result;
+    if (info.rejected?.length) throw new SendError(`recipient rejected: ${info.response}`, true);
+    return { provider: this.provider, providerMessageId: info.messageId, response: info.response };
   }
 
   close(): void {
-    this.transport.close();
+    this.thread.close(this.pool);
   }
 }
