@@ -8,6 +8,7 @@ import { Histogram } from 'prom-client';
 import type { ServiceName } from '@cdp/contracts';
 import { JetStreamServer } from '@cdp/messaging';
 import { ConfigError, loadConfig, type BaseConfig } from './config';
+import { logRequests } from './service-kit.module';
 
 export interface RunServiceOptions<S extends TObject> {
   service: ServiceName;
@@ -36,6 +37,7 @@ export async function createService<S extends TObject>(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  logRequests(app, options.service, config.LOG_LEVEL);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', (req, reply, done) => {
     httpDuration
