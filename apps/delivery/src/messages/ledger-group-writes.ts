@@ -67,26 +67,29 @@ export class LedgerGroupWrites {
     const ids: string[] = [];
     const providers: string[] = [];
     const jobs: string[] = [];
-    for (const c of claims)
+    const claimIndexes: number[] = [];
+    claims.forEach((c, index) => {
+      c.claimed = new Set();
       for (const id of c.ids) {
         ids.push(id);
         providers.push(c.provider);
         jobs.push(c.jobId);
+        claimIndexes.push(index);
       }
-    // RETURNING names the job whose line claimed the row, so a row listed by two jobs (one of
-    // them from before batch jobs, whose rows name no job) is claimed by one only.
-    const { rows } = await this.db.pool.query<{ id: string; job: string }>({
+    });
+    // RETURNING names the claim whose line took the row: a row listed twice (two attempts of one
+    // job run at once after a stalled lock, or a row from before batch jobs, which names no job)
+    // is updated once, so exactly one claim gets it.
+    const { rows } = await this.db.pool.query<{ id: string; claim: number }>({
       name: 'delivery-ledger-claim',
       text: `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = v.provider, updated_at = now()
-        FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, provider, job)
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(id, provider, job, claim)
         WHERE messages.id = v.id AND messages.status = 'queued'
           AND (messages.send_job_id = v.job OR messages.send_job_id IS NULL)
-        RETURNING messages.id, v.job`,
-      values: [ids, providers, jobs],
+        RETURNING messages.id, v.claim`,
+      values: [ids, providers, jobs, claimIndexes],
     });
-    const byJob = new Map(claims.map((c) => [c.jobId, new Set<string>()]));
-    for (const row of rows) byJob.get(row.job)?.add(row.id);
-    for (const c of claims) c.claimed = byJob.get(c.jobId)!;
+    for (const row of rows) claims[row.claim]!.claimed!.add(row.id);
   }
 
   private async markAllSent(marks: SentMark[]): Promise<void> {
