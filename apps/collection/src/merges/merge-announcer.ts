@@ -33,6 +33,8 @@ export class MergeAnnouncer implements OnModuleInit, OnApplicationShutdown {
   private sweep?: NodeJS.Timeout;
   private readonly kicks = new Set<NodeJS.Timeout>();
   private running: Promise<number> | undefined;
+  /** Set at shutdown: a batch that stored merges while the app closed starts no new run. */
+  private closed = false;
 
   constructor(
     private readonly db: DatabaseService,
@@ -47,6 +49,7 @@ export class MergeAnnouncer implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
     clearInterval(this.sweep);
     for (const kick of this.kicks) clearTimeout(kick);
     this.kicks.clear();
@@ -80,7 +83,7 @@ export class MergeAnnouncer implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async runLogged(): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.closed) return;
     this.running = this.announcePending();
     try {
       await this.running;
