@@ -95,6 +95,9 @@ export class IngestSuite {
     const publisher = await this.publisher(prefix);
     // No sweep timer in tests (onModuleInit is not called); announceMerges() still publishes.
     const announcer = new MergeAnnouncer(db, publisher, { MERGE_OUTBOX_SWEEP_MS: 60_000 });
+    // Closed before its database and NATS connection (closers run in reverse): a run it was asked
+    // for by a batch's merges must not start after the test file has ended.
+    this.closers.push(() => announcer.onApplicationShutdown());
     const identity = new IdentityService(
       new IdentityRulesService(db),
       new MergeService(db, announcer),
