@@ -18,6 +18,22 @@ import { MessagesRun } from './support/messages-run';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 
+/** Waits for `work` at most `ms`; a wait cut short is reported on stderr, never thrown. */
+async function settleWithin(work: Promise<unknown> | undefined, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), ms)));
+  const outcome = await Promise.race([
+    Promise.resolve(work).then(
+      () => 'done',
+      () => 'done',
+    ),
+    cut,
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'cut')
+    process.stderr.write(`messages-queue: ${what} did not finish within ${ms} ms; going on\n`);
+}
+
 describe('delivery queue: ledger, jobs, retries, dead letters, templates', () => {
   const sink = new SmtpSink((recipient) => {
     if (recipient.startsWith('bounce-')) return { code: 550, message: 'No such user here' };
@@ -59,7 +75,9 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     () =>
       run.close(
         async () => {
-          await app?.close();
+          // app.close() has been seen never to finish here (cause not found yet; see the delivery
+          // README, "Tests"): the clean-up goes on after 20 s and says so on stderr.
+          await settleWithin(app?.close(), 20_000, 'delivery app.close()');
           await nc?.close();
         },
         async () => {

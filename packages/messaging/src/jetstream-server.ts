@@ -269,22 +269,41 @@ export class JetStreamServer
     );
   }
 
-  /** Stop pulling, let in-flight handlers finish and ack, then drain the connection. */
+  /**
+   * Stop pulling, let in-flight handlers finish and ack (for at most `shutdownGraceMs`), then drain
+   * the connection. A handler still running then (waiting on a dependency that does not answer)
+   * is left behind: its messages were not acked, so the server redelivers them; nothing is lost,
+   * and the process can stop.
+   */
   private async shutdown(): Promise<void> {
     this.stopping = true;
     this.stop.abort();
+    const settled = await settlesWithin(this.settleHandlers(), this.options.shutdownGraceMs);
+    if (!settled)
+      this.logger.warn(
+        `shutdown: ${this.inFlight.size} handler(s) still running after ${this.options.shutdownGraceMs} ms; ` +
+          'closing without them (their messages are not acked and will be redelivered)',
+      );
+    const nc = this.nc;
+    if (nc && !nc.isClosed()) {
+      const drained = await settlesWithin(
+        nc.drain().catch(() => nc.close()),
+        this.options.shutdownGraceMs,
+      );
+      if (!drained) await nc.close().catch(() => undefined);
+    }
+    this._status$.next('closed');
+    this.emitter.removeAllListeners();
+  }
+
+  /** Ends the pulls and waits for every handler under way (and the batches still gathering). */
+  private async settleHandlers(): Promise<void> {
     for (const b of this.bindings) this.wake(b);
     for (const b of this.bindings) await b.current?.close().catch(() => undefined);
     for (const b of this.bindings) await b.loop;
     for (const b of this.bindings) if (b.batch) this.flushBatch(b, b.batch);
     await Promise.all(this.rpcSubscriptions.map((s) => s.drain().catch(() => undefined)));
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    const nc = this.nc;
-    if (nc && !nc.isClosed()) {
-      await nc.drain().catch(() => nc.close());
-    }
-    this._status$.next('closed');
-    this.emitter.removeAllListeners();
   }
 
   private track(p: Promise<void>): void {
@@ -667,5 +686,22 @@ export class JetStreamServer
     } catch (error) {
       this.logger.error(`NATS status stream ended: ${describeError(error)}`);
     }
+  }
+}
+
+/** Whether `work` settled within `ms` (it goes on either way). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -24,6 +24,11 @@ export interface MessagingOptions {
   publishTimeoutMs?: number;
   /** Longest time `connect()`/`listen()` try to reach NATS before failing. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Longest wait at shutdown for the handlers under way to finish (and ack) before the connection
+   * closes without them; their messages are redelivered. Default 5000.
+   */
+  shutdownGraceMs?: number;
 }
 
 export type ResolvedMessagingOptions = Required<Omit<MessagingOptions, 'servers'>> & { servers: string[] };
@@ -42,6 +47,7 @@ export const DEFAULTS = {
   concurrency: 64,
   publishTimeoutMs: 5000,
   connectTimeoutMs: 10_000,
+  shutdownGraceMs: 5000,
 } as const;
 
 function positiveInt(name: string, value: number, min = 1): number {
@@ -77,6 +83,7 @@ export function resolveOptions(options: MessagingOptions): ResolvedMessagingOpti
       options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
       10,
     ),
+    shutdownGraceMs: positiveInt('shutdownGraceMs', options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs, 0),
   };
 }
 

@@ -382,6 +382,29 @@ describe('JetStreamServer on NATS JetStream', () => {
     expect(callsOf(ws).map((c) => c.streamSequence)).toEqual([ack.seq, later.seq]);
   });
 
+  it('closes within shutdownGraceMs when a handler never finishes, and the message is redelivered after a restart', async () => {
+    const ws = 'stuck';
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    behaviour.set(ws, (call) => (call.deliveryCount === 1 ? stuck : undefined));
+    const running = apps.splice(0);
+    for (const app of running) await app.close();
+    const app = await startApp(ConsumerModule, { ...options, shutdownGraceMs: 300 });
+    const ack = await publisher.publish(Subjects.eventIngested, ingested(ws), { msgId: 'stuck-1' });
+    await waitFor(() => callsOf(ws).length === 1, 5000, 'the handler to start');
+    const started = Date.now();
+    await closeApp(app);
+    expect(Date.now() - started).toBeLessThan(3000);
+
+    await startApp();
+    await waitFor(() => callsOf(ws).length === 2, 10_000, 'the redelivery after the restart');
+    expect(callsOf(ws).map((c) => [c.streamSequence, c.deliveryCount])).toEqual([
+      [ack.seq, 1],
+      [ack.seq, 2],
+    ]);
+    release();
+  });
+
   it('recreates its consumer when an operator deletes it, and goes on consuming', async () => {
     const profileDurable = durableName('analysis', Subjects.profileUpdated.name);
     await jsm.consumers.delete(eventsStream, profileDurable);

@@ -97,14 +97,28 @@ export class MessagesRun {
 }
 
 /**
- * Runs one clean-up step and names it on stderr when it took more than 3 s: a suite's afterAll
- * once outlasted its timeout under load in CI, and the report must say which step waited.
+ * Runs one clean-up step and names it on stderr when it takes more than 3 s, while it still runs
+ * (every 10 s, with the kinds of resources the process holds open) and once it ends: a suite's
+ * afterAll outlasted its timeout under load in CI, and the report must say which step waited.
  */
 async function timed(step: string, run: () => Promise<unknown>): Promise<void> {
   const started = Date.now();
+  const report = () =>
+    process.stderr.write(
+      `messages-run clean-up: still waiting for "${step}" after ${Date.now() - started} ms; open: ${process
+        .getActiveResourcesInfo()
+        .join(', ')}\n`,
+    );
+  let every: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    report();
+    every = setInterval(report, 10_000);
+  }, 3000);
   try {
     await run();
   } finally {
+    clearTimeout(first);
+    clearInterval(every);
     const ms = Date.now() - started;
     if (ms > 3000) process.stderr.write(`messages-run clean-up: "${step}" took ${ms} ms\n`);
   }
