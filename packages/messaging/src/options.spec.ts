@@ -14,6 +14,7 @@ describe('resolveOptions', () => {
       concurrency: 64,
       publishTimeoutMs: 5000,
       connectTimeoutMs: 10000,
+      shutdownGraceMs: 5000,
     });
   });
 
