@@ -18,12 +18,16 @@ export function queueOptions(config: BaseConfig): {
 /**
  * Closes a BullMQ queue or worker without letting shutdown hang on Redis: like QUIT, `close()`
  * waits for Redis, so one whose connection is reconnecting is disconnected after `ms` (a worker's
- * running jobs are then left to BullMQ's stalled-job check, which runs them again).
+ * running jobs are then left to BullMQ's stalled-job check, which runs them again). The disconnect
+ * gets `ms` too: a worker's was seen never to settle after Redis had been cut and restored, which
+ * kept a delivery app's close from ever finishing; the process's exit closes the sockets.
  */
 export async function closeWithin(
   closable: { close(): Promise<void>; disconnect(): Promise<void> },
   what: string,
   ms = 2000,
 ): Promise<void> {
-  await withTimeout(closable.close(), ms, what).catch(() => closable.disconnect());
+  await withTimeout(closable.close(), ms, what).catch(() =>
+    withTimeout(closable.disconnect(), ms, `${what} (disconnect)`).catch(() => undefined),
+  );
 }
