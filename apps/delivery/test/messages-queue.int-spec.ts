@@ -11,28 +11,13 @@ import { Redis } from 'ioredis';
 import { deadLetterSubject, streamName, Subjects, subjectFor, type PayloadOf } from '@cdp/contracts';
 import type { PrismaClient } from '@cdp/db';
 import { CdpHeaders, type JetStreamPublisher } from '@cdp/messaging';
+import { withTimeout } from '@cdp/service-kit';
 import { NATS_URL, waitFor, SmtpSink, TcpProxy } from '@cdp/testing';
 import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
 import type { Tenant } from './fixtures';
 import { MessagesRun } from './support/messages-run';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
-
-/** Waits for `work` at most `ms`; a wait cut short is reported on stderr, never thrown. */
-async function settleWithin(work: Promise<unknown> | undefined, ms: number, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const cut = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), ms)));
-  const outcome = await Promise.race([
-    Promise.resolve(work).then(
-      () => 'done',
-      () => 'done',
-    ),
-    cut,
-  ]);
-  clearTimeout(timer);
-  if (outcome === 'cut')
-    process.stderr.write(`messages-queue: ${what} did not finish within ${ms} ms; going on\n`);
-}
 
 /**
  * Names on stderr every shutdown hook of the app's providers that is still running after 3 s, so
@@ -116,7 +101,9 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
           // app.close() has been seen never to finish here (cause not found yet; see the delivery
           // README, "Tests"): the clean-up goes on after 20 s and says so on stderr.
           if (app) reportSlowShutdownHooks(app);
-          await settleWithin(app?.close(), 20_000, 'delivery app.close()');
+          await withTimeout(Promise.resolve(app?.close()), 20_000, 'delivery app.close()').catch((e: Error) =>
+            process.stderr.write(`messages-queue: ${e.message}; going on\n`),
+          );
           await nc?.close();
         },
         async () => {

@@ -73,7 +73,7 @@ export class SmtpThread {
   close(pool: number): void {
     if (!this.pools.delete(pool)) return;
     if (this.opened.delete(pool)) this.worker?.postMessage({ op: 'close', pool });
-    if (this.pools.size === 0 && this.pending.size === 0) void this.stop();
+    this.stopIfIdle();
   }
 
   private workerFor(pool: number): Worker {
@@ -83,7 +83,7 @@ export class SmtpThread {
         const resolve = this.pending.get(m.id);
         this.pending.delete(m.id);
         resolve?.(m);
-        if (this.pools.size === 0 && this.pending.size === 0) void this.stop();
+        this.stopIfIdle();
       });
       const lost = (reason: string) => {
         if (this.worker !== worker) return;
@@ -105,6 +105,11 @@ export class SmtpThread {
       this.opened.add(pool);
     }
     return this.worker;
+  }
+
+  /** No pool left and no send under way: the thread ends. */
+  private stopIfIdle(): void {
+    if (this.pools.size === 0 && this.pending.size === 0) void this.stop();
   }
 
   private async stop(): Promise<void> {

@@ -3,19 +3,22 @@ import type { Message } from '@cdp/db';
 
 type DeliveryStatus = PayloadOf<typeof Subjects.deliveryStatus>;
 
+/** The ledger columns a cdp.delivery.status is built from. */
+export type StatusSource = Pick<
+  Message,
+  | 'id'
+  | 'workspaceId'
+  | 'idempotencyKey'
+  | 'campaignId'
+  | 'customerId'
+  | 'channel'
+  | 'provider'
+  | 'providerMessageId'
+>;
+
 /** What a cdp.delivery.status says of a ledger row: the status it reached, why, and when. */
 export function deliveryStatusOf(
-  message: Pick<
-    Message,
-    | 'id'
-    | 'workspaceId'
-    | 'idempotencyKey'
-    | 'campaignId'
-    | 'customerId'
-    | 'channel'
-    | 'provider'
-    | 'providerMessageId'
-  >,
+  message: StatusSource,
   status: DeliveryStatus['status'],
   reason: string | null | undefined,
   at: Date,
