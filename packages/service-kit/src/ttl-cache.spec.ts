@@ -1,20 +1,31 @@
 import { TtlCache } from './ttl-cache';
 
+/** A clock the test moves by hand, so no assertion depends on how late a timer fires. */
+function manualClock() {
+  let now = 1_000_000;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+/** Lets a background reload (a resolved promise chain) finish. */
+const settle = () => new Promise((r) => setImmediate(r));
+
 describe('TtlCache', () => {
   it('serves a fresh value from memory, reloads an expired one', async () => {
-    const cache = new TtlCache<number>(20);
+    const clock = manualClock();
+    const cache = new TtlCache<number>(20, 10, clock.now);
     let loads = 0;
     const load = async () => ++loads;
     expect(await cache.get('k', load)).toBe(1);
     expect(await cache.get('k', load)).toBe(1);
-    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(30);
     expect(await cache.get('k', load)).toBe(2);
   });
 
   it('serves the expired value while the source fails, and the error when nothing is cached', async () => {
-    const cache = new TtlCache<string>(10);
+    const clock = manualClock();
+    const cache = new TtlCache<string>(10, 10, clock.now);
     await cache.get('k', async () => 'known');
-    await new Promise((r) => setTimeout(r, 20));
+    clock.advance(20);
     const down = async (): Promise<string> => {
       throw new Error('postgres unreachable');
     };
@@ -42,13 +53,15 @@ describe('TtlCache loads', () => {
   });
 
   it('reloads in the background near the end of the time to live, serving the current value meanwhile', async () => {
-    const cache = new TtlCache<number>(50);
+    const clock = manualClock();
+    const cache = new TtlCache<number>(50, 10, clock.now);
     let loads = 0;
     const load = async () => ++loads;
     expect(await cache.get('k', load)).toBe(1);
-    await new Promise((r) => setTimeout(r, 45)); // inside the last 20% of the 50 ms
+    clock.advance(45); // inside the last 20% of the 50 ms
     expect(await cache.get('k', load)).toBe(1);
-    await new Promise((r) => setTimeout(r, 10)); // the first value has expired; the reloaded one has not
+    await settle(); // the background reload stores 2, valid for 50 ms from now
+    clock.advance(10); // the first value would have expired; the reloaded one has not
     expect(await cache.get('k', load)).toBe(2);
     expect(loads).toBe(2);
   });

@@ -16,6 +16,8 @@ export class TtlCache<V> {
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries = 10_000,
+    /** Milliseconds since the epoch; tests pass a clock of their own. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -25,7 +27,7 @@ export class TtlCache<V> {
    */
   async get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
-    const now = Date.now();
+    const now = this.now();
     if (hit && hit.until > now) {
       // A failed background reload is retried by the next look-up; the value stays until it expires.
       if (hit.until - now < this.ttlMs * REFRESH_AHEAD_SHARE) this.reload(key, load).catch(() => undefined);
@@ -53,7 +55,7 @@ export class TtlCache<V> {
         if (this.loading.get(key) !== loaded) return value; // deleted meanwhile
         if (!this.entries.has(key) && this.entries.size >= this.maxEntries)
           this.entries.delete(this.entries.keys().next().value as string);
-        this.entries.set(key, { value, until: Date.now() + this.ttlMs });
+        this.entries.set(key, { value, until: this.now() + this.ttlMs });
         return value;
       })
       .finally(() => {
