@@ -15,6 +15,7 @@ import {
 } from '../identity/identity.service';
 import { LifecycleService } from '../profiles/lifecycle.service';
 import { mergeTraits, type TraitUpdate } from '../profiles/traits';
+import { laneOf } from './lanes';
 
 type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
@@ -27,16 +28,26 @@ type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 export const INGEST_CONCURRENCY = 500;
 /**
  * cdp.ingest.batch messages in flight per process. Each holds a few grouped /v1/track calls or up
- * to MAX_CALLS_PER_INGEST_BATCH calls of a /v1/batch request (256 KB at most), so 64 keep a
- * micro-batch full with either and bound the memory to ~16 MB of payload.
+ * to MAX_CALLS_PER_INGEST_BATCH calls of a /v1/batch request (256 KB at most): 256 keep both lanes'
+ * batches full with either, and bound the payload held to 64 MB at worst (~1 MB with grouped
+ * /v1/track calls). With 64, one batch took every call in flight and the next could only start
+ * once it was stored and acked: storing ran one batch at a time.
  */
-export const INGEST_BATCH_CONCURRENCY = 64;
-/** Batch transactions at once per process: more only wait for each other's customer locks. */
-const CONCURRENT_BATCHES = 2;
+export const INGEST_BATCH_CONCURRENCY = 256;
 /**
- * Half the in-flight window, so one batch fills while the previous one is being stored; batches
- * flush concurrently (one can publish its announcements while the next holds its locks).
+ * Lanes of batches per process. A batch locks the identifiers and customers of its calls until it
+ * commits, so two batches sharing one person wait for each other. Calls go to a lane by person
+ * (see laneOf): the two lanes' batches rarely share a lock. Measured on the 2-core machine while
+ * draining a backlog: one batcher (2 flushes, 64 messages in flight) stored ~2,100 events/s, two
+ * lanes ~3,500/s; three lanes stored less than two (smaller batches).
  */
+const LANES = 2;
+/**
+ * Batches of one lane flushing at once: one announces its events (its locks released at commit)
+ * while the next holds its locks. More would only wait for the locks of the one before.
+ */
+const FLUSHES_PER_LANE = 2;
+/** Calls per batch transaction. */
 const BATCH_SIZE = 250;
 /** How long the first call of a batch waits for company when the consumer is idle. */
 const BATCH_DELAY_MS = 15;
@@ -91,12 +102,16 @@ interface NewCall {
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
-  private readonly batcher = new MicroBatcher<Accepted>({
-    maxSize: BATCH_SIZE,
-    maxDelayMs: BATCH_DELAY_MS,
-    concurrentFlushes: CONCURRENT_BATCHES,
-    flush: (calls) => this.storeBatch(calls),
-  });
+  private readonly lanes = Array.from(
+    { length: LANES },
+    () =>
+      new MicroBatcher<Accepted>({
+        maxSize: BATCH_SIZE,
+        maxDelayMs: BATCH_DELAY_MS,
+        concurrentFlushes: FLUSHES_PER_LANE,
+        flush: (calls) => this.storeBatch(calls),
+      }),
+  );
 
   constructor(
     private readonly db: DatabaseService,
@@ -112,7 +127,7 @@ export class IngestService {
    * cannot drag a healthy one into the dead-letter queue with it.
    */
   store(call: Accepted, { alone = false }: { alone?: boolean } = {}): Promise<void> {
-    return alone ? this.storeBatch([call]) : this.batcher.add(call);
+    return alone ? this.storeBatch([call]) : this.inLane(call);
   }
 
   /**
@@ -122,12 +137,16 @@ export class IngestService {
    */
   async storeAll(calls: readonly Accepted[], { alone = false }: { alone?: boolean } = {}): Promise<void> {
     if (!alone) {
-      await Promise.all(calls.map((call) => this.batcher.add(call)));
+      await Promise.all(calls.map((call) => this.inLane(call)));
       return;
     }
     const failures: unknown[] = [];
     for (const call of calls) await this.storeBatch([call]).catch((error: unknown) => failures.push(error));
     if (failures.length) throw failures[0];
+  }
+
+  private inLane(call: Accepted): Promise<void> {
+    return this.lanes[laneOf(call, this.lanes.length)]!.add(call);
   }
 
   /** Stores the calls in one transaction, then announces them; rejects if any step fails. */
