@@ -76,7 +76,14 @@ export class CollectionStack {
     const apis: ServiceProcess[] = [];
     for (let i = 0; i < API_REPLICAS; i++)
       apis.push(new ServiceProcess('collection', await freePort(), { ...env, CONSUMERS: 'false' }));
-    const worker = new ServiceProcess('collection', await freePort(), env, WORKER_NICE);
+    // One lane: on the host it shares with the API tier, the worker's Postgres work (which nice
+    // does not reach) should also leave room for the calls clients wait for (apps/collection README).
+    const worker = new ServiceProcess(
+      'collection',
+      await freePort(),
+      { ...env, INGEST_LANES: '1' },
+      WORKER_NICE,
+    );
     const stack = new CollectionStack(prefix, database, pg, keys.writeKey, keys.workspaceId, apis, worker);
     for (const api of apis) api.start();
     worker.start();

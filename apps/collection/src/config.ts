@@ -13,6 +13,13 @@ export const CollectionConfigSchema = configSchema(3001, {
     description:
       'How long the messageId of a stored event keeps a retried call with the same messageId from being stored again (event_message_ids rows; older ones are deleted every hour by the worker tier)',
   }),
+  INGEST_LANES: Type.Integer({
+    minimum: 1,
+    maximum: 8,
+    default: 2,
+    description:
+      'Batch lanes of the persisting consumer (worker tier): calls go to a lane by person, and each lane stores its own batches, so more lanes store more events per second at the cost of more concurrent Postgres work. On a host shared with the API tier, 1 leaves Postgres to the calls clients wait for',
+  }),
   MERGE_OUTBOX_SWEEP_MS: Type.Integer({
     minimum: 100,
     default: 5000,

@@ -271,7 +271,7 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
   ];
   return {
     suite: 'Collection ingest',
-    description: `The collection on the local Postgres and NATS as ${API_REPLICAS + 1} processes, an API tier of ${API_REPLICAS} replicas (CONSUMERS=false; the load generators spread their connections over them evenly, as an L4 load balancer would) and a worker tier (the persisting consumer: identity resolution, events table), running at the same time; driven over HTTP. The worker tier runs at CPU niceness ${WORKER_NICE}: on a host it shares with the API tier it yields the CPU to the calls clients wait for, and stores what it could not at once from the durable stream (the persisted figures show what that costs it).`,
+    description: `The collection on the local Postgres and NATS as ${API_REPLICAS + 1} processes, an API tier of ${API_REPLICAS} replicas (CONSUMERS=false; the load generators spread their connections over them evenly, as an L4 load balancer would) and a worker tier (the persisting consumer: identity resolution, events table), running at the same time; driven over HTTP. The worker tier runs at CPU niceness ${WORKER_NICE} with one batch lane (INGEST_LANES=1): on a host it shares with the API tier it yields the CPU, and leaves Postgres, to the calls clients wait for, and stores what it could not at once from the durable stream (the persisted figures show what that costs it).`,
     durationSeconds: (Date.now() - started) / 1000,
     figures,
     notes,

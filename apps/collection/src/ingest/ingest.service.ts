@@ -1,9 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { prismaSql, type Prisma, type Sql } from '@cdp/db';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
-import { DatabaseService, MicroBatcher } from '@cdp/service-kit';
+import { DatabaseService, MicroBatcher, SERVICE_CONFIG } from '@cdp/service-kit';
 import { EventStore, messageKey, type AnnouncedEvent, type NewEventRow } from '../history/event-store';
 import {
   CallByCallNeeded,
@@ -35,13 +35,14 @@ export const INGEST_CONCURRENCY = 500;
  */
 export const INGEST_BATCH_CONCURRENCY = 256;
 /**
- * Lanes of batches per process. A batch locks the identifiers and customers of its calls until it
- * commits, so two batches sharing one person wait for each other. Calls go to a lane by person
- * (see laneOf): the two lanes' batches rarely share a lock. Measured on the 2-core machine while
- * draining a backlog: one batcher (2 flushes, 64 messages in flight) stored ~2,100 events/s, two
- * lanes ~3,500/s; three lanes stored less than two (smaller batches).
+ * Lanes of batches per process when the config does not say (INGEST_LANES). A batch locks the
+ * identifiers and customers of its calls until it commits, so two batches sharing one person
+ * wait for each other. Calls go to a lane by person (see laneOf): different lanes' batches rarely
+ * share a lock. Measured on the 2-core machine while draining a backlog: one batcher (2 flushes,
+ * 64 messages in flight) stored ~2,100 events/s, two lanes ~3,500/s; three lanes stored less
+ * than two (smaller batches).
  */
-const LANES = 2;
+const DEFAULT_LANES = 2;
 /**
  * Batches of one lane flushing at once: one announces its events (its locks released at commit)
  * while the next holds its locks. More would only wait for the locks of the one before.
@@ -102,16 +103,7 @@ interface NewCall {
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
-  private readonly lanes = Array.from(
-    { length: LANES },
-    () =>
-      new MicroBatcher<Accepted>({
-        maxSize: BATCH_SIZE,
-        maxDelayMs: BATCH_DELAY_MS,
-        concurrentFlushes: FLUSHES_PER_LANE,
-        flush: (calls) => this.storeBatch(calls),
-      }),
-  );
+  private readonly lanes: MicroBatcher<Accepted>[];
 
   constructor(
     private readonly db: DatabaseService,
@@ -119,7 +111,19 @@ export class IngestService {
     private readonly events: EventStore,
     private readonly publisher: JetStreamPublisher,
     private readonly lifecycle: LifecycleService,
-  ) {}
+    @Inject(SERVICE_CONFIG) config: { INGEST_LANES?: number } = {},
+  ) {
+    this.lanes = Array.from(
+      { length: config.INGEST_LANES ?? DEFAULT_LANES },
+      () =>
+        new MicroBatcher<Accepted>({
+          maxSize: BATCH_SIZE,
+          maxDelayMs: BATCH_DELAY_MS,
+          concurrentFlushes: FLUSHES_PER_LANE,
+          flush: (calls) => this.storeBatch(calls),
+        }),
+    );
+  }
 
   /**
    * Stores one call with the next batch. `alone` stores it in a transaction of its own: for a
