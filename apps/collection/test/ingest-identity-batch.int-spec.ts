@@ -1,6 +1,7 @@
 // Set-wise identity resolution of a batch (IdentityService.resolveMany through IngestService) on
 // the real Postgres: a batch must end exactly where resolving its calls one by one would, with
 // the merges, refusals and splits only the sequential path makes.
+import { laneOf } from '../src/ingest/lanes';
 import { IngestSuite, accepted, type Accepted } from './ingest-fixtures';
 
 describe('IngestService set-wise identity resolution', () => {
@@ -131,5 +132,30 @@ describe('IngestService set-wise identity resolution', () => {
     expect((await customerOf('tier-a')).id).toBe(survivor.id);
     expect(survivor.traits).toMatchObject({ tier: 'new' });
     expect(survivor.traitTimestamps).toMatchObject({ tier: '2026-11-05T00:00:00.000Z' });
+  });
+
+  it('gives one new person one customer when their calls go to different lanes at once', async () => {
+    const ingest = await suite.replica(); // two lanes, two flushes each (the default)
+    // An anonymous visitor and the same visitor identified: a lane is picked by userId, else
+    // anonymousId, so these land in different lanes, and their batches run at the same time.
+    const anonymousId = 'lanes-anon';
+    const lane = laneOf({ workspaceId: suite.workspace.workspaceId, anonymousId }, 2);
+    const userId = Array.from({ length: 50 }, (_, i) => `lanes-user-${i}`).find(
+      (u) => laneOf({ workspaceId: suite.workspace.workspaceId, userId: u }, 2) !== lane,
+    )!;
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        ingest.store(call(`lanes-${i}`, i % 2 ? { anonymousId } : { anonymousId, userId })),
+      ),
+    );
+    const customers = new Set<string>();
+    for (let i = 0; i < 40; i++) customers.add((await customerOf(`lanes-${i}`)).id);
+    expect(customers.size).toBe(1);
+    const [customerId] = [...customers];
+    const identities = await suite.db.identity.findMany({ where: { customerId }, orderBy: { type: 'asc' } });
+    expect(identities.map((i) => `${i.type}:${i.value}`)).toEqual([
+      `anonymous_id:${anonymousId}`,
+      `user_id:${userId}`,
+    ]);
   });
 });
