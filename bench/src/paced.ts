@@ -1,5 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { frame } from './http1';
 
 export interface PacedResult {
   /** Requests per second asked for, and what was sent and answered. */
@@ -54,8 +55,6 @@ interface Answer {
   status: number;
 }
 
-const HEADER_END = Buffer.from('\r\n\r\n');
-
 /**
  * A keep-alive HTTP/1.1 connection that sends one request at a time and reads answers with
  * Content-Length bodies (all the collection sends). Hand-rolled because node:http's client cost
@@ -98,20 +97,15 @@ class RawConnection {
   }
 
   private parse(): void {
-    const end = this.buffered.indexOf(HEADER_END);
-    if (end < 0) return;
-    const head = this.buffered.toString('latin1', 0, end);
-    const status = Number(head.slice(9, 12));
-    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    if (!length) {
+    const message = frame(this.buffered);
+    if (message === 'incomplete') return;
+    if (message.total === undefined) {
       this.socket?.destroy();
-      this.settle(undefined, new Error(`answer without content-length: ${head.slice(0, 200)}`));
+      this.settle(undefined, new Error(`answer without content-length: ${message.head.slice(0, 200)}`));
       return;
     }
-    const total = end + HEADER_END.length + Number(length[1]);
-    if (this.buffered.length < total) return;
-    this.buffered = this.buffered.subarray(total);
-    this.settle({ status });
+    this.buffered = this.buffered.subarray(message.total);
+    this.settle({ status: Number(message.head.slice(9, 12)) });
   }
 
   private settle(answer: Answer | undefined, error?: Error): void {

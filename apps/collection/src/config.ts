@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { configSchema } from '@cdp/service-kit';
+import { DEFAULT_LANES } from './ingest/lanes';
 
 export const CollectionConfigSchema = configSchema(3001, {
   NATIONAL_ID_HMAC_SECRET: Type.String({
@@ -16,7 +17,7 @@ export const CollectionConfigSchema = configSchema(3001, {
   INGEST_LANES: Type.Integer({
     minimum: 1,
     maximum: 8,
-    default: 2,
+    default: DEFAULT_LANES,
     description:
       'Batch lanes of the persisting consumer (worker tier): calls go to a lane by person, and each lane stores its own batches, so more lanes store more events per second at the cost of more concurrent Postgres work. On a host shared with the API tier, 1 leaves Postgres to the calls clients wait for',
   }),

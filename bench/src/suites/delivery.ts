@@ -17,6 +17,7 @@ import {
   SmtpSink,
   testPrefix,
 } from '@cdp/testing';
+import { frame } from '../http1';
 import type { BenchOptions, SuiteResult } from '../types';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
@@ -61,8 +62,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const HEADER_END = Buffer.from('\r\n\r\n');
-
 /**
  * A provider API on localhost: answers every POST with 201 and a Twilio-like body, and counts.
  * It stands in for a provider on another host, yet runs on the same 2 cores as the service it
@@ -86,18 +85,14 @@ async function httpSink(): Promise<{ port: number; count: () => number; close: (
       buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
       let answers = '';
       for (;;) {
-        const end = buffered.indexOf(HEADER_END);
-        if (end < 0) break;
-        const head = buffered.toString('latin1', 0, end);
-        const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-        if (!length) {
+        const message = frame(buffered);
+        if (message === 'incomplete') break;
+        if (message.total === undefined) {
           // Every provider call has a body of known length; anything else is a bug worth seeing.
           socket.end('HTTP/1.1 411 Length Required\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
           return;
         }
-        const total = end + HEADER_END.length + Number(length[1]);
-        if (buffered.length < total) break;
-        buffered = buffered.subarray(total);
+        buffered = buffered.subarray(message.total);
         answers += answer();
       }
       if (answers) socket.write(answers);

@@ -15,7 +15,7 @@ import {
 } from '../identity/identity.service';
 import { LifecycleService } from '../profiles/lifecycle.service';
 import { mergeTraits, type TraitUpdate } from '../profiles/traits';
-import { laneOf } from './lanes';
+import { DEFAULT_LANES, laneOf } from './lanes';
 
 type Accepted = PayloadOf<typeof Subjects.ingestAccepted>;
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
@@ -34,15 +34,6 @@ export const INGEST_CONCURRENCY = 500;
  * once it was stored and acked: storing ran one batch at a time.
  */
 export const INGEST_BATCH_CONCURRENCY = 256;
-/**
- * Lanes of batches per process when the config does not say (INGEST_LANES). A batch locks the
- * identifiers and customers of its calls until it commits, so two batches sharing one person
- * wait for each other. Calls go to a lane by person (see laneOf): different lanes' batches rarely
- * share a lock. Measured on the 2-core machine while draining a backlog: one batcher (2 flushes,
- * 64 messages in flight) stored ~2,100 events/s, two lanes ~3,500/s; three lanes stored less
- * than two (smaller batches).
- */
-const DEFAULT_LANES = 2;
 /**
  * Batches of one lane flushing at once: one announces its events (its locks released at commit)
  * while the next holds its locks. More would only wait for the locks of the one before.
