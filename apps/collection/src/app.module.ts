@@ -12,6 +12,7 @@ import { IngestModule } from './ingest/ingest.module';
 import { OperationalModule } from './operational/operational.module';
 import { ProfilesModule } from './profiles/profiles.module';
 import { ReplayModule } from './replay/replay.module';
+import { SourcesModule } from './sources/sources.module';
 import { TrackingModule } from './tracking/tracking.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -22,6 +23,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ServiceKitModule.forRoot({ service: 'collection', config }),
+        SourcesModule,
         TrackingModule,
         IdentityModule,
         IngestModule,

@@ -18,3 +18,4 @@ export * from './rest/identity';
 export * from './rest/templates';
 export * from './rest/dead-letters';
 export * from './rest/replay';
+export * from './rest/sources';

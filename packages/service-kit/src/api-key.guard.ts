@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { DatabaseService } from './database.service';
 import { TtlCache } from './ttl-cache';
 
@@ -13,15 +19,52 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** A cached key and when it stops working by itself (epoch ms; undefined: never). */
+interface CachedKey {
+  principal: Principal;
+  expiresAt?: number;
+}
+
+/**
+ * Looks management API keys up by hash, cached for 30 s: a key revoked elsewhere stops working
+ * within that, one revoked through this process at once ({@link forget}); an expired key stops at
+ * its expiry whatever the cache holds. One per process (the guard instances share it).
+ */
+@Injectable()
+export class ApiKeys {
+  private readonly keys = new TtlCache<CachedKey | null>(30_000);
+
+  constructor(private readonly db: DatabaseService) {}
+
+  async principalOf(key: string): Promise<Principal | null> {
+    const keyHash = hashKey(key);
+    const cached = await this.keys.get(keyHash, () => this.load(keyHash));
+    if (!cached || (cached.expiresAt !== undefined && cached.expiresAt <= Date.now())) return null;
+    return cached.principal;
+  }
+
+  /** Drops every cached key, after this process revoked one. */
+  forget(): void {
+    this.keys.clear();
+  }
+
+  private async load(keyHash: string): Promise<CachedKey | null> {
+    const key = await this.db.client.apiKey.findUnique({ where: { keyHash } });
+    if (!key || key.revokedAt) return null;
+    return {
+      principal: { workspaceId: key.workspaceId, apiKeyId: key.id, scopes: key.scopes },
+      ...(key.expiresAt && { expiresAt: key.expiresAt.getTime() }),
+    };
+  }
+}
+
 /**
  * Management REST authentication: `Authorization: Bearer <api key>`. Keys are stored hashed in
  * `api_keys` (owned by collection; other services read it, never write it).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly principals = new TtlCache<Principal | null>(30_000);
-
-  constructor(private readonly db: DatabaseService) {}
+  constructor(private readonly keys: ApiKeys) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context
@@ -29,17 +72,15 @@ export class ApiKeyGuard implements CanActivate {
       .getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match?.[1]) throw new UnauthorizedException('Missing "Authorization: Bearer <api key>" header');
-    const keyHash = hashKey(match[1]);
-    const principal = await this.principals.get(keyHash, () => this.resolve(keyHash));
-    if (!principal) throw new UnauthorizedException('Unknown or revoked API key');
+    const principal = await this.keys.principalOf(match[1]);
+    if (!principal) throw new UnauthorizedException('Unknown, revoked or expired API key');
     request.principal = principal;
     return true;
   }
+}
 
-  private async resolve(keyHash: string): Promise<Principal | null> {
-    const key = await this.db.client.apiKey.findUnique({ where: { keyHash } });
-    return key && !key.revokedAt
-      ? { workspaceId: key.workspaceId, apiKeyId: key.id, scopes: key.scopes }
-      : null;
-  }
+/** Refuses (403) a caller whose key lacks the scope; `admin` holds every scope. */
+export function requireScope(principal: Principal, scope: string): void {
+  if (!principal.scopes.includes(scope) && !principal.scopes.includes('admin'))
+    throw new ForbiddenException(`This API key lacks the "${scope}" scope`);
 }

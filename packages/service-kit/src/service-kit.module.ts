@@ -10,7 +10,7 @@ import { pinoHttp, type Options } from 'pino-http';
 import { MessagingModule } from '@cdp/messaging';
 import type { ServiceName } from '@cdp/contracts';
 import type { BaseConfig } from './config';
-import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyGuard, ApiKeys } from './api-key.guard';
 import { DatabaseService } from './database.service';
 import { HttpErrorFilter } from './errors';
 import { HealthController } from './health.controller';
@@ -116,10 +116,11 @@ export class ServiceKitModule {
         { provide: SERVICE_NAME, useValue: service },
         DatabaseService,
         RedisService,
+        ApiKeys,
         ApiKeyGuard,
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
-      exports: [SERVICE_CONFIG, SERVICE_NAME, DatabaseService, RedisService, ApiKeyGuard],
+      exports: [SERVICE_CONFIG, SERVICE_NAME, DatabaseService, RedisService, ApiKeys, ApiKeyGuard],
     };
   }
 }

@@ -79,4 +79,20 @@ describe('TtlCache loads', () => {
     expect(await slow).toBe('before the change');
     expect(await cache.get('k', async () => 'after the change')).toBe('after the change');
   });
+
+  it('forgets every key on clear, a load under way included', async () => {
+    const cache = new TtlCache<string>(1000);
+    await cache.get('a', async () => 'a1');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = cache.get('b', async () => {
+      await gate;
+      return 'b1';
+    });
+    cache.clear();
+    release();
+    expect(await slow).toBe('b1');
+    expect(await cache.get('a', async () => 'a2')).toBe('a2');
+    expect(await cache.get('b', async () => 'b2')).toBe('b2');
+  });
 });

@@ -47,6 +47,12 @@ export class TtlCache<V> {
     this.loading.delete(key);
   }
 
+  /** Forgets every key (loads under way are not stored). */
+  clear(): void {
+    this.entries.clear();
+    this.loading.clear();
+  }
+
   private reload(key: string, load: () => Promise<V>): Promise<V> {
     const running = this.loading.get(key);
     if (running) return running;

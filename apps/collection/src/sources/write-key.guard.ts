@@ -1,11 +1,7 @@
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { DatabaseService, TtlCache, hashKey } from '@cdp/service-kit';
+import { SourceKeys, type SourceContext } from './source-keys';
 
-export interface SourceContext {
-  workspaceId: string;
-  sourceId: string;
-  sourceKind: string;
-}
+export type { SourceContext } from './source-keys';
 
 /**
  * Segment-style authentication: HTTP Basic with the source's write key as the user name and an
@@ -14,9 +10,7 @@ export interface SourceContext {
  */
 @Injectable()
 export class WriteKeyGuard implements CanActivate {
-  private readonly sources = new TtlCache<SourceContext | null>(30_000);
-
-  constructor(private readonly db: DatabaseService) {}
+  constructor(private readonly keys: SourceKeys) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<{
@@ -32,16 +26,10 @@ export class WriteKeyGuard implements CanActivate {
       throw new UnauthorizedException(
         'Missing write key: use HTTP Basic auth with the write key as user name, or a writeKey field in the body',
       );
-    // Cached by the key as sent: hashing it costs more than the rest of the check on every call.
-    const source = await this.sources.get(writeKey, () => this.resolve(hashKey(writeKey)));
-    if (!source) throw new UnauthorizedException('Unknown or disabled write key');
+    const source = await this.keys.sourceOf(writeKey);
+    if (!source) throw new UnauthorizedException('Unknown, disabled or expired write key');
     request.source = source;
     return true;
-  }
-
-  private async resolve(writeKeyHash: string): Promise<SourceContext | null> {
-    const row = await this.db.client.source.findUnique({ where: { writeKeyHash } });
-    return row?.enabled ? { workspaceId: row.workspaceId, sourceId: row.id, sourceKind: row.kind } : null;
   }
 }
 

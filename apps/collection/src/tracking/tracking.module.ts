@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
-import { WriteKeyGuard } from '../sources/write-key.guard';
+import { SourcesModule } from '../sources/sources.module';
 import { TrackingPlansModule } from '../tracking-plans/tracking-plans.module';
 import { TrackingController } from './tracking.controller';
 import { TrackingService } from './tracking.service';
 
 @Module({
-  imports: [TrackingPlansModule],
+  imports: [SourcesModule, TrackingPlansModule],
   controllers: [TrackingController],
-  providers: [TrackingService, WriteKeyGuard],
+  providers: [TrackingService],
   exports: [TrackingService],
 })
 export class TrackingModule {}

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { WriteKeyGuard } from '../sources/write-key.guard';
+import { SourcesModule } from '../sources/sources.module';
 import { TrackingModule } from '../tracking/tracking.module';
 import { WebhookMappingController, WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
 @Module({
-  imports: [TrackingModule],
+  imports: [SourcesModule, TrackingModule],
   controllers: [WebhooksController, WebhookMappingController],
-  providers: [WebhooksService, WriteKeyGuard],
+  providers: [WebhooksService],
 })
 export class WebhooksModule {}

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '@cdp/db';
 import { hashKey } from '@cdp/service-kit';
+import { newSecret } from '../sources/secrets';
 
 export interface BootstrapResult {
   workspaceId: string;
@@ -12,10 +12,6 @@ export interface BootstrapResult {
 
 export class BootstrapError extends Error {}
 
-function secret(prefix: string): string {
-  return `${prefix}_${randomBytes(24).toString('base64url')}`;
-}
-
 /**
  * Creates (or reuses, by slug) a workspace, adds a server source with a new write key and a
  * management API key. Keys are returned once and stored only as SHA-256 hashes.
@@ -26,8 +22,8 @@ export async function bootstrapWorkspace(
   name = slug,
   sourceName = 'default',
 ): Promise<BootstrapResult> {
-  const writeKey = secret('wk');
-  const apiKey = secret('cdp');
+  const writeKey = newSecret('wk');
+  const apiKey = newSecret('cdp');
   return db.$transaction(async (tx) => {
     const workspace = await tx.workspace.upsert({ where: { slug }, create: { slug, name }, update: {} });
     if (

@@ -1,0 +1,107 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { CreateApiKeyRequest } from '@cdp/contracts';
+import type { ApiKey } from '@cdp/db';
+import { ApiKeys, DatabaseService, hashKey, type Principal } from '@cdp/service-kit';
+import { newSecret } from './secrets';
+
+/** A management key as the API shows it: never the key or its hash, only its first characters. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdBy: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+/**
+ * The workspace's management API keys (`Authorization: Bearer`). A key is shown once, when it is
+ * made, and stored only as its SHA-256 hash. Revoking is final; the last active `admin` key of a
+ * workspace cannot be revoked, so a workspace never locks itself out of key management.
+ */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly apiKeys: ApiKeys,
+  ) {}
+
+  async list(workspaceId: string): Promise<ApiKeyView[]> {
+    const rows = await this.db.client.apiKey.findMany({
+      where: { workspaceId },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(viewOf);
+  }
+
+  async create(caller: Principal, request: CreateApiKeyRequest): Promise<ApiKeyView & { key: string }> {
+    const expiresAt = request.expiresAt === undefined ? null : new Date(request.expiresAt);
+    if (expiresAt && expiresAt.getTime() <= Date.now())
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'Invalid request body',
+        issues: [{ path: '/expiresAt', reason: 'must be in the future' }],
+      });
+    const key = newSecret('cdp');
+    const row = await this.db.client.apiKey.create({
+      data: {
+        workspaceId: caller.workspaceId,
+        name: request.name,
+        keyHash: hashKey(key),
+        prefix: key.slice(0, 8),
+        scopes: request.scopes,
+        createdBy: `api-key:${caller.apiKeyId}`,
+        expiresAt,
+      },
+    });
+    return { ...viewOf(row), key };
+  }
+
+  async revoke(workspaceId: string, id: string): Promise<ApiKeyView> {
+    const row = await this.db.client.$transaction(async (tx) => {
+      // One revocation at a time per workspace, so two admins cannot revoke each other's last key.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`api-keys|${workspaceId}`}))`;
+      const key = await tx.apiKey.findFirst({ where: { id, workspaceId } });
+      if (!key) throw new NotFoundException(`API key ${id} not found`);
+      if (key.revokedAt) return key;
+      if (key.scopes.includes('admin') && isActive(key)) {
+        const otherAdmins = await tx.apiKey.count({
+          where: {
+            workspaceId,
+            id: { not: id },
+            revokedAt: null,
+            scopes: { has: 'admin' },
+            OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }],
+          },
+        });
+        if (otherAdmins === 0)
+          throw new ConflictException(
+            'This is the workspace\u2019s last active admin key: create another admin key before revoking it',
+          );
+      }
+      return tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    });
+    this.apiKeys.forget();
+    return viewOf(row);
+  }
+}
+
+function isActive(key: ApiKey): boolean {
+  return !key.revokedAt && (!key.expiresAt || key.expiresAt.getTime() > Date.now());
+}
+
+function viewOf(row: ApiKey): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,71 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import {
+  CreateApiKeyRequest,
+  CreateSourceRequest,
+  RotateWriteKeyRequest,
+  UpdateSourceRequest,
+} from '@cdp/contracts';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, requireScope, type Principal } from '@cdp/service-kit';
+import { ApiKeysService } from './api-keys.service';
+import { SourcesService } from './sources.service';
+
+/** Sources and their write keys. Reading needs any key of the workspace; changing needs `admin`. */
+@Controller('v1/sources')
+@UseGuards(ApiKeyGuard)
+export class SourcesController {
+  constructor(private readonly sources: SourcesService) {}
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal) {
+    return this.sources.list(p.workspaceId);
+  }
+
+  @Get(':id')
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.sources.get(p.workspaceId, id);
+  }
+
+  @Post()
+  create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    requireScope(p, 'admin');
+    return this.sources.create(p.workspaceId, parseBody(CreateSourceRequest, body));
+  }
+
+  @Patch(':id')
+  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
+    requireScope(p, 'admin');
+    return this.sources.update(p.workspaceId, id, parseBody(UpdateSourceRequest, body));
+  }
+
+  @Post(':id/write-key/rotate')
+  @HttpCode(200)
+  rotate(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
+    requireScope(p, 'admin');
+    return this.sources.rotate(p.workspaceId, id, parseBody(RotateWriteKeyRequest, body ?? {}));
+  }
+}
+
+/** Management API keys of the workspace; every call needs an `admin` key. */
+@Controller('v1/api-keys')
+@UseGuards(ApiKeyGuard)
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal) {
+    requireScope(p, 'admin');
+    return this.keys.list(p.workspaceId);
+  }
+
+  @Post()
+  create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    requireScope(p, 'admin');
+    return this.keys.create(p, parseBody(CreateApiKeyRequest, body));
+  }
+
+  @Delete(':id')
+  revoke(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    requireScope(p, 'admin');
+    return this.keys.revoke(p.workspaceId, id);
+  }
+}
