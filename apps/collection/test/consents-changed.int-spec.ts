@@ -65,7 +65,13 @@ describe('consents (cdp.consent.changed → consents + history)', () => {
     workspaceId = (await db.workspace.create({ data: { slug: prefix, name: 'Consent bank' } })).id;
     customerId = (await db.customer.create({ data: { workspaceId, customerCode: 'C0000000000000002' } })).id;
     await db.apiKey.create({
-      data: { workspaceId, name: 'test', keyHash: hashKey(apiKey), prefix: apiKey.slice(0, 12), scopes: [] },
+      data: {
+        workspaceId,
+        name: 'test',
+        keyHash: hashKey(apiKey),
+        prefix: apiKey.slice(0, 12),
+        scopes: ['admin'],
+      },
     });
   });
 

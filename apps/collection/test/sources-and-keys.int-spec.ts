@@ -121,8 +121,8 @@ describe('sources and API keys', () => {
     expect(await track(source.writeKey, 'keys-dis-3')).toBe(200);
   });
 
-  it('makes API keys with scopes: only admin keys manage keys and sources', async () => {
-    const created = await call('POST', '/v1/api-keys', { name: 'BI export', scopes: ['customers:read'] });
+  it('makes API keys with scopes, each endpoint needing its own (admin holds all, write holds read)', async () => {
+    const created = await call('POST', '/v1/api-keys', { name: 'Source auditor', scopes: ['sources:read'] });
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^cdp_/);
     expect(created.body.createdBy).toBe(`api-key:${(await call('GET', '/v1/api-keys')).body[0].id}`);
@@ -133,9 +133,18 @@ describe('sources and API keys', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.message).toContain('"admin"');
     expect((await call('GET', '/v1/api-keys', undefined, reader)).status).toBe(403);
+    const otherArea = await call('GET', '/v1/lifecycle/rules', undefined, reader);
+    expect(otherArea.status).toBe(403);
+    expect(otherArea.body.message).toContain('"lifecycle:read"');
+
+    const writer = `Bearer ${(await call('POST', '/v1/api-keys', { name: 'Rules editor', scopes: ['lifecycle:write'] })).body.key}`;
+    expect((await call('GET', '/v1/lifecycle/rules', undefined, writer)).status).toBe(200);
+    expect((await call('GET', '/v1/sources', undefined, writer)).status).toBe(403);
 
     const listed = (await call('GET', '/v1/api-keys')).body;
-    expect(listed.map((k: any) => k.name)).toContain('BI export');
+    expect(listed.map((k: any) => k.name)).toEqual(
+      expect.arrayContaining(['Source auditor', 'Rules editor']),
+    );
     expect(JSON.stringify(listed)).not.toContain(created.body.key);
 
     const bad = await call('POST', '/v1/api-keys', { name: 'x', scopes: ['Not A Scope'] });
@@ -165,7 +174,7 @@ describe('sources and API keys', () => {
     const expired = await call('GET', '/v1/sources', undefined, temporary);
     expect(expired.status).toBe(401);
 
-    const doomed = (await call('POST', '/v1/api-keys', { name: 'doomed', scopes: ['customers:read'] })).body;
+    const doomed = (await call('POST', '/v1/api-keys', { name: 'doomed', scopes: ['sources:read'] })).body;
     expect((await call('GET', '/v1/sources', undefined, `Bearer ${doomed.key}`)).status).toBe(200);
     const revoked = await call('DELETE', `/v1/api-keys/${doomed.id}`);
     expect(revoked.status).toBe(200);

@@ -20,7 +20,7 @@ export async function createTenant(db: PrismaClient, customers: number): Promise
       name: 'test',
       keyHash: hashKey(apiKey),
       prefix: apiKey.slice(0, 12),
-      scopes: [],
+      scopes: ['admin'],
     },
   });
   const customerIds = Array.from({ length: customers }, () => randomUUID());

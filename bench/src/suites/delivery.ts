@@ -276,7 +276,7 @@ export async function deliverySuite(opts: BenchOptions): Promise<SuiteResult> {
       name: 'bench',
       keyHash: createHash('sha256').update(apiKey).digest('hex'),
       prefix: apiKey.slice(0, 8),
-      scopes: [],
+      scopes: ['admin'],
     },
   });
   const customerIds = Array.from({ length: CUSTOMERS }, () => randomUUID());

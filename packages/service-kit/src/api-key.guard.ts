@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import {
   ForbiddenException,
   Injectable,
+  SetMetadata,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { DatabaseService } from './database.service';
 import { TtlCache } from './ttl-cache';
 
@@ -58,13 +60,31 @@ export class ApiKeys {
   }
 }
 
+const REQUIRED_SCOPE = 'cdp:required-scope';
+
 /**
- * Management REST authentication: `Authorization: Bearer <api key>`. Keys are stored hashed in
- * `api_keys` (owned by collection; other services read it, never write it).
+ * The scope a management endpoint needs (on the handler or its controller; the handler's wins), e.g.
+ * `customers:read`. Without one, an endpoint needs `admin`.
+ */
+export const RequireScope = (scope: string) => SetMetadata(REQUIRED_SCOPE, scope);
+
+/** `admin` holds every scope, and `<area>:write` holds `<area>:read`. */
+export function grants(scopes: readonly string[], scope: string): boolean {
+  if (scopes.includes('admin') || scopes.includes(scope)) return true;
+  return scope.endsWith(':read') && scopes.includes(`${scope.slice(0, -':read'.length)}:write`);
+}
+
+/**
+ * Management REST authentication and authorization: `Authorization: Bearer <api key>`, then the
+ * endpoint's scope ({@link RequireScope}). Keys are stored hashed in `api_keys` (owned by
+ * collection; other services read it, never write it).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly keys: ApiKeys) {}
+  constructor(
+    private readonly keys: ApiKeys,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context
@@ -74,13 +94,14 @@ export class ApiKeyGuard implements CanActivate {
     if (!match?.[1]) throw new UnauthorizedException('Missing "Authorization: Bearer <api key>" header');
     const principal = await this.keys.principalOf(match[1]);
     if (!principal) throw new UnauthorizedException('Unknown, revoked or expired API key');
+    const scope =
+      this.reflector.getAllAndOverride<string | undefined>(REQUIRED_SCOPE, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? 'admin';
+    if (!grants(principal.scopes, scope))
+      throw new ForbiddenException(`This API key lacks the "${scope}" scope`);
     request.principal = principal;
     return true;
   }
-}
-
-/** Refuses (403) a caller whose key lacks the scope; `admin` holds every scope. */
-export function requireScope(principal: Principal, scope: string): void {
-  if (!principal.scopes.includes(scope) && !principal.scopes.includes('admin'))
-    throw new ForbiddenException(`This API key lacks the "${scope}" scope`);
 }

@@ -1,13 +1,22 @@
 import { Body, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CreateSegmentRequest } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, queryInteger, type Principal } from '@cdp/service-kit';
+import {
+  ApiKeyGuard,
+  CurrentPrincipal,
+  parseBody,
+  queryInteger,
+  type Principal,
+  RequireScope,
+} from '@cdp/service-kit';
 import { SegmentsService } from './segments.service';
 
 @Controller('v1/segments')
 @UseGuards(ApiKeyGuard)
+@RequireScope('segments:read')
 export class SegmentsController {
   constructor(private readonly segments: SegmentsService) {}
 
+  @RequireScope('segments:write')
   @Post()
   create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     return this.segments.create(p.workspaceId, parseBody(CreateSegmentRequest, body));

@@ -1,9 +1,10 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentPrincipal, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, type Principal, RequireScope } from '@cdp/service-kit';
 import { ConsentsService } from './consents.service';
 
 @Controller('v1/customers/:customerId/consents')
 @UseGuards(ApiKeyGuard)
+@RequireScope('customers:read')
 export class ConsentsController {
   constructor(private readonly consents: ConsentsService) {}
 

@@ -1,11 +1,19 @@
 import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentPrincipal, invalidInput, queryInteger, type Principal } from '@cdp/service-kit';
+import {
+  ApiKeyGuard,
+  CurrentPrincipal,
+  invalidInput,
+  queryInteger,
+  type Principal,
+  RequireScope,
+} from '@cdp/service-kit';
 import { CustomersService } from './customers.service';
 
 const IDENTIFIER_TYPES = ['user_id', 'anonymous_id', 'email', 'phone', 'device_id', 'external_key'];
 
 @Controller('v1/customers')
 @UseGuards(ApiKeyGuard)
+@RequireScope('customers:read')
 export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { DeviceTokenRegistration, WebPushSubscriptionRegistration } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
 import { DevicesService } from './devices.service';
 
 @Controller('v1/customers/:customerId')
 @UseGuards(ApiKeyGuard)
+@RequireScope('customers:read')
 export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
 
@@ -13,6 +14,7 @@ export class DevicesController {
     return this.devices.list(p.workspaceId, customerId);
   }
 
+  @RequireScope('customers:write')
   @Post('device-tokens')
   registerToken(
     @CurrentPrincipal() p: Principal,
@@ -22,6 +24,7 @@ export class DevicesController {
     return this.devices.registerToken(p.workspaceId, customerId, parseBody(DeviceTokenRegistration, body));
   }
 
+  @RequireScope('customers:write')
   @Post('web-push-subscriptions')
   registerWebPush(
     @CurrentPrincipal() p: Principal,
@@ -35,6 +38,7 @@ export class DevicesController {
     );
   }
 
+  @RequireScope('customers:write')
   @Delete('device-tokens/:id')
   @HttpCode(204)
   revokeToken(
@@ -45,6 +49,7 @@ export class DevicesController {
     return this.devices.revokeToken(p.workspaceId, customerId, id);
   }
 
+  @RequireScope('customers:write')
   @Delete('web-push-subscriptions/:id')
   @HttpCode(204)
   revokeWebPush(

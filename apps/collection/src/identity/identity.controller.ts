@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Put, UseGuards } from '@nestjs/common';
 import { IdentityRules, IdentityRulesPreviewRequest } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
 import { IdentityRulesService } from './identity-rules.service';
 
 /** Identity-resolution rules of the caller's workspace. */
 @Controller('v1/identity/rules')
 @UseGuards(ApiKeyGuard)
+@RequireScope('identity:read')
 export class IdentityRulesController {
   constructor(private readonly rules: IdentityRulesService) {}
 
@@ -14,6 +15,7 @@ export class IdentityRulesController {
     return { rules: await this.rules.rulesOf(p.workspaceId) };
   }
 
+  @RequireScope('identity:write')
   @Put()
   async replace(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     const { rules } = parseBody(IdentityRules, body);

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentPrincipal, invalidInput, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, invalidInput, type Principal, RequireScope } from '@cdp/service-kit';
 import { MergeService } from './merge.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -12,6 +12,7 @@ function uuidParam(value: string, name: string): string {
 /** Merge history of a customer, and undoing a merge. */
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
+@RequireScope('customers:read')
 export class MergesController {
   constructor(private readonly merges: MergeService) {}
 
@@ -20,6 +21,7 @@ export class MergesController {
     return this.merges.history(p.workspaceId, uuidParam(id, 'id'));
   }
 
+  @RequireScope('identity:write')
   @Post('merges/:id/unmerge')
   @HttpCode(200)
   unmerge(@CurrentPrincipal() p: Principal, @Param('id') id: string) {

@@ -10,7 +10,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ConsultationRecord, ContractRecord, recordBatch, TransactionRecord } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, queryInteger, type Principal } from '@cdp/service-kit';
+import {
+  ApiKeyGuard,
+  CurrentPrincipal,
+  parseBody,
+  queryInteger,
+  type Principal,
+  RequireScope,
+} from '@cdp/service-kit';
 import { OperationalService, type RecordKind, type RecordsResult } from './operational.service';
 
 const ContractBatch = recordBatch(ContractRecord);
@@ -32,9 +39,11 @@ function answer(result: RecordsResult): RecordsResult {
 /** Contracted-stage data pushed by operational systems (server to server, API key). */
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
+@RequireScope('customers:read')
 export class OperationalController {
   constructor(private readonly operational: OperationalService) {}
 
+  @RequireScope('operational:write')
   @Post('operational/contracts')
   @HttpCode(200)
   async contracts(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
@@ -43,6 +52,7 @@ export class OperationalController {
     );
   }
 
+  @RequireScope('operational:write')
   @Post('operational/transactions')
   @HttpCode(200)
   async transactions(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
@@ -51,6 +61,7 @@ export class OperationalController {
     );
   }
 
+  @RequireScope('operational:write')
   @Post('operational/consultations')
   @HttpCode(200)
   async consultations(@CurrentPrincipal() p: Principal, @Body() body: unknown) {

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, Put, UseGuards } from '@nestjs/common';
 import { LifecycleRules } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
 import { LifecycleService } from './lifecycle.service';
 
 @Controller('v1/lifecycle/rules')
 @UseGuards(ApiKeyGuard)
+@RequireScope('lifecycle:read')
 export class LifecycleController {
   constructor(private readonly lifecycle: LifecycleService) {}
 
@@ -13,6 +14,7 @@ export class LifecycleController {
     return this.lifecycle.rules(p.workspaceId);
   }
 
+  @RequireScope('lifecycle:write')
   @Put()
   put(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     return this.lifecycle.setRules(p.workspaceId, parseBody(LifecycleRules, body));

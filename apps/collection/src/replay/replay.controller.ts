@@ -1,15 +1,17 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
 import { ReplayRequest, type ReplayStatus } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
 import { ReplayService } from './replay.service';
 
 /** Re-announce stored events of a time range to cdp.event.ingested (late or rebuilding consumers). */
 @Controller('v1/replay')
 @UseGuards(ApiKeyGuard)
+@RequireScope('replay:read')
 export class ReplayController {
   constructor(private readonly replays: ReplayService) {}
 
   /** 202: the replay runs as a job; follow it with GET /v1/replay/:id. */
+  @RequireScope('replay:write')
   @Post()
   @HttpCode(202)
   start(@CurrentPrincipal() p: Principal, @Body() body: unknown): Promise<ReplayStatus> {

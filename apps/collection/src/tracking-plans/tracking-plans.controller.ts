@@ -7,6 +7,7 @@ import {
   parseBody,
   queryInteger,
   type Principal,
+  RequireScope,
 } from '@cdp/service-kit';
 import { PlanReportsService } from './plan-reports.service';
 import { TrackingPlansService } from './tracking-plans.service';
@@ -20,6 +21,7 @@ function actorOf(p: Principal): string {
 /** The workspace's tracking plan: rules per call, the unplanned-event policy, and what was observed. */
 @Controller('v1/tracking-plan')
 @UseGuards(ApiKeyGuard)
+@RequireScope('tracking_plans:read')
 export class TrackingPlansController {
   constructor(
     private readonly plans: TrackingPlansService,
@@ -32,11 +34,13 @@ export class TrackingPlansController {
   }
 
   /** Creates or replaces the rule of (source or all sources, type, event); `created` says which. */
+  @RequireScope('tracking_plans:write')
   @Put('rules')
   put(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     return this.plans.putRule(p.workspaceId, parseBody(TrackingPlanRuleInput, body), actorOf(p));
   }
 
+  @RequireScope('tracking_plans:write')
   @Delete('rules/:id')
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
@@ -48,6 +52,7 @@ export class TrackingPlansController {
     return this.plans.unplannedPolicies(p.workspaceId);
   }
 
+  @RequireScope('tracking_plans:write')
   @Put('unplanned-events')
   setUnplanned(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     return this.plans.setUnplannedPolicy(p.workspaceId, parseBody(UnplannedEventsInput, body), actorOf(p));

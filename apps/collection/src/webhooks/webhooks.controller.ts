@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { WebhookMapping, WebhookPreviewRequest } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
 import { CurrentSource } from '../sources/current-source.decorator';
 import { WriteKeyGuard, type SourceContext } from '../sources/write-key.guard';
 import { WebhooksService } from './webhooks.service';
@@ -20,9 +20,11 @@ export class WebhooksController {
 
 @Controller('v1/sources/:sourceId/webhook-mapping')
 @UseGuards(ApiKeyGuard)
+@RequireScope('sources:read')
 export class WebhookMappingController {
   constructor(private readonly webhooks: WebhooksService) {}
 
+  @RequireScope('sources:write')
   @Put()
   set(@CurrentPrincipal() p: Principal, @Param('sourceId') sourceId: string, @Body() body: unknown) {
     return this.webhooks.setMapping(p.workspaceId, sourceId, parseBody(WebhookMapping, body));

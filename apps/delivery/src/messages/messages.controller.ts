@@ -1,9 +1,10 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentPrincipal, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, type Principal, RequireScope } from '@cdp/service-kit';
 import { MessagesService } from './messages.service';
 
 @Controller('v1/messages')
 @UseGuards(ApiKeyGuard)
+@RequireScope('messages:read')
 export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
 

@@ -1,9 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentPrincipal, queryInteger, type Principal } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, queryInteger, type Principal, RequireScope } from '@cdp/service-kit';
 import { DeadLettersService } from './dead-letters.service';
 
 @Controller('v1/dead-letters')
 @UseGuards(ApiKeyGuard)
+@RequireScope('dead_letters:read')
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLettersService) {}
 
@@ -16,6 +17,7 @@ export class DeadLettersController {
     );
   }
 
+  @RequireScope('dead_letters:write')
   @Post(':id/replay')
   @HttpCode(202)
   replay(@CurrentPrincipal() p: Principal, @Param('id') id: string) {

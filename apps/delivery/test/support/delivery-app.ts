@@ -34,7 +34,7 @@ export async function startDelivery(label: string, env: Record<string, string>):
       name: 'test',
       keyHash: hashKey(apiKey),
       prefix: apiKey.slice(0, 8),
-      scopes: [],
+      scopes: ['admin'],
     },
   });
 
