@@ -60,6 +60,12 @@ describe('sources and API keys', () => {
     expect(counts.get('keys-app-1')).toBe(1);
     const stored = await h.db.event.findFirstOrThrow({ where: { messageId: 'keys-app-1' } });
     expect(stored.sourceId).toBe(created.body.id);
+    expect(created.body.lastEventAt).toBeNull();
+    const seen = await waitUntil('the source\u2019s last event time', async () => {
+      const source = await call('GET', `/v1/sources/${created.body.id}`);
+      return source.body.lastEventAt ? source.body : undefined;
+    });
+    expect(Date.parse(seen.lastEventAt)).toBeGreaterThan(Date.parse(created.body.createdAt) - 1000);
 
     const listed = await call('GET', '/v1/sources');
     expect(listed.status).toBe(200);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DatabaseService, TtlCache, hashKey } from '@cdp/service-kit';
 
 export interface SourceContext {
@@ -6,6 +6,9 @@ export interface SourceContext {
   sourceId: string;
   sourceKind: string;
 }
+
+/** How often a source's `last_event_at` is written, at most, per process. */
+const LAST_EVENT_EVERY_MS = 60_000;
 
 /** A cached write key's source and when the key stops working by itself (epoch ms). */
 interface CachedSource {
@@ -21,19 +24,38 @@ interface CachedSource {
  */
 @Injectable()
 export class SourceKeys {
+  private readonly logger = new Logger(SourceKeys.name);
   private readonly sources = new TtlCache<CachedSource | null>(30_000);
+  /** When this process last wrote each source's `last_event_at` (epoch ms). */
+  private readonly lastEventWritten = new Map<string, number>();
 
   constructor(private readonly db: DatabaseService) {}
 
   async sourceOf(writeKey: string): Promise<SourceContext | null> {
     const cached = await this.sources.get(writeKey, () => this.load(hashKey(writeKey)));
     if (!cached || (cached.expiresAt !== undefined && cached.expiresAt <= Date.now())) return null;
+    this.noteCall(cached.source.sourceId);
     return cached.source;
   }
 
   /** Drops every cached key, after this process changed a source's keys or disabled it. */
   forget(): void {
     this.sources.clear();
+  }
+
+  /**
+   * Records that the source sent something (`last_event_at`), at most once a minute per process and
+   * without waiting: a failed write only leaves the time older.
+   */
+  private noteCall(sourceId: string): void {
+    const now = Date.now();
+    if ((this.lastEventWritten.get(sourceId) ?? 0) > now - LAST_EVENT_EVERY_MS) return;
+    this.lastEventWritten.set(sourceId, now);
+    this.db.pool
+      .query('UPDATE sources SET last_event_at = now() WHERE id = $1', [sourceId])
+      .catch((error: Error) =>
+        this.logger.warn(`last_event_at of source ${sourceId} not written: ${error.message}`),
+      );
   }
 
   private async load(writeKeyHash: string): Promise<CachedSource | null> {

@@ -18,6 +18,8 @@ export interface SourceView {
   writeKeyPrefix: string;
   /** Until when the key the last rotation replaced still works; null: no such key. */
   previousKeyValidUntil: string | null;
+  /** When the source last called the tracking API (written at most once a minute). */
+  lastEventAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -136,6 +138,7 @@ function viewOf(row: Source): SourceView {
     enabled: row.enabled,
     writeKeyPrefix: row.writeKeyPrefix,
     previousKeyValidUntil: previousValid,
+    lastEventAt: row.lastEventAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
