@@ -188,6 +188,56 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     await (queue.opts.connection as Redis).quit();
   });
 
+  it('shows the ledger: one message, and the messages of a customer or a status, newest first, in pages', async () => {
+    const older = request();
+    const customerId = older.customerId;
+    const newer = request({
+      customerId,
+      idempotencyKey: `run-2:${customerId}:sms:reminder`,
+      channel: 'sms',
+      recipient: 'not-a-phone',
+      requestedAt: new Date(Date.now() + 1000).toISOString(),
+    });
+    await publish(older);
+    await publish(newer);
+    const sent = await final(older, 'sent');
+    const failed = await final(newer, 'failed');
+
+    const one = await api('GET', `/v1/messages/${sent.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      id: sent.id,
+      customerId,
+      channel: 'email',
+      status: 'sent',
+      attempts: 1,
+    });
+    expect(one.body.sentAt).not.toBeNull();
+    expect((await api('GET', '/v1/messages/no-such-message')).status).toBe(404);
+
+    const first = await api('GET', `/v1/messages?customerId=${customerId}&limit=1`);
+    expect(first.body.items.map((m: { id: string }) => m.id)).toEqual([failed.id]);
+    const second = await api(
+      'GET',
+      `/v1/messages?customerId=${customerId}&limit=1&cursor=${first.body.nextCursor}`,
+    );
+    expect(second.body.items.map((m: { id: string }) => m.id)).toEqual([sent.id]);
+    expect(second.body.nextCursor).toBeNull();
+
+    const failedSms = await api('GET', '/v1/messages?status=failed&channel=sms&limit=500');
+    expect(failedSms.body.items.map((m: { id: string }) => m.id)).toContain(failed.id);
+    expect(
+      failedSms.body.items.every(
+        (m: { status: string; channel: string }) => m.status === 'failed' && m.channel === 'sms',
+      ),
+    ).toBe(true);
+
+    const bad = await api('GET', '/v1/messages?status=lost');
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0].path).toBe('/status');
+    expect((await api('GET', '/v1/messages?cursor=nonsense')).status).toBe(400);
+  });
+
   it('fails a template that references a missing variable, not sends a blank', async () => {
     const r = request({ template: { body: 'Hi {{ lastName }}' } });
     await publish(r);

@@ -17,5 +17,6 @@ export * from './rest/receipts';
 export * from './rest/identity';
 export * from './rest/templates';
 export * from './rest/dead-letters';
+export * from './rest/messages';
 export * from './rest/replay';
 export * from './rest/sources';

@@ -22,3 +22,28 @@ export function queryInteger(
     throw invalidInput(`/${name}`, `an integer from ${bounds.min} to ${bounds.max}`, 'Invalid query');
   return n;
 }
+
+/** A keyset page cursor: the (time, id) of the last row of a page, newest first. Opaque to callers. */
+export function keysetCursor(at: Date, id: string): string {
+  return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
+}
+
+/** Reads a {@link keysetCursor}; 400 at `/cursor` when it is not one. */
+export function readKeysetCursor(cursor: string): { at: Date; id: string } {
+  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const at = new Date(time ?? '');
+  if (!id || Number.isNaN(at.getTime())) throw invalidInput('/cursor', 'not a cursor from a previous page');
+  return { at, id };
+}
+
+/** Reads an optional query parameter that must be one of `allowed`; 400 at `/<name>` otherwise. */
+export function queryEnum<T extends string>(
+  value: string | undefined,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value))
+    throw invalidInput(`/${name}`, `one of ${allowed.join(', ')}`, 'Invalid query');
+  return value as T;
+}

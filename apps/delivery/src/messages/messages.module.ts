@@ -6,6 +6,7 @@ import { TemplatesModule } from '../templates/templates.module';
 import { DeliveryRequestedConsumer } from './delivery-requested.consumer';
 import { FaultInjector } from './fault-injector';
 import { LedgerGroupWrites } from './ledger-group-writes';
+import { LedgerQueriesService } from './ledger-queries.service';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 import { SendWorkers } from './send-workers';
@@ -13,6 +14,6 @@ import { SendWorkers } from './send-workers';
 @Module({
   imports: [ChannelsModule, QueuesModule, TemplatesModule, ReceiptsModule],
   controllers: [DeliveryRequestedConsumer, MessagesController],
-  providers: [MessagesService, SendWorkers, FaultInjector, LedgerGroupWrites],
+  providers: [MessagesService, LedgerQueriesService, SendWorkers, FaultInjector, LedgerGroupWrites],
 })
 export class MessagesModule {}

@@ -1,21 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { DeadLetterPage } from '@cdp/contracts';
-import { invalidInput } from '@cdp/service-kit';
-import { DatabaseService } from '@cdp/service-kit';
+import { DatabaseService, keysetCursor, readKeysetCursor } from '@cdp/service-kit';
 import type { SendJob } from './delivery-queues';
 import { SendQueues } from './send-queues';
-
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()))
-    throw invalidInput('/cursor', 'not a cursor from a previous page');
-  return { createdAt, id };
-}
 
 /** Jobs that gave up, newest first, and their replay. */
 @Injectable()
@@ -26,12 +13,12 @@ export class DeadLettersService {
   ) {}
 
   async list(workspaceId: string, limit: number, cursor?: string): Promise<DeadLetterPage> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
+    const after = cursor ? readKeysetCursor(cursor) : undefined;
     const rows = await this.db.client.deadLetter.findMany({
       where: {
         workspaceId,
         ...(after && {
-          OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+          OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }],
         }),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -49,7 +36,7 @@ export class DeadLettersService {
         createdAt: r.createdAt.toISOString(),
         replayedAt: r.replayedAt?.toISOString() ?? null,
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      nextCursor: rows.length > limit && last ? keysetCursor(last.createdAt, last.id) : null,
     };
   }
 

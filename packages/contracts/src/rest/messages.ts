@@ -1,0 +1,40 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const When = Type.String({ format: 'date-time' });
+const WhenOrNull = Type.Union([When, Type.Null()]);
+const TextOrNull = Type.Union([Type.String(), Type.Null()]);
+
+/** A message of the send ledger (delivery), as `GET /v1/messages[/:id]` shows it. */
+export const MessageView = Type.Object({
+  id: Type.String(),
+  idempotencyKey: Type.String(),
+  campaignId: TextOrNull,
+  campaignRunId: TextOrNull,
+  customerId: Type.String(),
+  channel: Type.String(),
+  provider: TextOrNull,
+  recipient: Type.String(),
+  status: Type.String({
+    description: 'queued, sending, sent, delivered, bounced, complained, opened, clicked, failed or unknown',
+  }),
+  providerMessageId: TextOrNull,
+  error: TextOrNull,
+  attempts: Type.Integer(),
+  requestedAt: When,
+  sentAt: WhenOrNull,
+  deliveredAt: WhenOrNull,
+  openedAt: WhenOrNull,
+  clickedAt: WhenOrNull,
+  bouncedAt: WhenOrNull,
+  complainedAt: WhenOrNull,
+  updatedAt: When,
+});
+export type MessageView = Static<typeof MessageView>;
+
+export const MessagePage = Type.Object({
+  items: Type.Array(MessageView),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Pass as ?cursor= for the next (older) page; null on the last page',
+  }),
+});
+export type MessagePage = Static<typeof MessagePage>;
