@@ -89,6 +89,15 @@ export const DeliveryConfigSchema = configSchema(3004, {
       description: 'Bearer token the mail pipe sends with POST /v1/receipts/dsn (at least 32 characters)',
     }),
   ),
+  DSN_SMTP_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65_535,
+      description:
+        'Port of an SMTP listener that takes bounces (RFC 3464 DSNs) straight from an MTA, e.g. as the MX of the Return-Path domain; unset: no listener',
+    }),
+  ),
+  DSN_SMTP_HOST: Type.String({ default: '0.0.0.0', description: 'Address the DSN SMTP listener binds' }),
   NODE_ENV: Type.String({ default: 'development', description: 'production refuses DELIVERY_FAULTS' }),
   DELIVERY_WORKER_CONCURRENCY: Type.Integer({
     minimum: 1,

@@ -1,6 +1,6 @@
-import { cleanUpRun } from '@cdp/testing';
+import { cleanUpRun, freePort } from '@cdp/testing';
 // Receipts through the in-process delivery app on the real local Postgres and NATS JetStream:
-// signed SendGrid and Twilio webhooks (real keys and signatures), a DSN from a mail pipe, the open
+// signed SendGrid and Twilio webhooks (real keys and signatures), a DSN from a mail pipe or over SMTP, the open
 // pixel, click redirect and one-click unsubscribe, the ledger rows and the events on a prefixed subject.
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createTransport } from 'nodemailer';
 import { streamName, type PayloadOf, type Subjects } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { createService, loadConfig } from '@cdp/service-kit';
@@ -47,8 +48,10 @@ describe('delivery receipts', () => {
   const consents: Consent[] = [];
   let workspaceId: string;
   let customerId: string;
+  let dsnSmtpPort: number;
 
   beforeAll(async () => {
+    dsnSmtpPort = await freePort();
     database = await createTestDatabase(`cdp_test_${prefix}`);
     db = createPrismaClient(database.url, { max: 2 });
     const config = loadConfig(DeliveryConfigSchema, {
@@ -64,6 +67,8 @@ describe('delivery receipts', () => {
         .toString('base64'),
       TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
       DSN_WEBHOOK_TOKEN: DSN_TOKEN,
+      DSN_SMTP_PORT: String(dsnSmtpPort),
+      DSN_SMTP_HOST: '127.0.0.1',
     });
     app = await createService(
       { service: 'delivery', configSchema: DeliveryConfigSchema, module: (c) => AppModule.forRoot(c) },
@@ -360,6 +365,50 @@ describe('delivery receipts', () => {
       expect(plain.statusCode).toBe(400);
       expect(plain.json().issues[0].reason).toContain('delivery-status');
       expect((await post(dsnFor(randomUUID()), 'x'.repeat(48))).statusCode).toBe(403);
+    });
+  });
+
+  describe('DSN over SMTP (DSN_SMTP_PORT)', () => {
+    const dsnFor = (messageId: string) =>
+      readFileSync(join(__dirname, '../src/receipts/__fixtures__/postfix-bounce.eml'), 'utf8').replace(
+        '4f7c2a10-0000-4000-8000-000000000001',
+        messageId,
+      );
+    // A real SMTP client, as the MTA that returns the bounce: null reverse-path, one recipient.
+    const deliver = async (raw: string) => {
+      const transport = createTransport({
+        host: '127.0.0.1',
+        port: dsnSmtpPort,
+        secure: false,
+        ignoreTLS: true,
+      });
+      try {
+        return await transport.sendMail({
+          envelope: { from: '', to: ['bounces@mail.example-bank.test'] },
+          raw,
+        });
+      } finally {
+        transport.close();
+      }
+    };
+
+    it('marks the returned message bounced when an MTA delivers its DSN over SMTP', async () => {
+      const message = await sentMessage({ provider: 'smtp', providerMessageId: '<smtp-dsn@cdp.local>' });
+      const info = await deliver(dsnFor(message.id));
+      expect(info.response).toMatch(/^250 /);
+      const row = await ledger(message.id);
+      expect(row.status).toBe('bounced');
+      expect(row.error).toMatch(/^5\.1\.1 smtp; 550 5\.1\.1/);
+      await statusOf(message.id, 'bounced');
+    });
+
+    it('accepts and drops a mail that is not a DSN, and refuses one over the size limit', async () => {
+      const message = await sentMessage({ provider: 'smtp', providerMessageId: '<smtp-ooo@cdp.local>' });
+      const reply = `From: ada@example.com\r\nSubject: Out of office\r\nIn-Reply-To: <smtp-ooo@cdp.local>\r\n\r\nBack on Monday.\r\n`;
+      expect((await deliver(reply)).response).toMatch(/^250 /);
+      expect(await ledger(message.id)).toMatchObject({ status: 'sent' });
+      const huge = `Subject: big\r\n\r\n${'x'.repeat(1024 * 1024 + 10)}\r\n`;
+      await expect(deliver(huge)).rejects.toMatchObject({ responseCode: 552 });
     });
   });
 

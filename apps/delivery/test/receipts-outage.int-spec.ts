@@ -1,12 +1,16 @@
-import { cleanUpRun } from '@cdp/testing';
+import { cleanUpRun, freePort } from '@cdp/testing';
 // A receipt arriving while NATS is unreachable (cut through a TCP proxy, the shared server keeps
 // running): 503 + Retry-After and no ledger change, so the provider's retry records it and the
-// event is published then. Own database and subject prefix.
+// event is published then; a bounce delivered over SMTP meanwhile gets 451, so the MTA retries it.
+// Own database and subject prefix.
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createTransport } from 'nodemailer';
 import { streamName } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
@@ -25,8 +29,10 @@ describe('delivery receipts while NATS is down', () => {
   let db: PrismaClient;
   let app: NestFastifyApplication;
   let nc: NatsConnection;
+  let dsnSmtpPort: number;
 
   beforeAll(async () => {
+    dsnSmtpPort = await freePort();
     database = await createTestDatabase(`cdp_test_${prefix}`);
     db = createPrismaClient(database.url, { max: 2 });
     const port = await proxy.start();
@@ -37,6 +43,8 @@ describe('delivery receipts while NATS is down', () => {
       NATS_PREFIX: prefix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       SENDGRID_WEBHOOK_PUBLIC_KEY: keys.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      DSN_SMTP_PORT: String(dsnSmtpPort),
+      DSN_SMTP_HOST: '127.0.0.1',
     });
     app = await createService(
       { service: 'delivery', configSchema: DeliveryConfigSchema, module: (c) => AppModule.forRoot(c) },
@@ -121,5 +129,61 @@ describe('delivery receipts while NATS is down', () => {
       .then((c) => c.next({ expires: 5000 }));
     expect(stored?.json()).toMatchObject({ messageId: message.id, status: 'delivered' });
     expect(stored?.headers?.get('Nats-Msg-Id')).toBe(`status:${message.id}:delivered`);
+  });
+
+  it('answers a bounce delivered over SMTP with 451 while NATS is down, and records the retry', async () => {
+    const workspaceId = (await db.workspace.create({ data: { slug: `${prefix}-smtp`, name: 'Bounce bank' } }))
+      .id;
+    const customerId = (
+      await db.customer.create({ data: { workspaceId, customerCode: 'C0000000000000004' } })
+    ).id;
+    const message = await db.message.create({
+      data: {
+        idempotencyKey: randomUUID(),
+        workspaceId,
+        customerId,
+        channel: 'email',
+        recipient: 'ada@example.com',
+        status: 'sent',
+        provider: 'smtp',
+        providerMessageId: '<outage@cdp.local>',
+        sentAt: new Date(),
+      },
+    });
+    const dsn = readFileSync(
+      join(__dirname, '../src/receipts/__fixtures__/postfix-bounce.eml'),
+      'utf8',
+    ).replace('4f7c2a10-0000-4000-8000-000000000001', message.id);
+    const deliver = async () => {
+      const transport = createTransport({
+        host: '127.0.0.1',
+        port: dsnSmtpPort,
+        secure: false,
+        ignoreTLS: true,
+      });
+      try {
+        return await transport.sendMail({
+          envelope: { from: '', to: ['bounces@example-bank.test'] },
+          raw: dsn,
+        });
+      } finally {
+        transport.close();
+      }
+    };
+
+    const publisher = app.get(JetStreamPublisher);
+    proxy.cut();
+    for (let i = 0; i < 100 && publisher.isConnected(); i++) await sleep(20);
+    await expect(deliver()).rejects.toMatchObject({ responseCode: 451 });
+    expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({
+      status: 'sent',
+    });
+
+    proxy.restore();
+    for (let i = 0; i < 500 && !publisher.isConnected(); i++) await sleep(20);
+    expect((await deliver()).response).toMatch(/^250 /);
+    expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({
+      status: 'bounced',
+    });
   });
 });
