@@ -1,7 +1,7 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { CreateApiKeyRequest } from '@cdp/contracts';
 import type { ApiKey } from '@cdp/db';
-import { ApiKeys, DatabaseService, hashKey, type Principal } from '@cdp/service-kit';
+import { ApiKeys, DatabaseService, hashKey, invalidInput, type Principal } from '@cdp/service-kit';
 import { newSecret } from './secrets';
 
 /** A management key as the API shows it: never the key or its hash, only its first characters. */
@@ -39,12 +39,7 @@ export class ApiKeysService {
   async create(caller: Principal, request: CreateApiKeyRequest): Promise<ApiKeyView & { key: string }> {
     const expiresAt = request.expiresAt === undefined ? null : new Date(request.expiresAt);
     if (expiresAt && expiresAt.getTime() <= Date.now())
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'Invalid request body',
-        issues: [{ path: '/expiresAt', reason: 'must be in the future' }],
-      });
+      throw invalidInput('/expiresAt', 'must be in the future', 'Invalid request body');
     const key = newSecret('cdp');
     const row = await this.db.client.apiKey.create({
       data: {
