@@ -3,19 +3,17 @@ import { cleanUpRun, freePort } from '@cdp/testing';
 // signed SendGrid and Twilio webhooks (real keys and signatures), a DSN from a mail pipe or over SMTP, the open
 // pixel, click redirect and one-click unsubscribe, the ledger rows and the events on a prefixed subject.
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createTransport } from 'nodemailer';
 import { streamName, type PayloadOf, type Subjects } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { createService, loadConfig } from '@cdp/service-kit';
 import { AppModule } from '../src/app.module';
 import { DeliveryConfigSchema } from '../src/config';
 import { TrackingLinks } from '../src/receipts/tracking-links';
+import { bounceFor, deliverOverSmtp } from './support/bounces';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const PUBLIC_BASE = 'https://mail.example-bank.test/delivery';
@@ -337,11 +335,6 @@ describe('delivery receipts', () => {
   });
 
   describe('DSN from a mail pipe', () => {
-    const dsnFor = (messageId: string) =>
-      readFileSync(join(__dirname, '../src/receipts/__fixtures__/postfix-bounce.eml'), 'utf8').replace(
-        '4f7c2a10-0000-4000-8000-000000000001',
-        messageId,
-      );
     const post = (raw: string, token = DSN_TOKEN) =>
       app.inject({
         method: 'POST',
@@ -352,7 +345,7 @@ describe('delivery receipts', () => {
 
     it('marks the returned message bounced with the status and diagnostic', async () => {
       const message = await sentMessage({ provider: 'smtp', providerMessageId: '<abc123@cdp.local>' });
-      const res = await post(dsnFor(message.id));
+      const res = await post(bounceFor(message.id));
       expect(res.json()).toEqual({ applied: 1, unmatched: 0, ignored: 0 });
       const row = await ledger(message.id);
       expect(row.status).toBe('bounced');
@@ -364,37 +357,16 @@ describe('delivery receipts', () => {
       const plain = await post('From: a@b.c\r\nSubject: hi\r\n\r\nhello\r\n');
       expect(plain.statusCode).toBe(400);
       expect(plain.json().issues[0].reason).toContain('delivery-status');
-      expect((await post(dsnFor(randomUUID()), 'x'.repeat(48))).statusCode).toBe(403);
+      expect((await post(bounceFor(randomUUID()), 'x'.repeat(48))).statusCode).toBe(403);
     });
   });
 
   describe('DSN over SMTP (DSN_SMTP_PORT)', () => {
-    const dsnFor = (messageId: string) =>
-      readFileSync(join(__dirname, '../src/receipts/__fixtures__/postfix-bounce.eml'), 'utf8').replace(
-        '4f7c2a10-0000-4000-8000-000000000001',
-        messageId,
-      );
-    // A real SMTP client, as the MTA that returns the bounce: null reverse-path, one recipient.
-    const deliver = async (raw: string) => {
-      const transport = createTransport({
-        host: '127.0.0.1',
-        port: dsnSmtpPort,
-        secure: false,
-        ignoreTLS: true,
-      });
-      try {
-        return await transport.sendMail({
-          envelope: { from: '', to: ['bounces@mail.example-bank.test'] },
-          raw,
-        });
-      } finally {
-        transport.close();
-      }
-    };
+    const deliver = (raw: string) => deliverOverSmtp(dsnSmtpPort, raw);
 
     it('marks the returned message bounced when an MTA delivers its DSN over SMTP', async () => {
       const message = await sentMessage({ provider: 'smtp', providerMessageId: '<smtp-dsn@cdp.local>' });
-      const info = await deliver(dsnFor(message.id));
+      const info = await deliver(bounceFor(message.id));
       expect(info.response).toMatch(/^250 /);
       const row = await ledger(message.id);
       expect(row.status).toBe('bounced');

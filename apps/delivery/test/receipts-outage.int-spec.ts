@@ -4,19 +4,17 @@ import { cleanUpRun, freePort } from '@cdp/testing';
 // event is published then; a bounce delivered over SMTP meanwhile gets 451, so the MTA retries it.
 // Own database and subject prefix.
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createTransport } from 'nodemailer';
 import { streamName } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { createService, loadConfig } from '@cdp/service-kit';
 import { AppModule } from '../src/app.module';
 import { DeliveryConfigSchema } from '../src/config';
+import { bounceFor, deliverOverSmtp } from './support/bounces';
 import { TcpProxy } from '@cdp/testing';
 
 const NATS = new URL(process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
@@ -67,24 +65,30 @@ describe('delivery receipts while NATS is down', () => {
     await cleanUpRun(prefix);
   });
 
-  it('answers 503 and keeps the ledger as it was; the retry records and publishes it', async () => {
-    const workspaceId = (await db.workspace.create({ data: { slug: prefix, name: 'Outage bank' } })).id;
-    const customerId = (
-      await db.customer.create({ data: { workspaceId, customerCode: 'C0000000000000003' } })
-    ).id;
-    const message = await db.message.create({
+  /** A message the provider took (`sent`), for a customer of the test's one workspace. */
+  let customer: { workspaceId: string; id: string } | undefined;
+  async function sentMessage(provider: string, providerMessageId: string) {
+    if (!customer) {
+      const workspaceId = (await db.workspace.create({ data: { slug: prefix, name: 'Outage bank' } })).id;
+      customer = await db.customer.create({ data: { workspaceId, customerCode: 'C0000000000000003' } });
+    }
+    return db.message.create({
       data: {
         idempotencyKey: randomUUID(),
-        workspaceId,
-        customerId,
+        workspaceId: customer.workspaceId,
+        customerId: customer.id,
         channel: 'email',
         recipient: 'ada@example.com',
         status: 'sent',
-        provider: 'sendgrid',
-        providerMessageId: 'x',
+        provider,
+        providerMessageId,
         sentAt: new Date(),
       },
     });
+  }
+
+  it('answers 503 and keeps the ledger as it was; the retry records and publishes it', async () => {
+    const message = await sentMessage('sendgrid', 'x');
     const body = JSON.stringify([
       { event: 'delivered', timestamp: Math.floor(Date.now() / 1000), cdp_message_id: message.id },
     ]);
@@ -132,44 +136,8 @@ describe('delivery receipts while NATS is down', () => {
   });
 
   it('answers a bounce delivered over SMTP with 451 while NATS is down, and records the retry', async () => {
-    const workspaceId = (await db.workspace.create({ data: { slug: `${prefix}-smtp`, name: 'Bounce bank' } }))
-      .id;
-    const customerId = (
-      await db.customer.create({ data: { workspaceId, customerCode: 'C0000000000000004' } })
-    ).id;
-    const message = await db.message.create({
-      data: {
-        idempotencyKey: randomUUID(),
-        workspaceId,
-        customerId,
-        channel: 'email',
-        recipient: 'ada@example.com',
-        status: 'sent',
-        provider: 'smtp',
-        providerMessageId: '<outage@cdp.local>',
-        sentAt: new Date(),
-      },
-    });
-    const dsn = readFileSync(
-      join(__dirname, '../src/receipts/__fixtures__/postfix-bounce.eml'),
-      'utf8',
-    ).replace('4f7c2a10-0000-4000-8000-000000000001', message.id);
-    const deliver = async () => {
-      const transport = createTransport({
-        host: '127.0.0.1',
-        port: dsnSmtpPort,
-        secure: false,
-        ignoreTLS: true,
-      });
-      try {
-        return await transport.sendMail({
-          envelope: { from: '', to: ['bounces@example-bank.test'] },
-          raw: dsn,
-        });
-      } finally {
-        transport.close();
-      }
-    };
+    const message = await sentMessage('smtp', '<outage@cdp.local>');
+    const deliver = () => deliverOverSmtp(dsnSmtpPort, bounceFor(message.id));
 
     const publisher = app.get(JetStreamPublisher);
     proxy.cut();

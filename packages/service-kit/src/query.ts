@@ -24,16 +24,48 @@ export function queryInteger(
 }
 
 /** A keyset page cursor: the (time, id) of the last row of a page, newest first. Opaque to callers. */
-export function keysetCursor(at: Date, id: string): string {
+function keysetCursor(at: Date, id: string): string {
   return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
 }
 
 /** Reads a {@link keysetCursor}; 400 at `/cursor` when it is not one. */
-export function readKeysetCursor(cursor: string): { at: Date; id: string } {
+function readKeysetCursor(cursor: string): { at: Date; id: string } {
   const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const at = new Date(time ?? '');
   if (!id || Number.isNaN(at.getTime())) throw invalidInput('/cursor', 'not a cursor from a previous page');
   return { at, id };
+}
+
+/**
+ * The `where` part of a keyset page query ordered by (`field`, id) descending: the rows older than
+ * the cursor's row, or every row without a cursor. A cursor that is not one is a 400 at `/cursor`.
+ */
+export function olderThanCursor<K extends string>(
+  field: K,
+  cursor: string | undefined,
+): { OR?: ({ [P in K]: { lt: Date } } | ({ [P in K]: Date } & { id: { lt: string } }))[] } {
+  if (cursor === undefined) return {};
+  const { at, id } = readKeysetCursor(cursor);
+  return {
+    OR: [
+      { [field]: { lt: at } } as { [P in K]: { lt: Date } },
+      { [field]: at, id: { lt: id } } as { [P in K]: Date } & { id: { lt: string } },
+    ],
+  };
+}
+
+/**
+ * A page out of the `limit + 1` rows a keyset query read (ordered by time, then id, descending):
+ * the first `limit`, and the cursor of the next page when there was one more row.
+ */
+export function keysetPage<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  timeOf: (row: T) => Date,
+): { rows: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > limit && last ? keysetCursor(timeOf(last), last.id) : null };
 }
 
 /** Reads an optional query parameter that must be one of `allowed`; 400 at `/<name>` otherwise. */

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { MessagePage, MessageView } from '@cdp/contracts';
 import type { DeliveryChannel, Message, MessageStatus } from '@cdp/db';
-import { DatabaseService, keysetCursor, readKeysetCursor } from '@cdp/service-kit';
+import { DatabaseService, keysetPage, olderThanCursor } from '@cdp/service-kit';
 
 export interface MessageFilter {
   status?: MessageStatus;
@@ -30,24 +30,13 @@ export class LedgerQueriesService {
     limit: number,
     cursor?: string,
   ): Promise<MessagePage> {
-    const after = cursor ? readKeysetCursor(cursor) : undefined;
     const rows = await this.db.client.message.findMany({
-      where: {
-        workspaceId,
-        ...filter,
-        ...(after && {
-          OR: [{ requestedAt: { lt: after.at } }, { requestedAt: after.at, id: { lt: after.id } }],
-        }),
-      },
+      where: { workspaceId, ...filter, ...olderThanCursor('requestedAt', cursor) },
       orderBy: [{ requestedAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(viewOf),
-      nextCursor: rows.length > limit && last ? keysetCursor(last.requestedAt, last.id) : null,
-    };
+    const page = keysetPage(rows, limit, (r) => r.requestedAt);
+    return { items: page.rows.map(viewOf), nextCursor: page.nextCursor };
   }
 }
 

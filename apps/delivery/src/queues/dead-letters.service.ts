@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { DeadLetterPage } from '@cdp/contracts';
-import { DatabaseService, keysetCursor, readKeysetCursor } from '@cdp/service-kit';
+import { DatabaseService, keysetPage, olderThanCursor } from '@cdp/service-kit';
 import type { SendJob } from './delivery-queues';
 import { SendQueues } from './send-queues';
 
@@ -13,21 +13,14 @@ export class DeadLettersService {
   ) {}
 
   async list(workspaceId: string, limit: number, cursor?: string): Promise<DeadLetterPage> {
-    const after = cursor ? readKeysetCursor(cursor) : undefined;
     const rows = await this.db.client.deadLetter.findMany({
-      where: {
-        workspaceId,
-        ...(after && {
-          OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }],
-        }),
-      },
+      where: { workspaceId, ...olderThanCursor('createdAt', cursor) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const page = keysetPage(rows, limit, (r) => r.createdAt);
     return {
-      items: page.map((r) => ({
+      items: page.rows.map((r) => ({
         id: r.id,
         messageId: r.messageId,
         queue: r.queue,
@@ -36,7 +29,7 @@ export class DeadLettersService {
         createdAt: r.createdAt.toISOString(),
         replayedAt: r.replayedAt?.toISOString() ?? null,
       })),
-      nextCursor: rows.length > limit && last ? keysetCursor(last.createdAt, last.id) : null,
+      nextCursor: page.nextCursor,
     };
   }
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { KeysetPage } from './pages';
 
 export const DeadLetterView = Type.Object({
   id: Type.String(),
@@ -11,10 +12,5 @@ export const DeadLetterView = Type.Object({
 });
 export type DeadLetterView = Static<typeof DeadLetterView>;
 
-export const DeadLetterPage = Type.Object({
-  items: Type.Array(DeadLetterView),
-  nextCursor: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass as ?cursor= for the next (older) page; null on the last page',
-  }),
-});
+export const DeadLetterPage = KeysetPage(DeadLetterView);
 export type DeadLetterPage = Static<typeof DeadLetterPage>;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { KeysetPage } from './pages';
 
 const When = Type.String({ format: 'date-time' });
 const WhenOrNull = Type.Union([When, Type.Null()]);
@@ -31,10 +32,5 @@ export const MessageView = Type.Object({
 });
 export type MessageView = Static<typeof MessageView>;
 
-export const MessagePage = Type.Object({
-  items: Type.Array(MessageView),
-  nextCursor: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass as ?cursor= for the next (older) page; null on the last page',
-  }),
-});
+export const MessagePage = KeysetPage(MessageView);
 export type MessagePage = Static<typeof MessagePage>;
