@@ -424,8 +424,8 @@ export async function deliverySuite(opts: BenchOptions): Promise<SuiteResult> {
           unit: 'messages/s',
         },
       },
-      { name: 'delivery process CPU per email', value: (emailCpu * 1000) / emails, unit: 'ms' },
-      { name: 'delivery process CPU per SMS', value: (smsCpu * 1000) / sms, unit: 'ms' },
+      { name: 'delivery process CPU per email', value: (emailCpu * 1e6) / emails, unit: 'us' },
+      { name: 'delivery process CPU per SMS', value: (smsCpu * 1e6) / sms, unit: 'us' },
       { name: 'delivery process RSS, max', value: maxRss, unit: 'MiB' },
     );
     const mismatch = (what: string, ledger: number, server: number) =>
