@@ -150,7 +150,8 @@ smoke_one() {
   deployed_in=$(secs_since "$t0")
   size=$(du -sh "$dir" 2>/dev/null | cut -f1)
 
-  # 2. Start it the way the container does: `node dist/main.js` in the folder, clean environment.
+  # 2. Start it the way the container does: `node --max-semi-space-size=32 dist/main.js` in the
+  # folder, clean environment.
   port=$(free_port)
   local -a env=(
     "PATH=$PATH" "HOME=${HOME:-/tmp}" NODE_ENV=production
@@ -163,7 +164,7 @@ smoke_one() {
     delivery) env+=(SMTP_HOST=127.0.0.1 SMTP_PORT=2525 "SMTP_FROM=CDP smoke <smoke@cdp.local>" "DELIVERY_SECRET_KEYS=smoke:$(openssl rand -base64 32)") ;;
   esac
   t0=$(now_ms)
-  (cd "$dir" && exec env -i "${env[@]}" node dist/main.js) >"$logf" 2>&1 &
+  (cd "$dir" && exec env -i "${env[@]}" node --max-semi-space-size=32 dist/main.js) >"$logf" 2>&1 &
   pid=$!
   PIDS+=("$pid")
 

@@ -4,6 +4,13 @@ import { join } from 'node:path';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
+/**
+ * The V8 flags every service runs with, as in the apps' start scripts and the Dockerfile's CMD.
+ * A 32 MB semi-space halves the young-generation collections of a busy service: ~7% less CPU per
+ * SMS in the delivery benchmark, for at most ~32 MB more memory.
+ */
+export const SERVICE_V8_FLAGS = ['--max-semi-space-size=32'];
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -74,7 +81,7 @@ export class ServiceProcess {
   start(): void {
     // SERVICE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles services under a benchmark.
     const nodeArgs = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const command = [process.execPath, ...nodeArgs, 'dist/main.js'];
+    const command = [process.execPath, ...SERVICE_V8_FLAGS, ...nodeArgs, 'dist/main.js'];
     // `nice` execs node (same pid), so every thread, the GC's included, starts at that priority.
     const [file, ...args] = this.nice ? ['nice', '-n', String(this.nice), ...command] : command;
     const child = spawn(file!, args, {
