@@ -1,5 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import {
+  ApiKeysUsedReplyV1,
+  ApiKeysUsedRequestV1,
   CustomerLookupReplyV1,
   CustomerLookupRequestV1,
   EventIngestedV1,
@@ -187,6 +189,15 @@ export const RpcSubjects = {
     summary: 'Find a customer by id or identifier',
     request: CustomerLookupRequestV1,
     reply: CustomerLookupReplyV1,
+  } satisfies RpcSubject,
+  apiKeysUsed: {
+    name: 'cdp-rpc.apikeys.used',
+    version: 1,
+    responder: 'collection',
+    summary:
+      'Every service reports the management API keys it saw used (about once a minute); collection keeps their last use',
+    request: ApiKeysUsedRequestV1,
+    reply: ApiKeysUsedReplyV1,
   } satisfies RpcSubject,
 } as const;
 export type RequestOf<R extends RpcSubject> = Static<R['request']>;

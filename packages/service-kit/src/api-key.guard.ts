@@ -35,14 +35,39 @@ interface CachedKey {
 @Injectable()
 export class ApiKeys {
   private readonly keys = new TtlCache<CachedKey | null>(30_000);
+  /** Keys used since the last {@link takeUses}: the latest use of each (bounded by the keys that exist). */
+  private uses = new Map<string, { workspaceId: string; at: number }>();
 
   constructor(private readonly db: DatabaseService) {}
 
   async principalOf(key: string): Promise<Principal | null> {
     const keyHash = hashKey(key);
     const cached = await this.keys.get(keyHash, () => this.load(keyHash));
-    if (!cached || (cached.expiresAt !== undefined && cached.expiresAt <= Date.now())) return null;
+    const now = Date.now();
+    if (!cached || (cached.expiresAt !== undefined && cached.expiresAt <= now)) return null;
+    this.uses.set(cached.principal.apiKeyId, { workspaceId: cached.principal.workspaceId, at: now });
     return cached.principal;
+  }
+
+  /** The keys used since the last call, each with its latest use, per workspace; starts afresh. */
+  takeUses(): Map<string, { apiKeyId: string; usedAt: Date }[]> {
+    const byWorkspace = new Map<string, { apiKeyId: string; usedAt: Date }[]>();
+    for (const [apiKeyId, { workspaceId, at }] of this.uses) {
+      const uses = byWorkspace.get(workspaceId) ?? [];
+      uses.push({ apiKeyId, usedAt: new Date(at) });
+      byWorkspace.set(workspaceId, uses);
+    }
+    this.uses = new Map();
+    return byWorkspace;
+  }
+
+  /** Uses a report could not deliver, kept for the next one (a later use of the same key wins). */
+  restoreUses(workspaceId: string, uses: { apiKeyId: string; usedAt: Date }[]): void {
+    for (const { apiKeyId, usedAt } of uses) {
+      const newer = this.uses.get(apiKeyId);
+      if (!newer || newer.at < usedAt.getTime())
+        this.uses.set(apiKeyId, { workspaceId, at: usedAt.getTime() });
+    }
   }
 
   /** Drops every cached key, after this process revoked one. */

@@ -45,6 +45,12 @@ export const BaseConfigSchema = {
     default: 10000,
     description: 'How long graceful shutdown may take before the process exits anyway',
   }),
+  API_KEY_USE_REPORT_MS: Type.Integer({
+    minimum: 100,
+    default: 60000,
+    description:
+      "How often the management API keys this process saw used are reported to collection, which keeps each key's last use (api_keys.last_used_at)",
+  }),
 };
 
 export function configSchema<P extends TProperties>(servicePort: number, extra: P) {

@@ -7,6 +7,7 @@ export * from './service-kit.module';
 export * from './run-service';
 export { Logger } from 'nestjs-pino';
 export * from './api-key.guard';
+export * from './api-key-uses';
 export * from './principal.decorator';
 export * from './query';
 export * from './ttl-cache';

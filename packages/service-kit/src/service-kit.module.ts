@@ -11,6 +11,7 @@ import { MessagingModule } from '@cdp/messaging';
 import type { ServiceName } from '@cdp/contracts';
 import type { BaseConfig } from './config';
 import { ApiKeyGuard, ApiKeys } from './api-key.guard';
+import { ApiKeyUseReporter } from './api-key-uses';
 import { DatabaseService } from './database.service';
 import { HttpErrorFilter } from './errors';
 import { HealthController } from './health.controller';
@@ -118,6 +119,7 @@ export class ServiceKitModule {
         RedisService,
         ApiKeys,
         ApiKeyGuard,
+        ApiKeyUseReporter,
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
       exports: [SERVICE_CONFIG, SERVICE_NAME, DatabaseService, RedisService, ApiKeys, ApiKeyGuard],

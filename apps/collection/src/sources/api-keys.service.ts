@@ -14,6 +14,8 @@ export interface ApiKeyView {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** Latest use any service reported (they report about once a minute). */
+  lastUsedAt: string | null;
 }
 
 /**
@@ -55,6 +57,21 @@ export class ApiKeysService {
     return { ...viewOf(row), key };
   }
 
+  /**
+   * Moves the keys' `last_used_at` forward (never back: reports from several services and replicas
+   * arrive in any order); keys of other workspaces are ignored. Returns how many moved.
+   */
+  async recordUses(workspaceId: string, uses: readonly ApiKeyUse[]): Promise<number> {
+    const { rowCount } = await this.db.pool.query(
+      `UPDATE api_keys SET last_used_at = v.used_at
+       FROM unnest($2::text[], $3::timestamptz[]) AS v(id, used_at)
+       WHERE api_keys.id = v.id AND api_keys.workspace_id = $1
+         AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.used_at)`,
+      [workspaceId, uses.map((u) => u.apiKeyId), uses.map((u) => u.usedAt)],
+    );
+    return rowCount ?? 0;
+  }
+
   async revoke(workspaceId: string, id: string): Promise<ApiKeyView> {
     const row = await this.db.client.$transaction(async (tx) => {
       // One revocation at a time per workspace, so two admins cannot revoke each other's last key.
@@ -84,6 +101,12 @@ export class ApiKeysService {
   }
 }
 
+/** A key's last use as a service reported it. */
+export interface ApiKeyUse {
+  apiKeyId: string;
+  usedAt: string;
+}
+
 function isActive(key: ApiKey): boolean {
   return !key.revokedAt && (!key.expiresAt || key.expiresAt.getTime() > Date.now());
 }
@@ -98,5 +121,6 @@ function viewOf(row: ApiKey): ApiKeyView {
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
   };
 }

@@ -20,7 +20,7 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
       Subjects.deliveryStatus,
       Subjects.consentChanged,
     ],
-    answers: [RpcSubjects.customerLookup],
+    answers: [RpcSubjects.customerLookup, RpcSubjects.apiKeysUsed],
   },
   analysis: {
     receives: [Subjects.eventIngested, Subjects.profileUpdated, Subjects.identityMerged],

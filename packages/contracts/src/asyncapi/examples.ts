@@ -165,4 +165,13 @@ export const RpcExamples: { readonly [K in RpcKey]: readonly RpcExample<(typeof 
       reply: { found: false },
     },
   ],
+  apiKeysUsed: [
+    {
+      request: {
+        workspaceId: 'ws_acme',
+        uses: [{ apiKeyId: '3f1c9a52-6d0e-4b8f-9a41-2c7e5d8b0f13', usedAt: '2026-12-05T09:14:07.212Z' }],
+      },
+      reply: { recorded: 1 },
+    },
+  ],
 };

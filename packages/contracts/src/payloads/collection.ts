@@ -116,6 +116,28 @@ export const IdentityUnmergedV1 = payload(
   'A merge was undone; the split customers exist again with their identities and events',
 );
 
+/** Management API keys of a workspace that a service saw used since its last report. */
+export const ApiKeysUsedRequestV1 = payload(
+  {
+    uses: Type.Array(
+      Type.Object(
+        {
+          apiKeyId: Type.String({ minLength: 1, maxLength: 64 }),
+          usedAt: Timestamp,
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 1000 },
+    ),
+  },
+  'API keys of one workspace used since the last report, each with its latest use',
+);
+
+export const ApiKeysUsedReplyV1 = Type.Object(
+  { recorded: Type.Integer({ minimum: 0, description: 'Keys whose last use moved' }) },
+  { additionalProperties: false },
+);
+
 export const CustomerLookupRequestV1 = payload(
   {
     customerId: Type.Optional(CustomerId),
