@@ -1,8 +1,11 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import type { CreateApiKeyRequest } from '@cdp/contracts';
+import type { CreateApiKeyRequest, RequestOf, RpcSubjects } from '@cdp/contracts';
 import type { ApiKey } from '@cdp/db';
 import { ApiKeys, DatabaseService, hashKey, invalidInput, type Principal } from '@cdp/service-kit';
 import { newSecret } from './secrets';
+
+/** Keys' last uses as a service reported them (`cdp-rpc.apikeys.used`). */
+type ApiKeyUses = RequestOf<typeof RpcSubjects.apiKeysUsed>['uses'];
 
 /** A management key as the API shows it: never the key or its hash, only its first characters. */
 export interface ApiKeyView {
@@ -61,7 +64,7 @@ export class ApiKeysService {
    * Moves the keys' `last_used_at` forward (never back: reports from several services and replicas
    * arrive in any order); keys of other workspaces are ignored. Returns how many moved.
    */
-  async recordUses(workspaceId: string, uses: readonly ApiKeyUse[]): Promise<number> {
+  async recordUses(workspaceId: string, uses: ApiKeyUses): Promise<number> {
     const { rowCount } = await this.db.pool.query(
       `UPDATE api_keys SET last_used_at = v.used_at
        FROM unnest($2::text[], $3::timestamptz[]) AS v(id, used_at)
@@ -99,12 +102,6 @@ export class ApiKeysService {
     this.apiKeys.forget();
     return viewOf(row);
   }
-}
-
-/** A key's last use as a service reported it. */
-export interface ApiKeyUse {
-  apiKeyId: string;
-  usedAt: string;
 }
 
 function isActive(key: ApiKey): boolean {
