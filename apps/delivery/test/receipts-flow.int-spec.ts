@@ -112,6 +112,9 @@ describe('delivery receipts', () => {
   async function sentMessage(
     overrides: { provider?: string; providerMessageId?: string; channel?: 'email' | 'sms' } = {},
   ) {
+    const provider = overrides.provider ?? 'sendgrid';
+    const providerMessageId = overrides.providerMessageId ?? randomBytes(11).toString('base64url');
+    // As the send path leaves it: the row marked sent, and the provider's id recorded for receipts.
     return db.message.create({
       data: {
         idempotencyKey: randomUUID(),
@@ -120,8 +123,9 @@ describe('delivery receipts', () => {
         channel: overrides.channel ?? 'email',
         recipient: overrides.channel === 'sms' ? '+821012345678' : 'ada@example.com',
         status: 'sent',
-        provider: overrides.provider ?? 'sendgrid',
-        providerMessageId: overrides.providerMessageId ?? randomBytes(11).toString('base64url'),
+        provider,
+        providerMessageId,
+        providerIds: { create: { provider, providerMessageId } },
         sentAt: new Date(),
       },
     });

@@ -82,6 +82,7 @@ describe('delivery receipts while NATS is down', () => {
         status: 'sent',
         provider,
         providerMessageId,
+        providerIds: { create: { provider, providerMessageId } },
         sentAt: new Date(),
       },
     });

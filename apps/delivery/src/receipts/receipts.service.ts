@@ -105,14 +105,16 @@ export class ReceiptsService {
         select: { id: true },
       });
     }
-    return tx.message.findFirst({
-      where: {
-        provider: ref.provider,
-        providerMessageId: ref.providerMessageId,
-        ...(ref.workspaceId && { workspaceId: ref.workspaceId }),
-      },
-      select: { id: true },
-    });
+    return tx.messageProviderId
+      .findFirst({
+        where: {
+          provider: ref.provider,
+          providerMessageId: ref.providerMessageId,
+          ...(ref.workspaceId && { message: { workspaceId: ref.workspaceId } }),
+        },
+        select: { messageId: true },
+      })
+      .then((found) => found && { id: found.messageId });
   }
 
   private async announce(message: Message, receipt: Receipt): Promise<void> {
