@@ -193,7 +193,8 @@ describe('Twilio Messages API', () => {
       To: '+821012345678',
       From: '+15005550006',
       Body: 'Your rate changes on 1 March.',
-      StatusCallback: 'https://cdp.example.com/v1/receipts/twilio',
+      // Our ledger id rides in the callback URL, which Twilio signs.
+      StatusCallback: `https://cdp.example.com/v1/receipts/twilio?cdpMessageId=${base.messageId}`,
     });
   });
 

@@ -89,7 +89,9 @@ describe('LedgerGroupWrites', () => {
     expect(rowsA.map((r) => r.id).sort()).toEqual([...a].sort());
     expect(rowsB.map((r) => [r.id, r.status, r.providerMessageId])).toEqual([[b[0], 'sent', `SM-${b[0]}`]]);
     // Receipts that name only the provider's id find the rows through message_provider_ids.
-    const providerIds = await prisma.messageProviderId.findMany({ where: { messageId: { in: [...a, ...b] } } });
+    const providerIds = await prisma.messageProviderId.findMany({
+      where: { messageId: { in: [...a, ...b] } },
+    });
     expect(providerIds.map((p) => [p.provider, p.providerMessageId, p.messageId]).sort()).toEqual(
       [...a, ...b].map((id) => ['twilio', `SM-${id}`, id]).sort(),
     );
@@ -98,7 +100,15 @@ describe('LedgerGroupWrites', () => {
   it('keeps the ledger writes of a send off its indexes, so they can be HOT updates', async () => {
     // Every column a claim or a `sent` mark sets; an index naming one would make both write an
     // entry into every index of the table.
-    const setBySend = ['status', 'provider', 'provider_message_id', 'sent_at', 'attempts', 'error', 'updated_at'];
+    const setBySend = [
+      'status',
+      'provider',
+      'provider_message_id',
+      'sent_at',
+      'attempts',
+      'error',
+      'updated_at',
+    ];
     const indexed = await prisma.$queryRaw<{ column: string }[]>`
       SELECT DISTINCT a.attname::text AS column
         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)

@@ -279,10 +279,10 @@ describe('delivery receipts', () => {
               .join(''),
         )
         .digest('base64');
-    const post = (params: Record<string, string>, signature?: string) =>
+    const post = (params: Record<string, string>, signature?: string, url = '/v1/receipts/twilio') =>
       app.inject({
         method: 'POST',
-        url: '/v1/receipts/twilio',
+        url,
         payload: new URLSearchParams(params).toString(),
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
@@ -311,6 +311,32 @@ describe('delivery receipts', () => {
         unmatched: 0,
         ignored: 1,
       });
+    });
+
+    it('matches by our message id in the signed callback URL, even before the sent mark recorded the SID', async () => {
+      // The row is still `sending`: Twilio answered, and called back, before the ledger's commit.
+      const message = await db.message.create({
+        data: {
+          idempotencyKey: randomUUID(),
+          workspaceId,
+          customerId,
+          channel: 'sms',
+          recipient: '+821012345678',
+          status: 'sending',
+          provider: 'twilio',
+        },
+      });
+      const url = `/v1/receipts/twilio?cdpMessageId=${message.id}`;
+      const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, MessageStatus: 'delivered' };
+      const res = await post(params, twilioSignature(`${PUBLIC_BASE}${url}`, params), url);
+      expect(res.json()).toEqual({ applied: 1, unmatched: 0, ignored: 0 });
+      expect(await ledger(message.id)).toMatchObject({ status: 'delivered' });
+      await statusOf(message.id, 'delivered');
+      // The id is part of what Twilio signed: another one under the same signature is refused.
+      const other = `/v1/receipts/twilio?cdpMessageId=${randomUUID()}`;
+      expect((await post(params, twilioSignature(`${PUBLIC_BASE}${url}`, params), other)).statusCode).toBe(
+        403,
+      );
     });
 
     it('maps undelivered to bounced with the error code', async () => {

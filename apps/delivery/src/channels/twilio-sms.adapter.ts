@@ -14,6 +14,20 @@ export interface TwilioOptions {
 
 export const E164 = /^\+[1-9]\d{1,14}$/;
 
+/** The query parameter of the status callback URL that names our ledger row. */
+export const CALLBACK_MESSAGE_PARAM = 'cdpMessageId';
+
+/**
+ * The callback URL with our message id in its query. Twilio signs the URL it calls, query
+ * included, so the id cannot be altered; and a callback that comes before the `sent` mark recorded
+ * Twilio's SID (it can: Twilio answers, then the ledger commits) still finds its message.
+ */
+export function statusCallbackFor(base: string, messageId: string): string {
+  const url = new URL(base);
+  url.searchParams.set(CALLBACK_MESSAGE_PARAM, messageId);
+  return url.toString();
+}
+
 /** SMS through Twilio's Programmable Messaging API (Messages resource). */
 export class TwilioSmsAdapter implements ChannelAdapter {
   readonly channel = 'sms' as const;
@@ -25,7 +39,8 @@ export class TwilioSmsAdapter implements ChannelAdapter {
     if (!E164.test(message.recipient))
       throw new SendError(`sms recipient "${message.recipient}" is not an E.164 number`, true);
     const form = new URLSearchParams({ To: message.recipient, From: this.options.from, Body: message.text });
-    if (this.options.statusCallbackUrl) form.set('StatusCallback', this.options.statusCallbackUrl);
+    if (this.options.statusCallbackUrl)
+      form.set('StatusCallback', statusCallbackFor(this.options.statusCallbackUrl, message.messageId));
     const { accountSid, authToken } = this.options;
     const response = await providerCall(
       this.provider,

@@ -58,12 +58,13 @@ export class ProviderReceiptsService {
     return result;
   }
 
-  async twilio(body: unknown): Promise<ReceiptsResult> {
+  /** `messageId` is our ledger id from the signed callback URL (messages sent since it carries one). */
+  async twilio(body: unknown, messageId?: string): Promise<ReceiptsResult> {
     const callback = parseBody(TwilioStatusCallback, body);
     const status = TWILIO[callback.MessageStatus];
     if (!status) return { applied: 0, unmatched: 0, ignored: 1 };
     const applied = await this.receipts.apply(
-      { provider: PROVIDERS.twilio, providerMessageId: callback.MessageSid },
+      messageId ? { messageId } : { provider: PROVIDERS.twilio, providerMessageId: callback.MessageSid },
       {
         status,
         at: new Date(),

@@ -1,5 +1,6 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import type { ReceiptsResult } from '@cdp/contracts';
+import { CALLBACK_MESSAGE_PARAM } from '../channels/twilio-sms.adapter';
 import { ProviderReceiptsService } from './provider-receipts.service';
 import type { RequestWithRawBody } from './body-parsers.hook';
 import { WebhookSignatures } from './webhook-signatures';
@@ -44,10 +45,11 @@ export class ReceiptsController {
     @Req() req: RequestWithRawBody,
     @Body() body: unknown,
     @Headers('x-twilio-signature') signature?: string,
+    @Query(CALLBACK_MESSAGE_PARAM) messageId?: unknown,
   ): Promise<ReceiptsResult> {
     const params = body && typeof body === 'object' ? (body as Record<string, string | string[]>) : {};
     this.signatures.checkTwilio(req.url, params, signature);
-    return this.providers.twilio(body);
+    return this.providers.twilio(body, typeof messageId === 'string' ? messageId : undefined);
   }
 
   /** A mail pipe (e.g. Postfix `| curl --data-binary @- -H 'Content-Type: message/rfc822'`) posts bounces here. */
