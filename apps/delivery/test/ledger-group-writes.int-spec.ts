@@ -92,9 +92,9 @@ describe('LedgerGroupWrites', () => {
     const providerIds = await prisma.messageProviderId.findMany({
       where: { messageId: { in: [...a, ...b] } },
     });
-    expect(providerIds.map((p) => [p.provider, p.providerMessageId, p.messageId]).sort()).toEqual(
-      [...a, ...b].map((id) => ['twilio', `SM-${id}`, id]).sort(),
-    );
+    expect(
+      providerIds.map((p) => [p.provider, p.providerMessageId, p.messageId, p.workspaceId]).sort(),
+    ).toEqual([...a, ...b].map((id) => ['twilio', `SM-${id}`, id, tenant.workspaceId]).sort());
   });
 
   it('keeps the ledger writes of a send off its indexes, so they can be HOT updates', async () => {

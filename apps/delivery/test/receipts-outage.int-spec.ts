@@ -82,7 +82,9 @@ describe('delivery receipts while NATS is down', () => {
         status: 'sent',
         provider,
         providerMessageId,
-        providerIds: { create: { provider, providerMessageId } },
+        providerIds: {
+          create: { provider, providerMessageId, workspace: { connect: { id: customer.workspaceId } } },
+        },
         sentAt: new Date(),
       },
     });

@@ -34,6 +34,7 @@ const REQUIRED_MODELS = [
   'Campaign',
   'CampaignRun',
   'Message',
+  'MessageProviderId',
   'DeliveryProvider',
   'AdAudience',
   'DeadLetter',

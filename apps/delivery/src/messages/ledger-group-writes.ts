@@ -114,14 +114,14 @@ export class LedgerGroupWrites {
             updated_at = now()
           FROM unnest($1::text[], $2::text[]) AS v(message_id, provider_id)
           WHERE messages.id = v.message_id
-          RETURNING messages.id, status::text AS status, provider, provider_message_id AS "providerMessageId",
-            sent_at AS "sentAt", updated_at AS "updatedAt"
+          RETURNING messages.id, messages.workspace_id, status::text AS status, provider,
+            provider_message_id AS "providerMessageId", sent_at AS "sentAt", updated_at AS "updatedAt"
         ), provider_ids AS (
-          INSERT INTO message_provider_ids (provider, provider_message_id, message_id, created_at)
-          SELECT provider, "providerMessageId", id, "sentAt" FROM sent WHERE provider IS NOT NULL
+          INSERT INTO message_provider_ids (workspace_id, provider, provider_message_id, message_id, created_at)
+          SELECT workspace_id, provider, "providerMessageId", id, "sentAt" FROM sent WHERE provider IS NOT NULL
           ON CONFLICT DO NOTHING
         )
-        SELECT * FROM sent`,
+        SELECT id, status, provider, "providerMessageId", "sentAt", "updatedAt" FROM sent`,
       values: [sent.map((s) => s.id), sent.map((s) => s.providerMessageId)],
     });
     const byId = new Map(rows.map((r) => [r.id, r]));

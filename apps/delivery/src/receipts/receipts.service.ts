@@ -110,7 +110,7 @@ export class ReceiptsService {
         where: {
           provider: ref.provider,
           providerMessageId: ref.providerMessageId,
-          ...(ref.workspaceId && { message: { workspaceId: ref.workspaceId } }),
+          ...(ref.workspaceId && { workspaceId: ref.workspaceId }),
         },
         select: { messageId: true },
       })
