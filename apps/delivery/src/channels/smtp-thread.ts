@@ -12,11 +12,44 @@ export type ThreadSendResult =
  * and under jest); nodemailer is required by the path this module resolved.
  */
 const THREAD_SOURCE = `
+const { Socket } = require('node:net');
 const { parentPort } = require('node:worker_threads');
 const { createTransport } = require(${JSON.stringify(require.resolve('nodemailer'))});
+
+// What one event-loop turn writes leaves in one writev: nodemailer streams a message as several
+// chunks (headers, body lines, the final dot), each its own syscall and wake-up of the server.
+class CoalescingSocket extends Socket {
+  write(...args) {
+    if (!this.writableCorked) {
+      this.cork();
+      setImmediate(() => this.uncork());
+    }
+    return super.write(...args);
+  }
+}
+
+// nodemailer's getSocket: the connection it then uses (and upgrades to TLS where configured).
+function connectCoalescing(options, callback) {
+  const socket = new CoalescingSocket();
+  let settled = false;
+  const settle = (error, result) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.off('error', settle);
+    callback(error || null, result);
+  };
+  const timer = setTimeout(() => {
+    socket.destroy();
+    settle(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' }));
+  }, options.connectionTimeout);
+  socket.once('error', settle);
+  socket.connect(options.port, options.host, () => settle(null, { connection: socket }));
+}
+
 const pools = new Map();
 parentPort.on('message', (m) => {
-  if (m.op === 'open') pools.set(m.pool, createTransport(m.options));
+  if (m.op === 'open') pools.set(m.pool, createTransport({ ...m.options, getSocket: connectCoalescing }));
   else if (m.op === 'close') { pools.get(m.pool)?.close(); pools.delete(m.pool); }
   else if (m.op === 'send') {
     const transport = pools.get(m.pool);
