@@ -19,6 +19,8 @@ describe('delivery batch jobs', () => {
   /** Recipients refused with a 451 once, then accepted (a transient failure of one batch member). */
   const refusedOnce = new Set<string>();
   const sink = new SmtpSink((recipient) => {
+    // A slow server: every connection of the pool stays busy, the rest of the claims wait.
+    if (recipient.startsWith('slow-')) return sleep(25).then(() => undefined);
     if (recipient.startsWith('bounce-')) return { code: 550, message: 'No such user here' };
     if (recipient.startsWith('flaky-') && !refusedOnce.has(recipient)) {
       refusedOnce.add(recipient);
@@ -115,6 +117,23 @@ describe('delivery batch jobs', () => {
     expect(letters.map((l) => l.messageId)).toEqual([bounced.id]);
     // The dead letter replays that message alone.
     expect((letters[0]!.payload as { messageId: string }).messageId).toBe(bounced.id);
+  });
+
+  it('keeps the claimed and unsent emails of an SMTP pool within two chunks of five times its size', async () => {
+    // Six jobs of 10 at once (10 run at a time), a pool of 2: chunks of 10, at most 20 claimed.
+    const requests = Array.from({ length: 60 }, () => request('slow-'));
+    await publishAll(requests);
+    // Claimed and not at the server yet: what a crash now would leave `unknown` unsent.
+    let most = 0;
+    for (let done = false; !done; await sleep(5)) {
+      const rows = await rowsOf(requests);
+      const waiting = rows.filter((r) => r.status === 'sending' && mailsTo(r.recipient) === 0);
+      most = Math.max(most, waiting.length);
+      done = rows.length === requests.length && rows.every((r) => r.status === 'sent');
+    }
+    expect(most).toBeGreaterThan(2);
+    expect(most).toBeLessThanOrEqual(20);
+    for (const r of requests) expect(mailsTo(r.recipient)).toBe(1);
   });
 
   it('retries a batch for its transient failure without sending the already-sent messages again', async () => {

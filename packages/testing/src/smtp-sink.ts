@@ -14,8 +14,15 @@ export interface SmtpRefusal {
 
 /** A real SMTP server on localhost that keeps what it receives. */
 export class SmtpSink {
-  /** Lets a test make the server refuse some recipients the way real servers do. */
-  constructor(private readonly refuse: (recipient: string) => SmtpRefusal | undefined = () => undefined) {}
+  /**
+   * Lets a test make the server refuse some recipients the way real servers do, or answer late (a
+   * promise: the reply to RCPT TO waits for it).
+   */
+  constructor(
+    private readonly refuse: (
+      recipient: string,
+    ) => SmtpRefusal | undefined | Promise<SmtpRefusal | undefined> = () => undefined,
+  ) {}
 
   readonly received: ReceivedMail[] = [];
   /** Connection errors (a sender killed mid-session resets its socket); kept, never thrown. */
@@ -25,9 +32,11 @@ export class SmtpSink {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo: (address, _session, callback) => {
-      const refusal = this.refuse(address.address);
-      if (!refusal) return callback();
-      callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+      const answer = (refusal: SmtpRefusal | undefined) =>
+        refusal
+          ? callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }))
+          : callback();
+      void Promise.resolve(this.refuse(address.address)).then(answer, (e: Error) => callback(e));
     },
     onData: (stream, session, callback) => {
       const chunks: Buffer[] = [];

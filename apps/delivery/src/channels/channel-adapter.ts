@@ -48,9 +48,9 @@ export interface ChannelAdapter {
   readonly channel: ChannelName;
   readonly provider: string;
   /**
-   * How many sends the adapter really performs at once (an SMTP pool's connections), if limited. A
-   * batch job claims at most this many messages at a time, so a crash finds fewer of them `sending`
-   * (unknown) that were in fact still waiting for a connection.
+   * How many sends the adapter really performs at once (an SMTP pool's connections), if limited.
+   * The messages claimed for it and not yet sent stay within a small multiple of this number, so a
+   * crash finds few of them `sending` (unknown) that were in fact still waiting for a connection.
    */
   readonly parallelism?: number;
   send(message: OutboundMessage): Promise<SendResult>;

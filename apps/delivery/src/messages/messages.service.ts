@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Semaphore } from 'async-mutex';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { MessageStatus, Prisma, type Message, type Template } from '@cdp/db';
@@ -33,6 +34,19 @@ const FINAL = new Set<string>([
   'failed',
   'unknown',
 ]);
+
+/**
+ * For an adapter that sends only so many at once (an SMTP pool's connections): a job claims its
+ * messages in chunks of this many times that number. Each claim and `sent` mark is a statement
+ * and a commit, which cost more per message the smaller the chunk.
+ */
+const CLAIM_CHUNK_FACTOR = 5;
+/**
+ * ...and the messages of one such adapter that are claimed and not yet through their send stay
+ * within this many chunks per process: a crash leaves them `unknown`, the ones still waiting for a
+ * connection included, so this bounds what a crash makes unknown without a send having started.
+ */
+const CLAIM_WINDOW_CHUNKS = 2;
 
 /** The ledger columns a status announcement reads. */
 type AnnouncedRow = StatusSource & Pick<LedgerRow, 'status' | 'error' | 'sentAt' | 'updatedAt'>;
@@ -68,6 +82,8 @@ type Prepared = { request: Requested } & ({ content: RenderedContent } | { probl
 @Injectable()
 export class MessagesService {
   private readonly logger = new Logger(MessagesService.name);
+  /** Claimed messages not yet through their send, per adapter that limits its parallelism. */
+  private readonly claimWindows = new WeakMap<ChannelAdapter, Semaphore>();
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig,
@@ -196,7 +212,8 @@ export class MessagesService {
       );
       if (grant.granted < group.length) delayMs = Math.max(delayMs, grant.waitMs);
       const granted = group.slice(0, grant.granted);
-      const step = account.adapter.parallelism ?? granted.length;
+      const parallelism = account.adapter.parallelism;
+      const step = parallelism ? parallelism * CLAIM_CHUNK_FACTOR : granted.length;
       for (let i = 0; i < granted.length; i += step) {
         const outcome = await this.sendNow(job, granted.slice(i, i + step), account.adapter, parts);
         retry ??= outcome.retry;
@@ -228,11 +245,7 @@ export class MessagesService {
     return counts;
   }
 
-  /**
-   * Claims the rows, sends them at once, records each outcome. Returns the first transient error
-   * when some message is to be tried again (its row is back to `queued`), and why the ones failed
-   * for good did.
-   */
+  /** Waits for the rows' places in the adapter's claim window, then claims and sends them. */
   private async sendNow(
     job: Job<SendJobData>,
     rows: LedgerRow[],
@@ -240,6 +253,45 @@ export class MessagesService {
     parts: Map<string, SendJob>,
   ): Promise<{ retry?: Error; failed: string[] }> {
     if (!rows.length) return { failed: [] };
+    const window = this.claimWindowOf(adapter);
+    await window?.acquire(rows.length);
+    // Each claimed message gives its place in the window back once its send has ended.
+    let held = rows.length;
+    const release = (count: number) => {
+      const n = Math.min(count, held);
+      held -= n;
+      if (n > 0) window?.release(n);
+    };
+    try {
+      return await this.claimAndSend(job, rows, adapter, parts, () => release(1));
+    } finally {
+      release(held);
+    }
+  }
+
+  /** An account's window of claimed messages (see CLAIM_WINDOW_FACTOR); none for unlimited adapters. */
+  private claimWindowOf(adapter: ChannelAdapter): Semaphore | undefined {
+    if (!adapter.parallelism) return undefined;
+    let window = this.claimWindows.get(adapter);
+    if (!window) {
+      window = new Semaphore(adapter.parallelism * CLAIM_CHUNK_FACTOR * CLAIM_WINDOW_CHUNKS);
+      this.claimWindows.set(adapter, window);
+    }
+    return window;
+  }
+
+  /**
+   * Claims the rows, sends them at once, records each outcome. Returns the first transient error
+   * when some message is to be tried again (its row is back to `queued`), and why the ones failed
+   * for good did. `sendEnded` is called once per row: unclaimed, or its send over.
+   */
+  private async claimAndSend(
+    job: Job<SendJobData>,
+    rows: LedgerRow[],
+    adapter: ChannelAdapter,
+    parts: Map<string, SendJob>,
+    sendEnded: () => void,
+  ): Promise<{ retry?: Error; failed: string[] }> {
     const claimed = await this.ledgerWrites.claim(
       job.id!,
       rows.map((r) => r.id),
@@ -247,6 +299,7 @@ export class MessagesService {
     );
     // Rows not claimed changed under us (a replay reset); their next job decides.
     const mine = rows.filter((r) => claimed.has(r.id));
+    for (let i = mine.length; i < rows.length; i++) sendEnded();
     if (!mine.length) return { failed: [] };
     this.faults.point('after-claim');
 
@@ -275,6 +328,8 @@ export class MessagesService {
           return { ok: true as const, message, providerMessageId: result.providerMessageId };
         } catch (error) {
           return { ok: false as const, message, error };
+        } finally {
+          sendEnded();
         }
       }),
     );
