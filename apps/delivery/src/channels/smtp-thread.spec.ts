@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { freePort, SmtpSink } from '@cdp/testing';
+import { selfSignedCertificate } from '../../test/support/local-server';
 import { SendError } from './channel-adapter';
 import { SmtpEmailAdapter } from './smtp-email.adapter';
 import { SmtpThread } from './smtp-thread';
@@ -82,6 +84,58 @@ describe('SMTP in its own thread', () => {
     } finally {
       stuck.close();
       working.close();
+    }
+  });
+
+  it('fails a send to a port nobody listens on as transient', async () => {
+    const adapter = adapterFor(await freePort());
+    try {
+      await expect(adapter.send(message(6))).rejects.toMatchObject({
+        permanent: false,
+        message: expect.stringMatching(/ECONNREFUSED/) as string,
+      });
+    } finally {
+      adapter.close();
+    }
+  });
+
+  it.each([
+    ['implicit TLS', true],
+    ['STARTTLS', false],
+  ])('sends over %s: the connection the thread opens is upgraded', async (_mode, secure) => {
+    const { key, cert } = selfSignedCertificate();
+    let session: { secure: boolean; body: string } | undefined;
+    const server = new SMTPServer({
+      secure,
+      key,
+      cert,
+      authOptional: true,
+      logger: false,
+      onData(stream, info, callback) {
+        let body = '';
+        stream.on('data', (c: Buffer) => (body += c.toString()));
+        stream.on('end', () => {
+          session = { secure: info.secure, body };
+          callback();
+        });
+      },
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const thread = SmtpThread.shared();
+    const pool = thread.open({ pool: true, host: '127.0.0.1', port, secure, tls: { ca: cert } });
+    try {
+      const result = await thread.send(pool, {
+        from: 'a@example.com',
+        to: 'b@example.com',
+        subject: 'TLS',
+        text: 'over TLS',
+      });
+      expect(result).toHaveProperty('info');
+      expect(session).toEqual({ secure: true, body: expect.stringContaining('over TLS') as string });
+    } finally {
+      thread.close(pool);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

@@ -42,7 +42,7 @@ function connectCoalescing(options, callback) {
   const timer = setTimeout(() => {
     socket.destroy();
     settle(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' }));
-  }, options.connectionTimeout);
+  }, options.connectionTimeout || 120000); // nodemailer's default
   socket.once('error', settle);
   socket.connect(options.port, options.host, () => settle(null, { connection: socket }));
 }
