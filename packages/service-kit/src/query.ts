@@ -79,3 +79,14 @@ export function queryEnum<T extends string>(
     throw invalidInput(`/${name}`, `one of ${allowed.join(', ')}`, 'Invalid query');
   return value as T;
 }
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Reads an optional ISO 8601 date-time query parameter; 400 at `/<name>` otherwise. */
+export function queryDateTime(value: string | undefined, name: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(value);
+  if (!ISO_DATE_TIME.test(value) || Number.isNaN(at.getTime()))
+    throw invalidInput(`/${name}`, 'an ISO 8601 date-time', 'Invalid query');
+  return at;
+}

@@ -3,7 +3,7 @@ import { TrackingPlanRuleInput, UnplannedEventsInput } from '@cdp/contracts';
 import {
   ApiKeyGuard,
   CurrentPrincipal,
-  invalidInput,
+  queryDateTime,
   parseBody,
   queryInteger,
   type Principal,
@@ -67,8 +67,7 @@ export class TrackingPlansController {
     @Query('event') event?: string,
     @Query('limit') limit?: string,
   ) {
-    const from = since === undefined ? new Date(Date.now() - DAY_MS) : new Date(since);
-    if (Number.isNaN(from.getTime())) throw invalidInput('/since', 'an ISO 8601 date-time', 'Invalid query');
+    const from = queryDateTime(since, 'since') ?? new Date(Date.now() - DAY_MS);
     return {
       violations: await this.reports.violations(p.workspaceId, {
         since: from,
