@@ -169,6 +169,31 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
     );
   });
 
+  it('counts the messages requested in a time range, of a channel, and answers a bad range with a 400', async () => {
+    const at = (day: number) => `2020-01-0${day}T12:00:00.000Z`;
+    const requests = [
+      request({ requestedAt: at(1) }),
+      request({ requestedAt: at(1) }),
+      request({ requestedAt: at(2) }),
+    ];
+    for (const r of requests) await publish(r);
+    for (const r of requests) await final(r, 'sent');
+    const stats = async (query: string) => (await api('GET', `/v1/messages/stats?${query}`)).body;
+    expect(await stats('since=2020-01-01&until=2020-01-02')).toMatchObject({ sent: 2, total: 2 });
+    expect(await stats('since=2020-01-01&until=2020-01-03&channel=email')).toMatchObject({
+      sent: 3,
+      total: 3,
+    });
+    expect(await stats('since=2020-01-01&until=2020-01-03&channel=sms')).toMatchObject({ total: 0 });
+    expect(await stats('since=2020-01-02T00:00:00Z&until=2020-01-03')).toMatchObject({ sent: 1, total: 1 });
+    const bad = await api('GET', '/v1/messages/stats?since=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([{ path: '/since', reason: 'an ISO 8601 date-time' }]);
+    const backwards = await api('GET', '/v1/messages/stats?since=2020-01-02&until=2020-01-01');
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.issues).toEqual([{ path: '/until', reason: 'after since' }]);
+  });
+
   it('fails an invalid email address or phone at once with the reason, and enqueues nothing', async () => {
     const email = request({ recipient: 'not-an-address' });
     const sms = request({ channel: 'sms', recipient: '0791234567' });

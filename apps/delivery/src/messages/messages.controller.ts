@@ -3,6 +3,8 @@ import { DeliveryChannel, MessageStatus } from '@cdp/db';
 import {
   ApiKeyGuard,
   CurrentPrincipal,
+  invalidInput,
+  queryDateTime,
   queryEnum,
   queryInteger,
   RequireScope,
@@ -20,10 +22,31 @@ export class MessagesController {
     private readonly ledger: LedgerQueriesService,
   ) {}
 
-  /** Messages per ledger status; `queued` + `sending` is what is still on its way. */
+  /**
+   * Messages per ledger status; `queued` + `sending` is what is still on its way. Optionally only
+   * those requested in [since, until), of one channel or of one campaign run.
+   */
   @Get('stats')
-  stats(@CurrentPrincipal() p: Principal) {
-    return this.messages.stats(p.workspaceId);
+  stats(
+    @CurrentPrincipal() p: Principal,
+    @Query('since') since?: string,
+    @Query('until') until?: string,
+    @Query('channel') channel?: string,
+    @Query('campaignRunId') campaignRunId?: string,
+  ) {
+    const from = queryDateTime(since, 'since');
+    const to = queryDateTime(until, 'until');
+    if (from && to && to <= from) throw invalidInput('/until', 'after since', 'Invalid query');
+    const filter = {
+      since: from,
+      until: to,
+      channel: queryEnum(channel, 'channel', Object.values(DeliveryChannel)),
+      campaignRunId,
+    };
+    return this.messages.stats(
+      p.workspaceId,
+      Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)),
+    );
   }
 
   /** The workspace's messages, newest first, by status, channel, customer or campaign run. */

@@ -230,11 +230,26 @@ export class MessagesService {
     }
   }
 
-  /** Message counts per ledger status of a workspace (every status listed, zeros included). */
-  async stats(workspaceId: string): Promise<Record<string, number>> {
+  /**
+   * Message counts per ledger status of a workspace (every status listed, zeros included), of the
+   * messages requested in [since, until), of a channel or a campaign run where given. A time range
+   * reads only its part of the `(workspace_id, requested_at)` index.
+   */
+  async stats(
+    workspaceId: string,
+    filter: { since?: Date; until?: Date; channel?: ChannelName; campaignRunId?: string } = {},
+  ): Promise<Record<string, number>> {
+    const { since, until, channel, campaignRunId } = filter;
     const groups = await this.db.client.message.groupBy({
       by: ['status'],
-      where: { workspaceId },
+      where: {
+        workspaceId,
+        ...((since || until) && {
+          requestedAt: { ...(since && { gte: since }), ...(until && { lt: until }) },
+        }),
+        ...(channel && { channel }),
+        ...(campaignRunId !== undefined && { campaignRunId }),
+      },
       _count: { _all: true },
     });
     const counts: Record<string, number> = Object.fromEntries(
