@@ -37,16 +37,12 @@ export class MessagesController {
     const from = queryDateTime(since, 'since');
     const to = queryDateTime(until, 'until');
     if (from && to && to <= from) throw invalidInput('/until', 'after since', 'Invalid query');
-    const filter = {
+    return this.messages.stats(p.workspaceId, {
       since: from,
       until: to,
       channel: queryEnum(channel, 'channel', Object.values(DeliveryChannel)),
       campaignRunId,
-    };
-    return this.messages.stats(
-      p.workspaceId,
-      Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)),
-    );
+    });
   }
 
   /** The workspace's messages, newest first, by status, channel, customer or campaign run. */

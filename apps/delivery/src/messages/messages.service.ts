@@ -237,7 +237,12 @@ export class MessagesService {
    */
   async stats(
     workspaceId: string,
-    filter: { since?: Date; until?: Date; channel?: ChannelName; campaignRunId?: string } = {},
+    filter: {
+      since?: Date | undefined;
+      until?: Date | undefined;
+      channel?: ChannelName | undefined;
+      campaignRunId?: string | undefined;
+    } = {},
   ): Promise<Record<string, number>> {
     const { since, until, channel, campaignRunId } = filter;
     const groups = await this.db.client.message.groupBy({
