@@ -48,6 +48,10 @@ const CLAIM_CHUNK_FACTOR = 5;
  */
 const CLAIM_WINDOW_CHUNKS = 2;
 
+/** How many messages a job claims at a time for the adapter; undefined: all it was granted. */
+const claimChunkOf = (adapter: ChannelAdapter): number | undefined =>
+  adapter.parallelism ? adapter.parallelism * CLAIM_CHUNK_FACTOR : undefined;
+
 /** The ledger columns a status announcement reads. */
 type AnnouncedRow = StatusSource & Pick<LedgerRow, 'status' | 'error' | 'sentAt' | 'updatedAt'>;
 
@@ -212,8 +216,7 @@ export class MessagesService {
       );
       if (grant.granted < group.length) delayMs = Math.max(delayMs, grant.waitMs);
       const granted = group.slice(0, grant.granted);
-      const parallelism = account.adapter.parallelism;
-      const step = parallelism ? parallelism * CLAIM_CHUNK_FACTOR : granted.length;
+      const step = claimChunkOf(account.adapter) ?? granted.length;
       for (let i = 0; i < granted.length; i += step) {
         const outcome = await this.sendNow(job, granted.slice(i, i + step), account.adapter, parts);
         retry ??= outcome.retry;
@@ -289,12 +292,13 @@ export class MessagesService {
     }
   }
 
-  /** An account's window of claimed messages (see CLAIM_WINDOW_FACTOR); none for unlimited adapters. */
+  /** An account's window of claimed messages (see CLAIM_WINDOW_CHUNKS); none for unlimited adapters. */
   private claimWindowOf(adapter: ChannelAdapter): Semaphore | undefined {
-    if (!adapter.parallelism) return undefined;
+    const chunk = claimChunkOf(adapter);
+    if (!chunk) return undefined;
     let window = this.claimWindows.get(adapter);
     if (!window) {
-      window = new Semaphore(adapter.parallelism * CLAIM_CHUNK_FACTOR * CLAIM_WINDOW_CHUNKS);
+      window = new Semaphore(chunk * CLAIM_WINDOW_CHUNKS);
       this.claimWindows.set(adapter, window);
     }
     return window;
