@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { frame } from './http1';
+import { frame } from '@cdp/testing';
 
 export interface PacedResult {
   /** Requests per second asked for, and what was sent and answered. */

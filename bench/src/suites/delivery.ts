@@ -10,6 +10,7 @@ import { createPrismaClient, createTestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import {
   cleanUpRun,
+  frame,
   freePort,
   NATS_URL,
   REDIS_URL,
@@ -17,7 +18,6 @@ import {
   SmtpSink,
   testPrefix,
 } from '@cdp/testing';
-import { frame } from '../http1';
 import type { BenchOptions, SuiteResult } from '../types';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;

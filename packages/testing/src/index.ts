@@ -3,3 +3,4 @@ export * from './nats';
 export * from './smtp-sink';
 export * from './tcp-proxy';
 export * from './redis';
+export * from './http1';

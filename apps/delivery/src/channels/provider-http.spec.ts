@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { frame } from '@cdp/testing';
 import { SendError } from './channel-adapter';
 import { httpFailure, providerCall, providerFetch, retryAfterMs } from './provider-http';
 
@@ -105,5 +106,112 @@ describe('provider HTTP calls', () => {
     await expect(providerFetch('p', 'ftp://example.com/x', post, 300)).rejects.toMatchObject({
       permanent: true,
     });
+  });
+});
+
+describe('pipelined provider calls', () => {
+  /**
+   * A provider on raw TCP, so the test sees how requests arrive: which connection, which read, how
+   * many were waiting for their answer. It answers each request with its body, after 20 ms.
+   */
+  let server: NetServer;
+  let base: string;
+  const arrivals: { connection: number; read: number; waiting: number; body: string }[] = [];
+  /** The next read with two or more requests: the first is answered, then the connection closes. */
+  let dropNextPipeline = false;
+
+  beforeAll(async () => {
+    let connections = 0;
+    let reads = 0;
+    server = createNetServer((socket) => {
+      const connection = ++connections;
+      let buffered = Buffer.alloc(0);
+      let waiting = 0;
+      socket.on('data', (chunk: Buffer) => {
+        const read = ++reads;
+        buffered = Buffer.concat([buffered, chunk]);
+        const bodies: string[] = [];
+        for (let message = frame(buffered); message !== 'incomplete'; message = frame(buffered)) {
+          const end = buffered.indexOf('\r\n\r\n') + 4;
+          bodies.push(buffered.toString('utf8', end, message.total));
+          buffered = buffered.subarray(message.total);
+        }
+        const answer = (body: string) =>
+          `HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: ${body.length + 10}\r\n\r\n{"sid":"${body}"}`;
+        if (dropNextPipeline && bodies.length >= 2) {
+          dropNextPipeline = false;
+          for (const body of bodies) arrivals.push({ connection, read, waiting: ++waiting, body });
+          socket.end(answer(bodies[0]!));
+          return;
+        }
+        for (const body of bodies) {
+          arrivals.push({ connection, read, waiting: ++waiting, body });
+          setTimeout(() => {
+            waiting--;
+            if (!socket.destroyed) socket.write(answer(body));
+          }, 20);
+        }
+      });
+      socket.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const call = (path: string, body: string, idempotent: boolean) =>
+    providerCall(
+      'p',
+      `${base}${path}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        idempotent,
+      },
+      2000,
+    ).then((res) => res.json());
+
+  it('sends idempotent calls of a turn pipelined, in few writes, and matches each answer to its call', async () => {
+    arrivals.length = 0;
+    const bodies = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    const answers = await Promise.all(bodies.map((b) => call('/idempotent', b, true)));
+    expect(answers).toEqual(bodies.map((b) => ({ sid: b })));
+    // Requests waited on one connection together, and came in few reads (one write each).
+    expect(Math.max(...arrivals.map((a) => a.waiting))).toBeGreaterThan(1);
+    const perRead = new Map<number, number>();
+    for (const a of arrivals) perRead.set(a.read, (perRead.get(a.read) ?? 0) + 1);
+    expect(Math.max(...perRead.values())).toBeGreaterThanOrEqual(10);
+  });
+
+  it('sends a call that is not idempotent only on a connection with no answer outstanding', async () => {
+    arrivals.length = 0;
+    const bodies = Array.from({ length: 10 }, (_, i) => `n${i}`);
+    const answers = await Promise.all(bodies.map((b) => call('/plain', b, false)));
+    expect(answers).toEqual(bodies.map((b) => ({ sid: b })));
+    expect(arrivals.map((a) => a.waiting)).toEqual(bodies.map(() => 1));
+  });
+
+  it('sends pipelined calls again on a new connection when theirs closes before their answers', async () => {
+    arrivals.length = 0;
+    dropNextPipeline = true;
+    // More calls than connections, so that some go pipelined (undici checks an idle connection for
+    // one turn before it writes to it again, and meanwhile gives the next call another connection).
+    const bodies = Array.from({ length: 40 }, (_, i) => `d${i}`);
+    const results = await Promise.allSettled(bodies.map((b) => call('/dropped', b, true)));
+    expect(dropNextPipeline).toBe(false);
+    // undici fails the call at the head of the closed pipeline (a transient failure, retried by the
+    // job) and sends the ones behind it again; every other call gets its own answer.
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as SendError] : []));
+    expect(failed.length).toBeLessThanOrEqual(1);
+    for (const e of failed) expect(e).toMatchObject({ permanent: false });
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') expect(r.value).toEqual({ sid: bodies[i] });
+    });
+    // Those sent again arrived twice: why only idempotent calls go pipelined.
+    const counts = new Map<string, number>();
+    for (const a of arrivals) counts.set(a.body, (counts.get(a.body) ?? 0) + 1);
+    expect([...counts.values()].some((n) => n === 2)).toBe(true);
   });
 });

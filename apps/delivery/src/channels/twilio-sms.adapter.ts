@@ -54,6 +54,7 @@ export class TwilioSmsAdapter implements ChannelAdapter {
           'I-Twilio-Idempotency-Token': message.idempotencyKey,
         },
         body: form.toString(),
+        idempotent: true,
       },
       this.options.timeoutMs,
     );

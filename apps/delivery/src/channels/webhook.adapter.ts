@@ -48,6 +48,7 @@ export class WebhookAdapter implements ChannelAdapter {
           ...message.headers,
         },
         body,
+        idempotent: true,
       },
       this.options.timeoutMs,
     );

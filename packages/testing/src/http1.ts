@@ -8,8 +8,9 @@ export type Framed = 'incomplete' | { head: string; total?: number };
 
 /**
  * Frames one HTTP/1.1 message with a Content-Length body off a keep-alive stream: what the
- * hand-rolled load generator and provider sink need (their node:http counterparts cost more CPU
- * than the work they stand in for, on the cores of the service measured).
+ * bench's hand-rolled load generator and provider sink need (their node:http counterparts cost
+ * more CPU than the work they stand in for, on the cores of the service measured), and tests that
+ * look at how requests arrive on a connection.
  */
 export function frame(buffered: Buffer): Framed {
   const end = buffered.indexOf(HEADER_END);
