@@ -125,7 +125,7 @@ describe('delivery receipts', () => {
         status: 'sent',
         provider,
         providerMessageId,
-        providerIds: { create: { provider, providerMessageId, workspace: { connect: { id: workspaceId } } } },
+        providerIds: { create: { provider, providerMessageId, workspaceId } },
         sentAt: new Date(),
       },
     });

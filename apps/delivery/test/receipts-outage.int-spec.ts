@@ -82,9 +82,7 @@ describe('delivery receipts while NATS is down', () => {
         status: 'sent',
         provider,
         providerMessageId,
-        providerIds: {
-          create: { provider, providerMessageId, workspace: { connect: { id: customer.workspaceId } } },
-        },
+        providerIds: { create: { provider, providerMessageId, workspaceId: customer.workspaceId } },
         sentAt: new Date(),
       },
     });
