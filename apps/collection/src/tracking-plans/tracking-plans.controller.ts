@@ -3,8 +3,8 @@ import { TrackingPlanRuleInput, UnplannedEventsInput } from '@cdp/contracts';
 import {
   ApiKeyGuard,
   CurrentPrincipal,
-  queryDateTime,
   parseBody,
+  queryDateTime,
   queryInteger,
   type Principal,
   RequireScope,

@@ -1,6 +1,6 @@
-import type { Socket } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { SendError } from './channel-adapter';
+import { coalesceWritesPerTurn } from './coalesce-writes';
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
@@ -64,8 +64,7 @@ const PIPELINING = 32;
 /**
  * The connection undici would open, whose writes of one event-loop turn leave in one `writev`:
  * the requests pipelined on it in that turn go out together, instead of a syscall (and, on the
- * provider's side, a wake-up and a read) each. undici corks a request's own writes; the turn's
- * cork is taken first, so its uncork does not flush.
+ * provider's side, a wake-up and a read) each.
  */
 const connectCoalescing: buildConnector.connector = (() => {
   const connect = buildConnector({});
@@ -76,28 +75,6 @@ const connectCoalescing: buildConnector.connector = (() => {
       callback(...result);
     });
 })();
-
-function coalesceWritesPerTurn(socket: Socket): void {
-  const { cork, write } = socket;
-  let held = false;
-  const holdTurn = () => {
-    if (held) return;
-    held = true;
-    cork.call(socket);
-    setImmediate(() => {
-      held = false;
-      socket.uncork();
-    });
-  };
-  socket.cork = () => {
-    holdTurn();
-    cork.call(socket);
-  };
-  socket.write = ((...args: Parameters<Socket['write']>) => {
-    holdTurn();
-    return write.apply(socket, args);
-  }) as Socket['write'];
-}
 
 /**
  * Keep-alive connections shared by every provider call of the process. undici's `request()`

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { SendMailOptions } from 'nodemailer';
+import { coalesceWritesPerTurn } from './coalesce-writes';
 
 /** What the thread reports of one sendMail: its result, or the error's message and SMTP code. */
 export type ThreadSendResult =
@@ -16,21 +17,13 @@ const { Socket } = require('node:net');
 const { parentPort } = require('node:worker_threads');
 const { createTransport } = require(${JSON.stringify(require.resolve('nodemailer'))});
 
-// What one event-loop turn writes leaves in one writev: nodemailer streams a message as several
-// chunks (headers, body lines, the final dot), each its own syscall and wake-up of the server.
-class CoalescingSocket extends Socket {
-  write(...args) {
-    if (!this.writableCorked) {
-      this.cork();
-      setImmediate(() => this.uncork());
-    }
-    return super.write(...args);
-  }
-}
+// nodemailer streams a message as several chunks (headers, body lines, the final dot): one writev.
+${coalesceWritesPerTurn.toString()}
 
 // nodemailer's getSocket: the connection it then uses (and upgrades to TLS where configured).
 function connectCoalescing(options, callback) {
-  const socket = new CoalescingSocket();
+  const socket = new Socket();
+  coalesceWritesPerTurn(socket);
   let settled = false;
   const settle = (error, result) => {
     if (settled) return;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Semaphore } from 'async-mutex';
-import { v7 as timeOrderedUuid } from 'uuid';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { MessageStatus, Prisma, type Message, type Template } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
