@@ -7,7 +7,7 @@ import { importSPKI, jwtVerify } from 'jose';
 import { SendError, type OutboundMessage } from '../src/channels/channel-adapter';
 import { AccessTokenCache, FCM_SCOPE, FcmPushAdapter } from '../src/channels/fcm-push.adapter';
 import { SendGridEmailAdapter } from '../src/channels/sendgrid-email.adapter';
-import { TwilioSmsAdapter } from '../src/channels/twilio-sms.adapter';
+import { statusCallbackUrls, TwilioSmsAdapter } from '../src/channels/twilio-sms.adapter';
 import { WebhookAdapter } from '../src/channels/webhook.adapter';
 import { assert, LocalServer, type ReceivedRequest, type Reply } from './support/local-server';
 
@@ -196,6 +196,23 @@ describe('Twilio Messages API', () => {
       // Our ledger id rides in the callback URL, which Twilio signs.
       StatusCallback: `https://cdp.example.com/v1/receipts/twilio?cdpMessageId=${base.messageId}`,
     });
+  });
+
+  it("keeps the callback URL's own query and puts our id in it once", () => {
+    const callbackFor = statusCallbackUrls('https://cdp.example.com/r/twilio?tenant=a&cdpMessageId=x#frag');
+    expect(callbackFor('m-1')).toBe('https://cdp.example.com/r/twilio?tenant=a&cdpMessageId=m-1');
+  });
+
+  it('needs no look-up by SID when the callbacks come to our URL, and does without it', () => {
+    expect(adapter.receiptsByProviderId).toBe(false);
+    const withoutCallback = new TwilioSmsAdapter({
+      accountSid: SID,
+      authToken: TOKEN,
+      from: '+15005550006',
+      baseUrl: twilio.url,
+      timeoutMs: 5000,
+    });
+    expect(withoutCallback.receiptsByProviderId).toBe(true);
   });
 
   it('refuses a number that is not E.164 without calling Twilio', async () => {

@@ -330,6 +330,8 @@ export async function deliverySuite(opts: BenchOptions): Promise<SuiteResult> {
         accountSid: `AC${'0'.repeat(32)}`,
         from: '+15005550006',
         baseUrl: `http://127.0.0.1:${http.port}`,
+        // As in production: status callbacks come to the delivery service's URL, naming our message id.
+        statusCallbackUrl: 'https://cdp.example.com/v1/receipts/twilio',
         rateLimitPerSecond: 100_000,
       },
       secrets: { authToken: 'bench-token' },

@@ -53,5 +53,11 @@ export interface ChannelAdapter {
    * crash finds few of them `sending` (unknown) that were in fact still waiting for a connection.
    */
   readonly parallelism?: number;
+  /**
+   * Whether a receipt of this provider may name a message only by the provider's id (a DSN, a
+   * SendGrid event without our custom argument, a Twilio callback sent to a URL that is not ours).
+   * Only then does a sent message get a look-up row in message_provider_ids, a write per message.
+   */
+  readonly receiptsByProviderId: boolean;
   send(message: OutboundMessage): Promise<SendResult>;
 }

@@ -54,6 +54,8 @@ export class AccessTokenCache {
 export class FcmPushAdapter implements ChannelAdapter {
   readonly channel = 'push' as const;
   readonly provider = 'fcm';
+  /** FCM sends no receipts to us. */
+  readonly receiptsByProviderId = false;
   private readonly tokenUrl: string;
   private readonly tokenKey: string;
 

@@ -14,6 +14,8 @@ export interface SendGridOptions {
 export class SendGridEmailAdapter implements ChannelAdapter {
   readonly channel = 'email' as const;
   readonly provider = 'sendgrid';
+  /** Events carry our id in custom_args, but the look-up by X-Message-Id covers those that do not. */
+  readonly receiptsByProviderId = true;
 
   constructor(private readonly options: SendGridOptions) {}
 

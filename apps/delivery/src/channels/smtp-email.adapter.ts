@@ -30,6 +30,8 @@ export function smtpOptionsFromConfig(config: DeliveryConfig): SmtpOptions {
 export class SmtpEmailAdapter implements ChannelAdapter {
   readonly channel = 'email' as const;
   readonly provider = 'smtp';
+  /** A DSN names the original by its Message-ID header, which is ours only if the server kept it. */
+  readonly receiptsByProviderId = true;
   readonly parallelism: number;
   private readonly thread = SmtpThread.shared();
   private readonly pool: number;

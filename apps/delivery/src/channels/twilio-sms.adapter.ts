@@ -20,27 +20,38 @@ export const CALLBACK_MESSAGE_PARAM = 'cdpMessageId';
 /**
  * The callback URL with our message id in its query. Twilio signs the URL it calls, query
  * included, so the id cannot be altered; and a callback that comes before the `sent` mark recorded
- * Twilio's SID (it can: Twilio answers, then the ledger commits) still finds its message.
+ * Twilio's SID (it can: Twilio answers, then the ledger commits) still finds its message. The base
+ * is parsed once, not per message.
  */
-export function statusCallbackFor(base: string, messageId: string): string {
+export function statusCallbackUrls(base: string): (messageId: string) => string {
   const url = new URL(base);
-  url.searchParams.set(CALLBACK_MESSAGE_PARAM, messageId);
-  return url.toString();
+  url.searchParams.delete(CALLBACK_MESSAGE_PARAM);
+  url.hash = '';
+  const prefix = `${url.toString()}${url.search ? '&' : '?'}${CALLBACK_MESSAGE_PARAM}=`;
+  return (messageId) => prefix + encodeURIComponent(messageId);
 }
 
 /** SMS through Twilio's Programmable Messaging API (Messages resource). */
 export class TwilioSmsAdapter implements ChannelAdapter {
   readonly channel = 'sms' as const;
   readonly provider = 'twilio';
+  /**
+   * With our callback URL on every message (it overrides a Messaging Service's), each status
+   * callback names our id; without it, callbacks come to a URL set at Twilio, naming only the SID.
+   */
+  readonly receiptsByProviderId: boolean;
+  private readonly statusCallbackFor?: (messageId: string) => string;
 
-  constructor(private readonly options: TwilioOptions) {}
+  constructor(private readonly options: TwilioOptions) {
+    this.receiptsByProviderId = !options.statusCallbackUrl;
+    if (options.statusCallbackUrl) this.statusCallbackFor = statusCallbackUrls(options.statusCallbackUrl);
+  }
 
   async send(message: OutboundMessage): Promise<SendResult> {
     if (!E164.test(message.recipient))
       throw new SendError(`sms recipient "${message.recipient}" is not an E.164 number`, true);
     const form = new URLSearchParams({ To: message.recipient, From: this.options.from, Body: message.text });
-    if (this.options.statusCallbackUrl)
-      form.set('StatusCallback', statusCallbackFor(this.options.statusCallbackUrl, message.messageId));
+    if (this.statusCallbackFor) form.set('StatusCallback', this.statusCallbackFor(message.messageId));
     const { accountSid, authToken } = this.options;
     const response = await providerCall(
       this.provider,

@@ -39,6 +39,8 @@ function subscriptionOf(recipient: string): PushSubscription {
 export class WebPushAdapter implements ChannelAdapter {
   readonly channel = 'push' as const;
   readonly provider = 'webpush';
+  /** A push service sends no receipts to us. */
+  readonly receiptsByProviderId = false;
 
   constructor(private readonly options: WebPushOptions) {}
 

@@ -18,6 +18,8 @@ export function webhookSignature(secret: string, body: string, unixSeconds: numb
 export class WebhookAdapter implements ChannelAdapter {
   readonly channel = 'webhook' as const;
   readonly provider = 'webhook';
+  /** The receiving system sends no receipts to us. */
+  readonly receiptsByProviderId = false;
 
   constructor(private readonly options: WebhookOptions) {}
 

@@ -16,8 +16,15 @@ interface Claim {
   claimed?: Set<string>;
 }
 
+/** A message the provider took; `lookUp`: its receipts may name only the provider's id. */
+export interface Sent {
+  id: string;
+  providerMessageId: string;
+  lookUp: boolean;
+}
+
 interface SentMark {
-  sent: { id: string; providerMessageId: string }[];
+  sent: Sent[];
   /** Filled by the flush: the rows' send facts as recorded. */
   rows?: SentFacts[];
 }
@@ -61,9 +68,10 @@ export class LedgerGroupWrites {
 
   /**
    * `sent` only replaces `sending`: a provider receipt (delivered, opened ...) that arrived before
-   * this commit keeps its later status, and the send facts are recorded either way.
+   * this commit keeps its later status, and the send facts are recorded either way. Messages to
+   * `lookUp` also get a row in message_provider_ids.
    */
-  async markSent(sent: { id: string; providerMessageId: string }[]): Promise<SentFacts[]> {
+  async markSent(sent: Sent[]): Promise<SentFacts[]> {
     const mark: SentMark = { sent };
     await this.sentMarks.add(mark);
     return mark.rows!;
@@ -101,8 +109,10 @@ export class LedgerGroupWrites {
   private async markAllSent(marks: SentMark[]): Promise<void> {
     const sent = marks.flatMap((m) => m.sent);
     // Only what this statement sets comes back: reading back whole rows was a visible share of the
-    // CPU per message. The provider's id also goes into message_provider_ids, where receipts that
-    // name only it look it up: no index of `messages` names a column set here (a HOT update).
+    // CPU per message. The provider's id also goes into message_provider_ids where receipts may
+    // name only it: no index of `messages` names a column set here (a HOT update). That row, its two
+    // index entries and its key check cost Postgres about as much as the update, so it is written
+    // only where it can be needed.
     const { rows } = await this.db.pool.query<SentFacts>({
       name: 'delivery-ledger-sent',
       text: `WITH sent AS (
@@ -112,17 +122,19 @@ export class LedgerGroupWrites {
             sent_at = now(),
             error = NULL,
             updated_at = now()
-          FROM unnest($1::text[], $2::text[]) AS v(message_id, provider_id)
+          FROM unnest($1::text[], $2::text[], $3::bool[]) AS v(message_id, provider_id, look_up)
           WHERE messages.id = v.message_id
           RETURNING messages.id, messages.workspace_id, status::text AS status, provider,
-            provider_message_id AS "providerMessageId", sent_at AS "sentAt", updated_at AS "updatedAt"
+            provider_message_id AS "providerMessageId", sent_at AS "sentAt", updated_at AS "updatedAt",
+            v.look_up
         ), provider_ids AS (
           INSERT INTO message_provider_ids (workspace_id, provider, provider_message_id, message_id, created_at)
-          SELECT workspace_id, provider, "providerMessageId", id, "sentAt" FROM sent WHERE provider IS NOT NULL
+          SELECT workspace_id, provider, "providerMessageId", id, "sentAt" FROM sent
+          WHERE look_up AND provider IS NOT NULL
           ON CONFLICT DO NOTHING
         )
         SELECT id, status, provider, "providerMessageId", "sentAt", "updatedAt" FROM sent`,
-      values: [sent.map((s) => s.id), sent.map((s) => s.providerMessageId)],
+      values: [sent.map((s) => s.id), sent.map((s) => s.providerMessageId), sent.map((s) => s.lookUp)],
     });
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const m of marks) m.rows = m.sent.flatMap((s) => byId.get(s.id) ?? []);

@@ -362,7 +362,9 @@ export class MessagesService {
     );
 
     const sent = outcomes.flatMap((o) =>
-      o.ok ? [{ id: o.message.id, providerMessageId: o.providerMessageId }] : [],
+      o.ok
+        ? [{ id: o.message.id, providerMessageId: o.providerMessageId, lookUp: adapter.receiptsByProviderId }]
+        : [],
     );
     if (sent.length) {
       const recorded = await this.ledgerWrites.markSent(sent);
