@@ -35,16 +35,18 @@ export function statusCallbackUrls(base: string): (messageId: string) => string 
 export class TwilioSmsAdapter implements ChannelAdapter {
   readonly channel = 'sms' as const;
   readonly provider = 'twilio';
+  private readonly statusCallbackFor?: (messageId: string) => string;
+
+  constructor(private readonly options: TwilioOptions) {
+    if (options.statusCallbackUrl) this.statusCallbackFor = statusCallbackUrls(options.statusCallbackUrl);
+  }
+
   /**
    * With our callback URL on every message (it overrides a Messaging Service's), each status
    * callback names our id; without it, callbacks come to a URL set at Twilio, naming only the SID.
    */
-  readonly receiptsByProviderId: boolean;
-  private readonly statusCallbackFor?: (messageId: string) => string;
-
-  constructor(private readonly options: TwilioOptions) {
-    this.receiptsByProviderId = !options.statusCallbackUrl;
-    if (options.statusCallbackUrl) this.statusCallbackFor = statusCallbackUrls(options.statusCallbackUrl);
+  get receiptsByProviderId(): boolean {
+    return !this.statusCallbackFor;
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
