@@ -146,9 +146,10 @@ async function publishRequests(
 
 /**
  * Waits until every message whose idempotency key starts with `keyPrefix` is final (or progress
- * stops for `idleMs`); reads the ledger. While the receiving server still counts arrivals, it watches that count (free) instead of
- * the ledger: each read of the ledger scans the whole table, and Postgres shares the 2 cores with
- * the service measured (four reads a second once cost it a tenth of a core).
+ * stops for `idleMs`); reads the ledger. While the receiving server still counts arrivals, it
+ * watches that count (free) instead of the ledger: each read of the ledger scans the whole table,
+ * and Postgres shares the 2 cores with the service measured (four reads a second once cost it a
+ * tenth of a core).
  */
 async function drainLedger(
   pg: Client,
