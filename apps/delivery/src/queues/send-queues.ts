@@ -5,6 +5,7 @@ import { closeRedis, closeWithin, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { ChannelName } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
 import { bullPrefix, DELIVERY_QUEUES, type SendJob, type SendJobData } from './delivery-queues';
+import { aofEnabled, NO_AOF_WARNING } from './redis-persistence';
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -32,6 +33,10 @@ export class SendQueues implements OnApplicationShutdown {
     });
     for (const c of [this.connection, this.producerConnection])
       c.on('error', (e: Error) => this.logger.warn(`BullMQ Redis connection: ${e.message}`));
+    // On every (re)connection: a Redis restarted without its AOF has just lost the jobs it held.
+    this.producerConnection.on('ready', () => {
+      void this.persistenceWarning().then((warning) => warning && this.logger.warn(warning));
+    });
     this.queues = new Map(
       (Object.entries(DELIVERY_QUEUES) as [ChannelName, string][]).map(([channel, name]) => [
         channel,
@@ -69,6 +74,12 @@ export class SendQueues implements OnApplicationShutdown {
     await this.queueOf(channel).addBulk(
       jobs.map((j) => ({ name: 'send', data: { messages: j.messages }, opts: { jobId: j.id } })),
     );
+  }
+
+  /** Why Redis may lose send jobs, from its persistence settings; undefined if it keeps them (or cannot tell). */
+  async persistenceWarning(): Promise<string | undefined> {
+    const info = await this.producerConnection.info('persistence').catch(() => '');
+    return aofEnabled(info) === false ? NO_AOF_WARNING : undefined;
   }
 
   /** Whether a job with this id is still in the queue (waiting, delayed, active or kept finished). */
