@@ -153,6 +153,13 @@ export const DeliveryConfigSchema = configSchema(3004, {
     description:
       'Failed jobs kept in Redis per queue (also at most seven days old); dead letters stay in Postgres',
   }),
+  DELIVERY_LOST_JOB_GRACE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 60_000,
+    description:
+      'After Redis restarted (a new run id), how long to wait before settling the messages whose send job it lost (queued: failed, sending: unknown)',
+  }),
   DELIVERY_FALLBACK_LOCALE: Type.String({
     minLength: 2,
     default: 'en',

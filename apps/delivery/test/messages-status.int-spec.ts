@@ -8,7 +8,6 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { register } from 'prom-client';
 import { streamName, subjectFor, Subjects, type PayloadOf } from '@cdp/contracts';
 import type { PrismaClient } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
@@ -27,19 +26,8 @@ describe('delivery status events', () => {
   let publisher: JetStreamPublisher;
   let nc: NatsConnection;
   let redis: Redis;
-  /** Apps still running, closed by afterAll if a failed expectation left them. */
-  const running = new Set<NestFastifyApplication>();
-  const startApp = async () => {
-    const app = await run.startApp(env());
-    running.add(app);
-    return app;
-  };
-  const stopApp = async (app: NestFastifyApplication) => {
-    running.delete(app);
-    await app.close();
-    // The default metrics live in prom-client's global registry; a second app registers them again.
-    register.clear();
-  };
+  const startApp = () => run.startTrackedApp(env());
+  const stopApp = (app: NestFastifyApplication) => run.stopApp(app);
 
   beforeAll(async () => {
     ({ db, tenant, smtpPort } = await run.open(5));
@@ -50,7 +38,7 @@ describe('delivery status events', () => {
 
   afterAll(() =>
     run.close(async () => {
-      for (const app of running) await stopApp(app);
+      await run.stopApps();
       await nc?.close();
       await redis?.quit();
     }),

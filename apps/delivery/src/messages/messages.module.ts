@@ -7,13 +7,23 @@ import { DeliveryRequestedConsumer } from './delivery-requested.consumer';
 import { FaultInjector } from './fault-injector';
 import { LedgerGroupWrites } from './ledger-group-writes';
 import { LedgerQueriesService } from './ledger-queries.service';
+import { LostJobsSweeper } from './lost-jobs.sweeper';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 import { SendWorkers } from './send-workers';
+import { StatusAnnouncer } from './status-announcer';
 
 @Module({
   imports: [ChannelsModule, QueuesModule, TemplatesModule, ReceiptsModule],
   controllers: [DeliveryRequestedConsumer, MessagesController],
-  providers: [MessagesService, LedgerQueriesService, SendWorkers, FaultInjector, LedgerGroupWrites],
+  providers: [
+    MessagesService,
+    LedgerQueriesService,
+    SendWorkers,
+    FaultInjector,
+    LedgerGroupWrites,
+    StatusAnnouncer,
+    LostJobsSweeper,
+  ],
 })
 export class MessagesModule {}

@@ -5,7 +5,6 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { MessageStatus, Prisma, type Message, type Template } from '@cdp/db';
-import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, SERVICE_CONFIG } from '@cdp/service-kit';
 import { SendError, type ChannelAdapter, type ChannelName } from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
@@ -16,14 +15,13 @@ import { SendQueues } from '../queues/send-queues';
 import { TrackingLinks } from '../receipts/tracking-links';
 import { TemplateRenderer, type RenderedContent, type TemplateSource } from '../templates/template-renderer';
 import { TemplatesService } from '../templates/templates.service';
-import { deliveryStatusOf, type StatusSource } from './delivery-status';
 import { FaultInjector } from './fault-injector';
 import { LedgerGroupWrites } from './ledger-group-writes';
 import { LEDGER_COLUMNS, type LedgerRow } from './ledger-row';
 import { recipientProblem } from './recipient';
+import { StatusAnnouncer, type AnnouncedRow } from './status-announcer';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
-type Status = PayloadOf<typeof Subjects.deliveryStatus>['status'];
 /** Statuses after which the ledger never sends the message again. */
 const FINAL = new Set<string>([
   'sent',
@@ -52,9 +50,6 @@ const CLAIM_WINDOW_CHUNKS = 2;
 /** How many messages a job claims at a time for the adapter; undefined: all it was granted. */
 const claimChunkOf = (adapter: ChannelAdapter): number | undefined =>
   adapter.parallelism ? adapter.parallelism * CLAIM_CHUNK_FACTOR : undefined;
-
-/** The ledger columns a status announcement reads. */
-type AnnouncedRow = StatusSource & Pick<LedgerRow, 'status' | 'error' | 'sentAt' | 'updatedAt'>;
 
 /** A ledger row to insert (all text; the statement casts). */
 interface NewRow {
@@ -97,7 +92,7 @@ export class MessagesService {
     private readonly renderer: TemplateRenderer,
     private readonly trackingLinks: TrackingLinks,
     private readonly templates: TemplatesService,
-    private readonly publisher: JetStreamPublisher,
+    private readonly statuses: StatusAnnouncer,
     private readonly queues: SendQueues,
     private readonly limiter: ProviderRateLimiter,
     private readonly faults: FaultInjector,
@@ -158,7 +153,7 @@ export class MessagesService {
       );
     const failed = inserted.filter((r) => r.status === 'failed').map((r) => r.id);
     if (failed.length)
-      await this.announce(
+      await this.statuses.announce(
         await this.ledger(`SELECT ${LEDGER_COLUMNS} FROM messages WHERE id = ANY($1::text[])`, [failed]),
       );
   }
@@ -188,7 +183,7 @@ export class MessagesService {
       else if (row.status === 'sending') interrupted.push(row.id);
       else pending.push(row);
     }
-    if (final.length) await this.announce(final);
+    if (final.length) await this.statuses.announce(final);
     if (interrupted.length) {
       const unknown = await this.ledger(
         `UPDATE messages SET status = 'unknown', error = $2, updated_at = now()
@@ -196,7 +191,7 @@ export class MessagesService {
          RETURNING ${LEDGER_COLUMNS}`,
         [interrupted, 'an earlier attempt died after the send started; not resent (at most once)'],
       );
-      await this.announce(unknown);
+      await this.statuses.announce(unknown);
     }
     if (!pending.length) return;
 
@@ -370,7 +365,7 @@ export class MessagesService {
       const recorded = await this.ledgerWrites.markSent(sent);
       this.faults.point('before-status-publish');
       const claimedRows = new Map(mine.map((r) => [r.id, r]));
-      await this.announce(
+      await this.statuses.announce(
         recorded.map((facts): AnnouncedRow => ({ ...claimedRows.get(facts.id)!, ...facts, error: null })),
       );
     }
@@ -421,7 +416,7 @@ export class MessagesService {
         ),
       );
     });
-    await this.announce(failed);
+    await this.statuses.announce(failed);
   }
 
   private async failAll(rows: LedgerRow[], reason: string): Promise<void> {
@@ -431,7 +426,7 @@ export class MessagesService {
        RETURNING ${LEDGER_COLUMNS}`,
       [rows.map((r) => r.id), reason],
     );
-    await this.announce(failed);
+    await this.statuses.announce(failed);
   }
 
   /**
@@ -564,26 +559,6 @@ export class MessagesService {
    */
   private async ledger(text: string, values: unknown[], name?: string): Promise<LedgerRow[]> {
     return (await this.db.pool.query<LedgerRow>({ text, values, ...(name && { name }) })).rows;
-  }
-
-  /**
-   * Publishes the messages' statuses (deduplicated by `status:<id>:<status>`), their PubAcks awaited
-   * together: one wait for a chunk, not one request per message.
-   */
-  private async announce(messages: AnnouncedRow[]): Promise<void> {
-    if (!messages.length) return;
-    await this.publisher.publishMany(
-      messages.map((message) => {
-        const status = message.status as Status;
-        if (status === 'failed' || status === 'unknown')
-          this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
-        return {
-          subject: Subjects.deliveryStatus,
-          payload: deliveryStatusOf(message, status, message.error, message.sentAt ?? message.updatedAt),
-          msgId: `status:${message.id}:${status}`,
-        };
-      }),
-    );
   }
 }
 

@@ -76,6 +76,33 @@ export class SendQueues implements OnApplicationShutdown {
     );
   }
 
+  /** Runs `listener` now if the connection that adds jobs is up, and each time it is (re)established. */
+  onRedisReady(listener: () => void): void {
+    this.producerConnection.on('ready', listener);
+    if (this.producerConnection.status === 'ready') listener();
+  }
+
+  /**
+   * Redis's run id, and whether it differs from the one recorded by `recordRedisRunId` (or none is
+   * recorded): Redis restarted or failed over since, and may have lost jobs. An OS crash loses the
+   * AOF's last second; a Redis without the AOF loses everything, the recorded id with it.
+   */
+  async redisRunIdChanged(): Promise<{ runId: string; changed: boolean } | undefined> {
+    const runId = /^run_id:(\w+)/m.exec(await this.producerConnection.info('server'))?.[1];
+    if (!runId) return undefined;
+    const recorded = await this.producerConnection.get(this.runIdKey);
+    return { runId, changed: recorded !== runId };
+  }
+
+  /** Records the run id of a Redis whose lost jobs have been dealt with. */
+  async recordRedisRunId(runId: string): Promise<void> {
+    await this.producerConnection.set(this.runIdKey, runId);
+  }
+
+  private get runIdKey(): string {
+    return `${this.prefix}:redis-run-id`;
+  }
+
   /** Why Redis may lose send jobs, from its persistence settings; undefined if it keeps them (or cannot tell). */
   async persistenceWarning(): Promise<string | undefined> {
     const info = await this.producerConnection.info('persistence').catch(() => '');

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { register } from 'prom-client';
 import { createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { createService, loadConfig } from '@cdp/service-kit';
@@ -65,6 +66,27 @@ export class MessagesRun {
     await app.getHttpAdapter().getInstance().ready();
     await app.startAllMicroservices();
     return app;
+  }
+
+  /** Apps of `startTrackedApp` still running, stopped by `stopApps` if a failed expectation left them. */
+  private readonly apps = new Set<NestFastifyApplication>();
+
+  /** `startApp`, and the app is stopped by `stopApps` unless `stopApp` stopped it first. */
+  async startTrackedApp(env: Record<string, string>): Promise<NestFastifyApplication> {
+    const app = await this.startApp(env);
+    this.apps.add(app);
+    return app;
+  }
+
+  async stopApp(app: NestFastifyApplication): Promise<void> {
+    this.apps.delete(app);
+    await app.close();
+    // The default metrics live in prom-client's global registry; a second app registers them again.
+    register.clear();
+  }
+
+  async stopApps(): Promise<void> {
+    for (const app of [...this.apps]) await this.stopApp(app);
   }
 
   /** Publishes as the campaign service would, on the run's prefix. */
