@@ -9,8 +9,8 @@ export function aofEnabled(info: string): boolean | undefined {
 
 /**
  * The send jobs carry their messages' rendered content, which nothing else keeps: without the AOF
- * a Redis restart loses them, and their messages stay `queued` (see the README, "Flow").
+ * a Redis restart loses them, and their messages can only be failed (see the README, "Flow").
  */
 export const NO_AOF_WARNING =
   'Redis runs without its append-only file (appendonly no): a Redis restart loses the send jobs in it, ' +
-  'and their messages stay queued, unsent; set appendonly yes (docs/operations.md, "Durability")';
+  'and their messages then end failed, unsent; set appendonly yes (docs/operations.md, "Durability")';
