@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Semaphore } from 'async-mutex';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { v7 as timeOrderedUuid } from 'uuid';
@@ -81,7 +81,6 @@ type Prepared = { request: Requested } & ({ content: RenderedContent } | { probl
  */
 @Injectable()
 export class MessagesService {
-  private readonly logger = new Logger(MessagesService.name);
   /** Claimed messages not yet through their send, per adapter that limits its parallelism. */
   private readonly claimWindows = new WeakMap<ChannelAdapter, Semaphore>();
 
