@@ -65,10 +65,14 @@ export class LostJobsSweeper implements OnApplicationBootstrap, BeforeApplicatio
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.sweeping = this.sweepFor(runId, before).catch((e: Error) => {
-        this.logger.warn(`sweep for lost send jobs failed, trying again: ${e.message}`);
-        this.schedule(runId, before);
-      });
+      // After any sweep still running (Redis may restart twice within one): one at a time, and
+      // shutdown waits for all of them.
+      this.sweeping = this.sweeping
+        .then(() => this.sweepFor(runId, before))
+        .catch((e: Error) => {
+          this.logger.warn(`sweep for lost send jobs failed, trying again: ${e.message}`);
+          this.schedule(runId, before);
+        });
     }, this.config.DELIVERY_LOST_JOB_GRACE_MS);
     this.timer.unref();
   }
