@@ -45,12 +45,13 @@ export interface IdentityHarness {
   /** Stores an event for a customer the way ingest does after resolving. */
   addEvent(customerId: string, call: Call, receivedAt?: Date): Promise<bigint>;
   request(
-    method: 'GET' | 'PUT' | 'POST',
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     url: string,
     body?: unknown,
+    apiKey?: string,
   ): Promise<{ status: number; body: any }>;
-  /** Messages per subject stored for this run's identity subjects. */
-  identitySubjects(): Promise<Record<string, number>>;
+  /** Messages per subject stored on the EVENTS stream for `subjects` (default: the identity subjects). */
+  identitySubjects(subjects?: string): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -129,24 +130,24 @@ export async function startIdentityHarness(
       });
       return event.id;
     },
-    request: async (method, url, body) => {
+    request: async (method, url, body, apiKey = ws.apiKey) => {
       const res = await started.inject({
         method,
         url,
         headers: {
-          authorization: `Bearer ${ws.apiKey}`,
+          authorization: `Bearer ${apiKey}`,
           ...(body !== undefined && { 'content-type': 'application/json' }),
         },
         ...(body !== undefined && { payload: JSON.stringify(body) }),
       });
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
     },
-    identitySubjects: async () => {
+    identitySubjects: async (subjects = 'cdp.identity.>') => {
       const nc = await connect({ servers: NATS_URL });
       try {
         const jsm = await jetstreamManager(nc);
         const info = await jsm.streams.info(`${prefix}_${Streams.EVENTS.name}`, {
-          subjects_filter: `${prefix}.cdp.identity.>`,
+          subjects_filter: `${prefix}.${subjects}`,
         });
         return info.state.subjects ?? {};
       } finally {

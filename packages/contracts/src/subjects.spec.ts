@@ -107,6 +107,7 @@ describe('filters and stream names', () => {
       'p1.cdp.event.>',
       'p1.cdp.profile.>',
       'p1.cdp.identity.>',
+      'p1.cdp.customer.>',
     ]);
     expect(() => streamName('a.b', 'EVENTS')).toThrow(/NATS prefix/);
   });

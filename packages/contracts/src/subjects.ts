@@ -7,6 +7,7 @@ import {
   EventIngestedV1,
   IdentityMergedV1,
   IdentityUnmergedV1,
+  CustomerErasedV1,
   IngestAcceptedV1,
   IngestBatchAcceptedV1,
   ProfileUpdatedV1,
@@ -29,8 +30,8 @@ export const Streams = {
   },
   EVENTS: {
     name: 'CDP_EVENTS',
-    families: ['cdp.event', 'cdp.profile', 'cdp.identity'],
-    description: 'Customer history, profiles and identity changes',
+    families: ['cdp.event', 'cdp.profile', 'cdp.identity', 'cdp.customer'],
+    description: 'Customer history, profiles, identity changes and erasures',
     maxAgeDays: 7,
   },
   ANALYSIS: {
@@ -127,6 +128,14 @@ export const Subjects = {
     producer: 'collection',
     summary: 'A merge was undone',
     schema: IdentityUnmergedV1,
+  }),
+  customerErased: event({
+    name: 'cdp.customer.erased',
+    version: 1,
+    stream: 'EVENTS',
+    producer: 'collection',
+    summary: "Customer's personal data erased",
+    schema: CustomerErasedV1,
   }),
   segmentEntered: event({
     name: 'cdp.segment.entered',

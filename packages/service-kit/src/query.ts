@@ -10,6 +10,14 @@ export function invalidInput(path: string, reason: string, message = 'Invalid re
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID path parameter as given; 400 at `/<name>` when it is not one. */
+export function uuidParam(value: string, name: string): string {
+  if (!UUID.test(value)) throw invalidInput(`/${name}`, 'a UUID', 'Invalid path');
+  return value;
+}
+
 /** Reads an optional integer query parameter within bounds. */
 export function queryInteger(
   value: string | undefined,

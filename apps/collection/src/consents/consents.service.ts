@@ -42,7 +42,7 @@ export class ConsentsService {
 
     return this.db.client.$transaction(async (tx) => {
       const customer = await tx.customer.findFirst({
-        where: { id: change.customerId, workspaceId: change.workspaceId },
+        where: { id: change.customerId, workspaceId: change.workspaceId, erasedAt: null },
         select: { id: true },
       });
       if (!customer) {
@@ -52,8 +52,11 @@ export class ConsentsService {
         );
         return 'unknown-customer';
       }
-      // Serialises concurrent changes of one consent (the row may not exist yet: lock the customer).
-      await tx.$queryRaw`SELECT id FROM customers WHERE id = ${customer.id} FOR UPDATE`;
+      // Serialises concurrent changes of one consent (the row may not exist yet: lock the customer),
+      // and with an erasure: once it has committed, the re-checked row no longer matches.
+      const locked = await tx.$queryRaw<Array<{ id: string }>>`
+        SELECT id FROM customers WHERE id = ${customer.id} AND erased_at IS NULL FOR UPDATE`;
+      if (!locked.length) return 'unknown-customer';
       const current = await tx.consent.findUnique({
         where: { workspaceId_customerId_purpose_channel: key },
       });

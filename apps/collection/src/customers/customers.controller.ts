@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
 import {
   ApiKeyGuard,
   CurrentPrincipal,
@@ -6,8 +6,10 @@ import {
   queryInteger,
   type Principal,
   RequireScope,
+  uuidParam,
 } from '@cdp/service-kit';
 import { CustomersService } from './customers.service';
+import { ErasureService } from './erasure.service';
 
 const IDENTIFIER_TYPES = ['user_id', 'anonymous_id', 'email', 'phone', 'device_id', 'external_key'];
 
@@ -15,7 +17,10 @@ const IDENTIFIER_TYPES = ['user_id', 'anonymous_id', 'email', 'phone', 'device_i
 @UseGuards(ApiKeyGuard)
 @RequireScope('customers:read')
 export class CustomersController {
-  constructor(private readonly customers: CustomersService) {}
+  constructor(
+    private readonly customers: CustomersService,
+    private readonly erasure: ErasureService,
+  ) {}
 
   /** Find a customer by any identifier: `GET /v1/customers?identifierType=email&identifierValue=a@b.c`. */
   @Get()
@@ -35,6 +40,17 @@ export class CustomersController {
   @Get(':id')
   get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     return this.customers.get(p.workspaceId, id);
+  }
+
+  /**
+   * Right to erasure: deletes the customer's personal data (identities, traits and contact data,
+   * events, contracts, transactions, consultations, consents, devices) and keeps a pseudonymous
+   * tombstone; a separate scope, so a key that reads or writes customers cannot erase them.
+   */
+  @RequireScope('customers:erase')
+  @Delete(':id')
+  erase(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.erasure.erase(p.workspaceId, uuidParam(id, 'id'), `api_key:${p.apiKeyId}`);
   }
 
   @Get(':id/events')

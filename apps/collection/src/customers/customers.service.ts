@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { GoneException, Injectable, NotFoundException } from '@nestjs/common';
 import { DatabaseService } from '@cdp/service-kit';
 import { normalizeEmail } from '../identity/identity.service';
 import { MergeService } from '../merges/merge.service';
@@ -16,11 +16,19 @@ export class CustomersService {
     private readonly merges: MergeService,
   ) {}
 
-  /** A customer merged into another answers as the survivor. */
+  /** A customer merged into another answers as the survivor; an erased one as 410 Gone. */
   async get(workspaceId: string, customerId: string) {
-    const live = await this.merges.liveCustomerId(workspaceId, customerId);
+    const survivor = await this.merges.survivorOf(this.db.client, workspaceId, customerId);
+    if (survivor?.erasedAt)
+      throw new GoneException({
+        statusCode: 410,
+        error: 'Gone',
+        message: `Customer ${customerId} was erased`,
+        customerId: survivor.id,
+        erasedAt: survivor.erasedAt.toISOString(),
+      });
     const customer = await this.db.client.customer.findFirst({
-      where: { id: live ?? customerId, workspaceId },
+      where: { id: survivor?.id ?? customerId, workspaceId },
       include: { identities: { select: { type: true, value: true, firstSeenAt: true, lastSeenAt: true } } },
     });
     if (!customer) throw new NotFoundException(`Customer ${customerId} not found`);

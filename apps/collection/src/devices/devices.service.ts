@@ -9,7 +9,7 @@ export class DevicesService {
 
   private async customer(workspaceId: string, customerId: string): Promise<void> {
     const found = await this.db.client.customer.findFirst({
-      where: { id: customerId, workspaceId },
+      where: { id: customerId, workspaceId, erasedAt: null },
       select: { id: true },
     });
     if (!found) throw new NotFoundException(`Customer ${customerId} not found`);

@@ -24,8 +24,9 @@ export class DeliveryHistoryService {
     const messageId = `delivery:${status.messageId}:${status.status}`;
     await this.db.client.$transaction(async (tx) => {
       if (await this.events.findByMessageId(tx, status.workspaceId, messageId)) return;
+      // A receipt for an erased customer stays in the history unlinked: nothing attaches to a tombstone.
       const customer = await tx.customer.findFirst({
-        where: { id: status.customerId, workspaceId: status.workspaceId },
+        where: { id: status.customerId, workspaceId: status.workspaceId, erasedAt: null },
         select: { id: true },
       });
       await this.events.append(tx, {

@@ -21,6 +21,11 @@ export { stripNationalId } from './national-id';
 
 type Tx = Prisma.TransactionClient;
 
+/** The advisory-lock key of one identifier: whoever links, moves or deletes it holds this lock first. */
+export function identifierLockKey(workspaceId: string, type: string, value: string): string {
+  return `${workspaceId}|${type}|${value}`;
+}
+
 /** Pseudonymous customer code: random, carries no personal meaning (Crockford base32, 16 chars). */
 export function newCustomerCode(): string {
   const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -168,8 +173,11 @@ export class IdentityService {
   private lockKeys(workspaceId: string, identifiers: Identifier[]): string[] {
     const keys = identifiers.flatMap((i) =>
       i.type === PREVIOUS_ID
-        ? [`${workspaceId}|user_id|${i.value}`, `${workspaceId}|anonymous_id|${i.value}`]
-        : [`${workspaceId}|${i.type}|${i.value}`],
+        ? [
+            identifierLockKey(workspaceId, 'user_id', i.value),
+            identifierLockKey(workspaceId, 'anonymous_id', i.value),
+          ]
+        : [identifierLockKey(workspaceId, i.type, i.value)],
     );
     return [...new Set(keys)].sort();
   }

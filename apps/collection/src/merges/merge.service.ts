@@ -11,10 +11,11 @@ type Json = Prisma.InputJsonValue;
 export type MergeReason = 'alias' | 'shared_identifier';
 
 /**
- * Tables whose rows belong to a customer and follow it into the survivor. Segment memberships,
- * scores and persona assignments are analysis's: it reacts to cdp.identity.merged itself.
+ * Tables whose rows belong to a customer and follow it into the survivor (and go with it when it
+ * is erased). Segment memberships, scores and persona assignments are analysis's: it reacts to
+ * cdp.identity.merged itself.
  */
-const MOVED_TABLES = [
+export const MOVED_TABLES = [
   'events',
   'consents',
   'device_tokens',
@@ -189,6 +190,9 @@ export class MergeService {
         const merge = await tx.customerMerge.findUniqueOrThrow({ where: { id: mergeId } });
         if (merge.unmergedAt) throw new ConflictException(`Merge ${mergeId} was already undone`);
         const survivor = await tx.customer.findUniqueOrThrow({ where: { id: merge.survivorId } });
+        // Erasure scrubbed what the merge recorded and deleted the identities it moved.
+        if (survivor.erasedAt)
+          throw new ConflictException(`Customer ${survivor.id} was erased; its merges cannot be undone`);
         if (survivor.mergedIntoId)
           throw new ConflictException(
             `Customer ${survivor.id} was merged into ${survivor.mergedIntoId} since; undo that merge first`,
@@ -277,7 +281,7 @@ export class MergeService {
   }
 
   /** The customer and every customer (still) merged into it, directly or through others. */
-  private async mergedFamily(tx: Tx, customerId: string): Promise<string[]> {
+  async mergedFamily(tx: Tx, customerId: string): Promise<string[]> {
     const rows = await tx.$queryRaw<Array<{ id: string }>>`
       WITH RECURSIVE family(id, depth) AS (
         SELECT ${customerId}::text, 0
@@ -302,19 +306,31 @@ export class MergeService {
 
   /**
    * The live customer an id stands for: itself, or the survivor it was merged into (following
-   * merged_into_id). Null if the id is not a customer of the workspace.
+   * merged_into_id). Null if the id is not a customer of the workspace, or its survivor was erased.
    */
   async liveCustomerId(workspaceId: string, customerId: string): Promise<string | null> {
-    const rows = await this.db.client.$queryRaw<Array<{ id: string; merged_into_id: string | null }>>`
-      WITH RECURSIVE chain(id, merged_into_id, depth) AS (
-        SELECT id, merged_into_id, 0 FROM customers WHERE id = ${customerId} AND workspace_id = ${workspaceId}
+    const survivor = await this.survivorOf(this.db.client, workspaceId, customerId);
+    return survivor && !survivor.erasedAt ? survivor.id : null;
+  }
+
+  /** The end of an id's merged_into_id chain, erased or not; null if the id is not a customer of the workspace. */
+  async survivorOf(
+    db: Tx,
+    workspaceId: string,
+    customerId: string,
+  ): Promise<{ id: string; erasedAt: Date | null } | null> {
+    const rows = await db.$queryRaw<
+      Array<{ id: string; merged_into_id: string | null; erased_at: Date | null }>
+    >`
+      WITH RECURSIVE chain(id, merged_into_id, erased_at, depth) AS (
+        SELECT id, merged_into_id, erased_at, 0 FROM customers WHERE id = ${customerId} AND workspace_id = ${workspaceId}
         UNION ALL
-        SELECT c.id, c.merged_into_id, ch.depth + 1 FROM customers c JOIN chain ch ON c.id = ch.merged_into_id
+        SELECT c.id, c.merged_into_id, c.erased_at, ch.depth + 1 FROM customers c JOIN chain ch ON c.id = ch.merged_into_id
         WHERE ch.depth < ${MAX_CHAIN}
       )
-      SELECT id, merged_into_id FROM chain ORDER BY depth DESC LIMIT 1`;
+      SELECT id, merged_into_id, erased_at FROM chain ORDER BY depth DESC LIMIT 1`;
     const last = rows[0];
-    return last && !last.merged_into_id ? last.id : null;
+    return last && !last.merged_into_id ? { id: last.id, erasedAt: last.erased_at } : null;
   }
 }
 

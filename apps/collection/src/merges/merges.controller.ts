@@ -1,13 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentPrincipal, invalidInput, type Principal, RequireScope } from '@cdp/service-kit';
+import { ApiKeyGuard, CurrentPrincipal, type Principal, RequireScope, uuidParam } from '@cdp/service-kit';
 import { MergeService } from './merge.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function uuidParam(value: string, name: string): string {
-  if (!UUID.test(value)) throw invalidInput(`/${name}`, 'a UUID', 'Invalid path');
-  return value;
-}
 
 /** Merge history of a customer, and undoing a merge. */
 @Controller('v1')

@@ -116,6 +116,21 @@ export const IdentityUnmergedV1 = payload(
   'A merge was undone; the split customers exist again with their identities and events',
 );
 
+export const CustomerErasedV1 = payload(
+  {
+    customerId: CustomerId,
+    customerCode: Type.String({
+      description: 'Pseudonymous code of the customer; the row stays as a tombstone',
+    }),
+    erasedIds: Type.Array(CustomerId, {
+      minItems: 1,
+      description: 'The customer and every profile that had been merged into it: erase what you hold of each',
+    }),
+    erasedAt: Timestamp,
+  },
+  "A customer's personal data was erased (right to erasure, or disposal at the end of its retention); services erase their own copies",
+);
+
 /** Management API keys of a workspace that a service saw used since its last report. */
 export const ApiKeysUsedRequestV1 = payload(
   {

@@ -1,0 +1,181 @@
+import { Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Subjects, type PayloadOf } from '@cdp/contracts';
+import { Prisma, prismaSql } from '@cdp/db';
+import { JetStreamPublisher, MessagingUnavailableError } from '@cdp/messaging';
+import { DatabaseService } from '@cdp/service-kit';
+import { identifierLockKey } from '../identity/identity.service';
+import { advisoryLocks } from '../merges/advisory-locks';
+import { MergeService, MOVED_TABLES } from '../merges/merge.service';
+
+type Tx = Prisma.TransactionClient;
+type Erased = PayloadOf<typeof Subjects.customerErased>;
+
+export interface ErasureResult extends Erased {
+  /** Rows deleted per table by this request (all zero when the customer had been erased before). */
+  deleted: Record<string, number>;
+}
+
+/** Rounds of locking when a concurrent merge or resolution changed the customer while this waited. */
+const LOCK_ROUNDS = 5;
+
+/**
+ * Right to erasure (and disposal): deletes a customer's personal data owned by this service and
+ * keeps the customer row as a pseudonymous tombstone (id, customer code, lifecycle stage, first and
+ * last seen), so other services' references stay valid. Then announces cdp.customer.erased for
+ * the services that hold copies (segment memberships, scores, the delivery ledger).
+ */
+@Injectable()
+export class ErasureService {
+  private readonly logger = new Logger(ErasureService.name);
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly merges: MergeService,
+    private readonly publisher: JetStreamPublisher,
+  ) {}
+
+  /**
+   * Erases the person an id stands for: the live customer (an id that was merged stands for its
+   * survivor) and every profile merged into it. Idempotent: erasing again deletes nothing new
+   * and announces the erasure again (same message id, so within the stream's duplicate window
+   * subscribers see it once).
+   */
+  async erase(workspaceId: string, customerId: string, actor: string): Promise<ErasureResult> {
+    const result = await this.db.client.$transaction(
+      (tx) => this.eraseIn(tx, workspaceId, customerId, actor),
+      {
+        timeout: 60_000,
+        maxWait: 10_000,
+      },
+    );
+    const { deleted: _deleted, ...erased } = result;
+    try {
+      await this.publisher.publish(Subjects.customerErased, erased, {
+        msgId: `customer.erased:${erased.customerId}`,
+      });
+    } catch (error) {
+      if (!(error instanceof MessagingUnavailableError)) throw error;
+      this.logger.warn(
+        `customer ${erased.customerId} erased; announcing it failed (${error instanceof Error ? error.message : String(error)}): answering 503, a retry announces it`,
+      );
+      throw new ServiceUnavailableException(
+        'The customer was erased but the erasure could not be announced to other services; retry the request',
+      );
+    }
+    return result;
+  }
+
+  private async eraseIn(
+    tx: Tx,
+    workspaceId: string,
+    customerId: string,
+    actor: string,
+  ): Promise<ErasureResult> {
+    const sql = prismaSql(tx);
+    const lockedIdentifiers = new Set<string>();
+    const lockedCustomers = new Set<string>();
+    for (let round = 0; round < LOCK_ROUNDS; round++) {
+      const survivor = await this.merges.survivorOf(tx, workspaceId, customerId);
+      if (!survivor) throw new NotFoundException(`Customer ${customerId} not found`);
+      const family = await this.merges.mergedFamily(tx, survivor.id);
+      const identities = await tx.identity.findMany({
+        where: { workspaceId, customerId: { in: family } },
+        select: { type: true, value: true },
+      });
+      // Identifiers before customers, as identity resolution takes them: no lock-order deadlock.
+      const identifierKeys = identities
+        .map((i) => identifierLockKey(workspaceId, i.type, i.value))
+        .filter((key) => !lockedIdentifiers.has(key))
+        .sort();
+      const customerIds = family.filter((id) => !lockedCustomers.has(id));
+      if (!identifierKeys.length && !customerIds.length)
+        return this.scrub(tx, workspaceId, survivor, family, actor);
+      await advisoryLocks(sql, identifierKeys);
+      await this.merges.lockCustomers(sql, workspaceId, customerIds);
+      identifierKeys.forEach((key) => lockedIdentifiers.add(key));
+      customerIds.forEach((id) => lockedCustomers.add(id));
+      // Read everything again under the locks: a merge or a new identity may have come in meanwhile.
+    }
+    throw new ServiceUnavailableException(`Customer ${customerId} kept changing while being erased; retry`);
+  }
+
+  private async scrub(
+    tx: Tx,
+    workspaceId: string,
+    survivor: { id: string; erasedAt: Date | null },
+    family: string[],
+    actor: string,
+  ): Promise<ErasureResult> {
+    const erasedAt = survivor.erasedAt ?? new Date();
+    const deleted: Record<string, number> = {
+      identities: (await tx.identity.deleteMany({ where: { workspaceId, customerId: { in: family } } }))
+        .count,
+    };
+    // Events with their dedup keys (a key without its event would only point at nothing).
+    const [events] = await tx.$queryRaw<Array<{ events: number; keys: number }>>`
+      WITH gone AS (
+        DELETE FROM events WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${family}::text[])
+        RETURNING message_id
+      ), keys AS (
+        DELETE FROM event_message_ids m USING gone
+        WHERE m.workspace_id = ${workspaceId} AND m.message_id = gone.message_id
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM gone)::int AS events, (SELECT count(*) FROM keys)::int AS keys`;
+    deleted.events = events!.events;
+    deleted.event_message_ids = events!.keys;
+    for (const table of MOVED_TABLES.filter((t) => t !== 'events'))
+      deleted[table] = await tx.$executeRaw`
+        DELETE FROM ${Prisma.raw(table)} WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${family}::text[])`;
+    // What merges recorded to undo themselves holds traits and contact data.
+    await tx.customerMerge.updateMany({
+      where: { workspaceId, OR: [{ survivorId: { in: family } }, { mergedId: { in: family } }] },
+      data: { survivorChanges: {} },
+    });
+    await tx.customer.updateMany({
+      where: { workspaceId, id: { in: family } },
+      data: {
+        gender: null,
+        birthDate: null,
+        customerValue: null,
+        customerType: null,
+        email: null,
+        phone: null,
+        postalAddress: Prisma.DbNull,
+        preferences: {},
+        traits: {},
+        traitTimestamps: {},
+        locale: null,
+        timezone: null,
+        retentionExpiresAt: null,
+        erasedAt,
+      },
+    });
+    const { customerCode } = await tx.customer.findUniqueOrThrow({
+      where: { id: survivor.id },
+      select: { customerCode: true },
+    });
+    const fresh = !survivor.erasedAt || Object.values(deleted).some((n) => n > 0);
+    if (fresh)
+      await tx.auditLog.create({
+        data: {
+          workspaceId,
+          actor,
+          action: 'customer.erased',
+          entityType: 'Customer',
+          entityId: survivor.id,
+          // Never the erased data itself: only what was removed, by count.
+          before: { erasedAt: survivor.erasedAt?.toISOString() ?? null },
+          after: { erasedAt: erasedAt.toISOString(), erasedIds: family, deleted },
+        },
+      });
+    return {
+      workspaceId,
+      customerId: survivor.id,
+      customerCode,
+      erasedIds: family,
+      erasedAt: erasedAt.toISOString(),
+      deleted,
+    };
+  }
+}

@@ -1,0 +1,170 @@
+// Right to erasure on the real local Postgres and NATS (own database and prefix): a customer and
+// the profiles merged into it lose their personal data, the rows stay as tombstones, the erasure
+// is announced once, and nothing attaches to the tombstone afterwards.
+import { randomUUID } from 'node:crypto';
+import { ConsentsService } from '../src/consents/consents.service';
+import { startIdentityHarness, type IdentityHarness } from './identity-support';
+
+describe('customer erasure (DELETE /v1/customers/:id)', () => {
+  let h: IdentityHarness;
+
+  beforeAll(async () => {
+    h = await startIdentityHarness('erasure');
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const count = async (customerIds: string[]) => ({
+    identities: await h.prisma.identity.count({ where: { customerId: { in: customerIds } } }),
+    events: await h.prisma.event.count({ where: { customerId: { in: customerIds } } }),
+    consents: await h.prisma.consent.count({ where: { customerId: { in: customerIds } } }),
+    deviceTokens: await h.prisma.deviceToken.count({ where: { customerId: { in: customerIds } } }),
+  });
+
+  it('erases the person an id stands for, keeps tombstones, announces it once and refuses to unmerge it', async () => {
+    const survivor = await h.resolve({ userId: 'u-erase', traits: { email: 'erase.me@example.com' } });
+    await h.prisma.customer.update({
+      where: { id: survivor.id },
+      data: { traits: { firstName: 'Erin', plan: 'gold' }, phone: '+821012345678', locale: 'ko-KR' },
+    });
+    const merged = await h.resolve({
+      anonymousId: 'anon-erase',
+      traits: { email: 'other.erase@example.com' },
+    });
+    await h.prisma.customer.update({ where: { id: merged.id }, data: { traits: { city: 'Busan' } } });
+    const bystander = await h.resolve({ userId: 'u-stays', traits: { email: 'stays@example.com' } });
+    const messageIds = [randomUUID(), randomUUID()];
+    await h.addEvent(survivor.id, { userId: 'u-erase', messageId: messageIds[0] });
+    await h.addEvent(merged.id, { anonymousId: 'anon-erase', messageId: messageIds[1] });
+    const kept = await h.addEvent(bystander.id, { userId: 'u-stays' });
+    for (const [i, messageId] of messageIds.entries())
+      await h.prisma.eventMessageId.create({
+        data: { workspaceId: h.workspaceId, messageId, eventId: BigInt(i + 1) * -1n },
+      });
+    await h.prisma.consent.create({
+      data: {
+        workspaceId: h.workspaceId,
+        customerId: merged.id,
+        purpose: 'marketing',
+        channel: 'email',
+        status: 'granted',
+        source: 'test',
+      },
+    });
+    await h.prisma.deviceToken.create({
+      data: {
+        workspaceId: h.workspaceId,
+        customerId: survivor.id,
+        platform: 'android',
+        provider: 'fcm',
+        token: 'fcm-token-erase',
+      },
+    });
+    // One call with both identifiers merges the anonymous profile into the identified one.
+    expect((await h.resolve({ userId: 'u-erase', anonymousId: 'anon-erase' })).id).toBe(survivor.id);
+    const [merge] = await h.prisma.customerMerge.findMany({ where: { mergedId: merged.id } });
+    expect(merge!.survivorChanges).not.toEqual({});
+
+    // The merged profile's id stands for the person: the survivor and everything merged into it go.
+    const erased = await h.request('DELETE', `/v1/customers/${merged.id}`);
+    expect(erased.status).toBe(200);
+    expect(erased.body).toMatchObject({
+      workspaceId: h.workspaceId,
+      customerId: survivor.id,
+      customerCode: survivor.customerCode,
+      erasedAt: expect.any(String),
+      deleted: { identities: 4, events: 2, event_message_ids: 2, consents: 1, device_tokens: 1 },
+    });
+    expect([...erased.body.erasedIds].sort()).toEqual([survivor.id, merged.id].sort());
+
+    expect(await count([survivor.id, merged.id])).toEqual({
+      identities: 0,
+      events: 0,
+      consents: 0,
+      deviceTokens: 0,
+    });
+    const tombstones = await h.prisma.customer.findMany({ where: { id: { in: [survivor.id, merged.id] } } });
+    expect(tombstones).toHaveLength(2);
+    for (const row of tombstones)
+      expect(row).toMatchObject({
+        erasedAt: new Date(erased.body.erasedAt),
+        email: null,
+        phone: null,
+        locale: null,
+        traits: {},
+        traitTimestamps: {},
+      });
+    expect(
+      (await h.prisma.customerMerge.findUniqueOrThrow({ where: { id: merge!.id } })).survivorChanges,
+    ).toEqual({});
+    const audit = await h.prisma.auditLog.findMany({ where: { action: 'customer.erased' } });
+    expect(audit).toHaveLength(1);
+    expect(JSON.stringify(audit)).not.toMatch(/erase\.me|Erin|Busan|\+8210/);
+    // Somebody else's data is untouched.
+    expect(await count([bystander.id])).toEqual({ identities: 2, events: 1, consents: 0, deviceTokens: 0 });
+    expect(await h.prisma.event.findUnique({ where: { id: kept } })).not.toBeNull();
+
+    // Look-ups: by id 410 with when, by a former identifier not found.
+    const gone = await h.request('GET', `/v1/customers/${survivor.id}`);
+    expect(gone.status).toBe(410);
+    expect(gone.body).toMatchObject({ customerId: survivor.id, erasedAt: erased.body.erasedAt });
+    expect((await h.request('GET', `/v1/customers/${merged.id}`)).status).toBe(410);
+    expect(
+      (await h.request('GET', '/v1/customers?identifierType=email&identifierValue=erase.me@example.com'))
+        .status,
+    ).toBe(404);
+
+    // Again: the same answer, nothing more deleted, the announcement deduplicated by its message id.
+    const again = await h.request('DELETE', `/v1/customers/${survivor.id}`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ customerId: survivor.id, erasedAt: erased.body.erasedAt });
+    expect(Object.values(again.body.deleted).every((n) => n === 0)).toBe(true);
+    const announced = await h.identitySubjects('cdp.customer.erased.>');
+    expect(announced).toEqual({ [`${h.prefix}.cdp.customer.erased.${h.workspaceId}`]: 1 });
+
+    const unmerge = await h.request('POST', `/v1/merges/${merge!.id}/unmerge`);
+    expect(unmerge.status).toBe(409);
+    expect(unmerge.body.message).toMatch(/erased/);
+
+    // Nothing attaches to the tombstone: a consent change is ignored, a device cannot be registered,
+    // and the person's next call starts a new customer.
+    const consents = h.app.get(ConsentsService);
+    expect(
+      await consents.record({
+        workspaceId: h.workspaceId,
+        customerId: survivor.id,
+        purpose: 'marketing',
+        channel: 'sms',
+        status: 'granted',
+        source: 'test',
+        at: new Date().toISOString(),
+      }),
+    ).toBe('unknown-customer');
+    const device = await h.request('POST', `/v1/customers/${survivor.id}/device-tokens`, {
+      token: 'fcm-token-after',
+      platform: 'android',
+      provider: 'fcm',
+    });
+    expect(device.status).toBe(404);
+    const returning = await h.resolve({ userId: 'u-erase' });
+    expect([survivor.id, merged.id]).not.toContain(returning.id);
+  });
+
+  it('answers 400 for an id that is not a UUID, 404 for an unknown one, 403 without the erase scope', async () => {
+    const bad = await h.request('DELETE', '/v1/customers/not-a-uuid');
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([{ path: '/id', reason: 'a UUID' }]);
+    expect((await h.request('DELETE', `/v1/customers/${randomUUID()}`)).status).toBe(404);
+
+    const customer = await h.resolve({ userId: 'u-keep' });
+    const key = await h.request('POST', '/v1/api-keys', {
+      name: 'support desk',
+      scopes: ['customers:read', 'customers:write'],
+    });
+    expect(key.status).toBe(201);
+    const refused = await h.request('DELETE', `/v1/customers/${customer.id}`, undefined, key.body.key);
+    expect(refused.status).toBe(403);
+    expect(await h.prisma.identity.count({ where: { customerId: customer.id } })).toBe(1);
+  });
+});
