@@ -2,7 +2,9 @@
 // the profiles merged into it lose their personal data, the rows stay as tombstones, the erasure
 // is announced once, and nothing attaches to the tombstone afterwards.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsentsService } from '../src/consents/consents.service';
+import { lockAttachableCustomer } from '../src/customers/attachable-customer';
 import { startIdentityHarness, type IdentityHarness } from './identity-support';
 
 describe('customer erasure (DELETE /v1/customers/:id)', () => {
@@ -149,6 +151,44 @@ describe('customer erasure (DELETE /v1/customers/:id)', () => {
     expect(device.status).toBe(404);
     const returning = await h.resolve({ userId: 'u-erase' });
     expect([survivor.id, merged.id]).not.toContain(returning.id);
+  });
+
+  it('waits for a writer attaching rows to the customer, then erases what it wrote', async () => {
+    const customer = await h.resolve({ userId: 'u-race' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    // A writer as operational data and device registration run: lock, then write, then commit.
+    const writer = h.prisma.$transaction(async (tx) => {
+      expect(await lockAttachableCustomer(tx, h.workspaceId, customer.id)).toBe(true);
+      locked();
+      await gate;
+      await tx.deviceToken.create({
+        data: {
+          workspaceId: h.workspaceId,
+          customerId: customer.id,
+          platform: 'ios',
+          provider: 'apns',
+          token: 'apns-token-race',
+        },
+      });
+    });
+    await holding;
+    let answered = false;
+    const erasure = h.request('DELETE', `/v1/customers/${customer.id}`).finally(() => (answered = true));
+    await sleep(300);
+    expect(answered).toBe(false);
+    release();
+    await writer;
+    const erased = await erasure;
+    expect(erased.status).toBe(200);
+    expect(erased.body.deleted).toMatchObject({ identities: 1, device_tokens: 1 });
+    expect(await h.prisma.deviceToken.count({ where: { customerId: customer.id } })).toBe(0);
+    // And a writer after the erasure finds nothing to attach to.
+    await h.prisma.$transaction(async (tx) =>
+      expect(await lockAttachableCustomer(tx, h.workspaceId, customer.id)).toBe(false),
+    );
   });
 
   it('answers 400 for an id that is not a UUID, 404 for an unknown one, 403 without the erase scope', async () => {

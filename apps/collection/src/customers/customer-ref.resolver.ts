@@ -3,8 +3,13 @@ import type { CustomerRef } from '@cdp/contracts';
 import type { Prisma } from '@cdp/db';
 import { normalizeEmail } from '../identity/identity.service';
 import { MergeService } from '../merges/merge.service';
+import { lockAttachableCustomer } from './attachable-customer';
 
-/** Finds the customer a reference names (our id or any identifier), following merges to the survivor. */
+/**
+ * Finds the customer a reference names (our id or any identifier), following merges to the
+ * survivor; none if it is erased. The found customer stays share-locked until the caller's
+ * transaction ends.
+ */
 @Injectable()
 export class CustomerRefResolver {
   constructor(private readonly merges: MergeService) {}
@@ -24,6 +29,8 @@ export class CustomerRefResolver {
       });
       id = identity?.customerId;
     }
-    return id ? ((await this.merges.liveCustomerId(workspaceId, id)) ?? undefined) : undefined;
+    const live = id ? await this.merges.liveCustomerId(workspaceId, id) : null;
+    // The caller writes rows for it in this transaction: lock it against an erasure meanwhile.
+    return live && (await lockAttachableCustomer(db, workspaceId, live)) ? live : undefined;
   }
 }

@@ -92,6 +92,9 @@ export class ErasureService {
         return this.scrub(tx, workspaceId, survivor, family, actor);
       await advisoryLocks(sql, identifierKeys);
       await this.merges.lockCustomers(sql, workspaceId, customerIds);
+      // Writers that attach rows outside identity resolution (operational data, devices, consents,
+      // receipts) share-lock the row: wait for them, and make them find it erased afterwards.
+      await tx.$queryRaw`SELECT id FROM customers WHERE id = ANY(${customerIds}::text[]) FOR UPDATE`;
       identifierKeys.forEach((key) => lockedIdentifiers.add(key));
       customerIds.forEach((id) => lockedCustomers.add(id));
       // Read everything again under the locks: a merge or a new identity may have come in meanwhile.

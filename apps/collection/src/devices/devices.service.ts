@@ -1,6 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { DeviceTokenRegistration, WebPushSubscriptionRegistration } from '@cdp/contracts';
+import type { Prisma } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
+import { lockAttachableCustomer } from '../customers/attachable-customer';
 
 /** Where a customer can be reached by push: mobile device tokens and browser push subscriptions. */
 @Injectable()
@@ -15,9 +17,21 @@ export class DevicesService {
     if (!found) throw new NotFoundException(`Customer ${customerId} not found`);
   }
 
+  /** Runs `write` for a customer that exists and is not erased, locked against an erasure meanwhile. */
+  private attach<T>(
+    workspaceId: string,
+    customerId: string,
+    write: (tx: Prisma.TransactionClient) => Promise<T>,
+  ): Promise<T> {
+    return this.db.client.$transaction(async (tx) => {
+      if (!(await lockAttachableCustomer(tx, workspaceId, customerId)))
+        throw new NotFoundException(`Customer ${customerId} not found`);
+      return write(tx);
+    });
+  }
+
   /** A token moves to the customer who registered it last (a shared or resold device). */
   async registerToken(workspaceId: string, customerId: string, r: DeviceTokenRegistration) {
-    await this.customer(workspaceId, customerId);
     const now = new Date();
     const data = {
       customerId,
@@ -27,15 +41,16 @@ export class DevicesService {
       lastSeenAt: now,
       revokedAt: null,
     };
-    return this.db.client.deviceToken.upsert({
-      where: { workspaceId_token: { workspaceId, token: r.token } },
-      create: { workspaceId, token: r.token, ...data },
-      update: data,
-    });
+    return this.attach(workspaceId, customerId, (tx) =>
+      tx.deviceToken.upsert({
+        where: { workspaceId_token: { workspaceId, token: r.token } },
+        create: { workspaceId, token: r.token, ...data },
+        update: data,
+      }),
+    );
   }
 
   async registerWebPush(workspaceId: string, customerId: string, r: WebPushSubscriptionRegistration) {
-    await this.customer(workspaceId, customerId);
     const data = {
       customerId,
       p256dh: r.keys.p256dh,
@@ -44,11 +59,13 @@ export class DevicesService {
       expiresAt: typeof r.expirationTime === 'number' ? new Date(r.expirationTime) : null,
       revokedAt: null,
     };
-    return this.db.client.webPushSubscription.upsert({
-      where: { workspaceId_endpoint: { workspaceId, endpoint: r.endpoint } },
-      create: { workspaceId, endpoint: r.endpoint, ...data },
-      update: data,
-    });
+    return this.attach(workspaceId, customerId, (tx) =>
+      tx.webPushSubscription.upsert({
+        where: { workspaceId_endpoint: { workspaceId, endpoint: r.endpoint } },
+        create: { workspaceId, endpoint: r.endpoint, ...data },
+        update: data,
+      }),
+    );
   }
 
   async list(workspaceId: string, customerId: string) {

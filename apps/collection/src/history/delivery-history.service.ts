@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PayloadOf, Subjects } from '@cdp/contracts';
 import { DatabaseService } from '@cdp/service-kit';
+import { lockAttachableCustomer } from '../customers/attachable-customer';
 import { EventStore } from './event-store';
 
 type Status = PayloadOf<typeof Subjects.deliveryStatus>;
@@ -25,13 +26,10 @@ export class DeliveryHistoryService {
     await this.db.client.$transaction(async (tx) => {
       if (await this.events.findByMessageId(tx, status.workspaceId, messageId)) return;
       // A receipt for an erased customer stays in the history unlinked: nothing attaches to a tombstone.
-      const customer = await tx.customer.findFirst({
-        where: { id: status.customerId, workspaceId: status.workspaceId, erasedAt: null },
-        select: { id: true },
-      });
+      const linked = await lockAttachableCustomer(tx, status.workspaceId, status.customerId);
       await this.events.append(tx, {
         workspaceId: status.workspaceId,
-        customerId: customer?.id ?? null,
+        customerId: linked ? status.customerId : null,
         messageId,
         type: 'system',
         name: `Message ${status.status[0]!.toUpperCase()}${status.status.slice(1)}`,
