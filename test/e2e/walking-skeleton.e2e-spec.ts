@@ -70,6 +70,9 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
     expect(codes).toEqual(SERVICES.map(() => 0));
   });
 
+  /** What the first test sent, for the erasure test after it. */
+  let campaignSend: { customerId: string; segmentId: string } | undefined;
+
   const json = (res: Response) => res.json() as Promise<any>;
   const manage = (service: ServiceProcess, path: string, body?: unknown) =>
     fetch(`${service.url}${path}`, {
@@ -181,6 +184,38 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
       // Exactly one email for one segment entry.
       await new Promise((r) => setTimeout(r, 500));
       expect(smtp.received.filter((m) => m.to.includes('ada@example.com'))).toHaveLength(1);
+      campaignSend = { customerId: customer.id, segmentId: segment.id };
+    } catch (e) {
+      for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
+      throw e;
+    }
+  });
+
+  it('erases the customer everywhere: collection, segment membership, the delivery ledger', async () => {
+    if (!campaignSend) throw new Error('the campaign test above did not get as far as the send');
+    const { customerId, segmentId } = campaignSend;
+    try {
+      const erased = await fetch(`${services.collection.url}/v1/customers/${customerId}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${keys.apiKey}` },
+      });
+      expect(erased.status).toBe(200);
+      expect(await json(erased)).toMatchObject({ customerId, erasedIds: [customerId] });
+      expect((await manage(services.collection, `/v1/customers/${customerId}`)).status).toBe(410);
+
+      // Analysis and delivery act on cdp.customer.erased.
+      await waitFor('the membership gone', async () => {
+        const members = await json(await manage(services.analysis, `/v1/segments/${segmentId}/members`));
+        return members.items.length === 0;
+      });
+      const messages = await waitFor('the address gone from the ledger', async () => {
+        const page = await json(await manage(services.delivery, `/v1/messages?customerId=${customerId}`));
+        return page.items.length > 0 && page.items.every((m: any) => m.recipient === '[erased]')
+          ? page.items
+          : undefined;
+      });
+      expect(messages[0]).toMatchObject({ status: 'sent', channel: 'email' });
+      expect(JSON.stringify(messages)).not.toContain('ada@example.com');
     } catch (e) {
       for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
       throw e;

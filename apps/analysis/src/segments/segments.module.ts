@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
+import { CustomerErasedConsumer } from './customer-erased.consumer';
 import { EventIngestedConsumer } from './event-ingested.consumer';
 import { SegmentsController } from './segments.controller';
 import { SegmentsService } from './segments.service';
 
-@Module({ controllers: [SegmentsController, EventIngestedConsumer], providers: [SegmentsService] })
+@Module({
+  controllers: [SegmentsController, EventIngestedConsumer, CustomerErasedConsumer],
+  providers: [SegmentsService],
+})
 export class SegmentsModule {}

@@ -98,4 +98,20 @@ export class SegmentsService {
       });
     }
   }
+
+  /**
+   * An erased customer's part of analysis: segment memberships, scores and persona assignments go
+   * (no cdp.segment.exited: the person is gone, not out of the segment).
+   */
+  async forgetCustomers(workspaceId: string, customerIds: string[]): Promise<void> {
+    const where = { workspaceId, customerId: { in: customerIds } };
+    const [memberships, scores, personas] = await this.db.client.$transaction([
+      this.db.client.segmentMembership.deleteMany({ where }),
+      this.db.client.score.deleteMany({ where }),
+      this.db.client.personaAssignment.deleteMany({ where }),
+    ]);
+    this.logger.log(
+      `erased ${customerIds.length} customer(s) of ${workspaceId}: ${memberships.count} memberships, ${scores.count} scores, ${personas.count} persona assignments deleted`,
+    );
+  }
 }

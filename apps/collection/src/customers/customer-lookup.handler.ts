@@ -1,10 +1,16 @@
-import { Controller } from '@nestjs/common';
+import { Controller, GoneException, NotFoundException } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { RpcSubjects, type ReplyOf, type RequestOf } from '@cdp/contracts';
 import { JetStreamMessagePattern } from '@cdp/messaging';
 import { CustomersService } from './customers.service';
 
 type Lookup = typeof RpcSubjects.customerLookup;
+
+/** An unknown or erased customer is not found; any other failure (Postgres down) is an error the caller retries. */
+function notFoundOrGone(error: unknown): null {
+  if (error instanceof NotFoundException || error instanceof GoneException) return null;
+  throw error;
+}
 
 /** Core NATS request/reply look-up used by other services (e.g. campaign needs a recipient address). */
 @Controller()
@@ -14,7 +20,7 @@ export class CustomerLookupHandler {
   @JetStreamMessagePattern(RpcSubjects.customerLookup)
   async lookup(@Payload() request: RequestOf<Lookup>): Promise<ReplyOf<Lookup>> {
     const customer = request.customerId
-      ? await this.customers.get(request.workspaceId, request.customerId).catch(() => null)
+      ? await this.customers.get(request.workspaceId, request.customerId).catch(notFoundOrGone)
       : request.identifier
         ? await this.customers.findByIdentifier(
             request.workspaceId,

@@ -3,6 +3,8 @@ import { ChannelsModule } from '../channels/channels.module';
 import { ReceiptsModule } from '../receipts/receipts.module';
 import { QueuesModule } from '../queues/queues.module';
 import { TemplatesModule } from '../templates/templates.module';
+import { CustomerErasedConsumer } from './customer-erased.consumer';
+import { CustomerErasure } from './customer-erasure.service';
 import { DeliveryRequestedConsumer } from './delivery-requested.consumer';
 import { FaultInjector } from './fault-injector';
 import { LedgerGroupWrites } from './ledger-group-writes';
@@ -15,7 +17,7 @@ import { StatusAnnouncer } from './status-announcer';
 
 @Module({
   imports: [ChannelsModule, QueuesModule, TemplatesModule, ReceiptsModule],
-  controllers: [DeliveryRequestedConsumer, MessagesController],
+  controllers: [DeliveryRequestedConsumer, CustomerErasedConsumer, MessagesController],
   providers: [
     MessagesService,
     LedgerQueriesService,
@@ -24,6 +26,7 @@ import { StatusAnnouncer } from './status-announcer';
     LedgerGroupWrites,
     StatusAnnouncer,
     LostJobsSweeper,
+    CustomerErasure,
   ],
 })
 export class MessagesModule {}

@@ -219,8 +219,10 @@ describe('the consumer map', () => {
   });
 
   it('routes the main flows', () => {
-    expect(consumersOf(Subjects.deliveryStatus)).toEqual(['collection', 'campaign']);
+    expect(consumersOf(Subjects.deliveryStatus)).toEqual(['collection']);
     expect(consumersOf(Subjects.eventIngested)).toEqual(['analysis']);
     expect(consumersOf(Subjects.deliveryRequested)).toEqual(['delivery']);
+    expect(consumersOf(Subjects.segmentEntered)).toEqual(['campaign', 'delivery']);
+    expect(consumersOf(Subjects.customerErased)).toEqual(['analysis', 'delivery']);
   });
 });

@@ -23,15 +23,20 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
     answers: [RpcSubjects.customerLookup, RpcSubjects.apiKeysUsed],
   },
   analysis: {
-    receives: [Subjects.eventIngested, Subjects.profileUpdated, Subjects.identityMerged],
+    receives: [Subjects.eventIngested, Subjects.customerErased],
     answers: [],
   },
   campaign: {
-    receives: [Subjects.segmentEntered, Subjects.segmentExited, Subjects.deliveryStatus],
+    receives: [Subjects.segmentEntered],
     answers: [],
   },
   delivery: {
-    receives: [Subjects.deliveryRequested],
+    receives: [
+      Subjects.deliveryRequested,
+      Subjects.segmentEntered,
+      Subjects.segmentExited,
+      Subjects.customerErased,
+    ],
     answers: [],
   },
 };

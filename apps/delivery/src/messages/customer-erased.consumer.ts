@@ -1,0 +1,16 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Subjects, type PayloadOf } from '@cdp/contracts';
+import { JetStreamEventPattern } from '@cdp/messaging';
+import { CustomerErasure } from './customer-erasure.service';
+
+@Controller()
+export class CustomerErasedConsumer {
+  constructor(private readonly erasure: CustomerErasure) {}
+
+  /** Acked once the ledger holds no address of the erased customers (idempotent on redelivery). */
+  @JetStreamEventPattern(Subjects.customerErased)
+  async onCustomerErased(@Payload() erased: PayloadOf<typeof Subjects.customerErased>): Promise<void> {
+    await this.erasure.erase(erased.workspaceId, erased.erasedIds);
+  }
+}
