@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DedupRetentionService } from './dedup-retention.service';
+import { HistoryRetentionService } from './history-retention.service';
 import { DeliveryHistoryService } from './delivery-history.service';
 import { DeliveryReceiptsConsumer } from './delivery-receipts.consumer';
 import { EventAnnouncer } from './event-announcer';
@@ -7,7 +7,7 @@ import { EventStore } from './event-store';
 
 @Module({
   controllers: [DeliveryReceiptsConsumer],
-  providers: [DeliveryHistoryService, EventStore, EventAnnouncer, DedupRetentionService],
+  providers: [DeliveryHistoryService, EventStore, EventAnnouncer, HistoryRetentionService],
   exports: [EventStore, EventAnnouncer],
 })
 export class HistoryModule {}

@@ -1,0 +1,106 @@
+// History retention on the real local Postgres and Redis (own database, own queue prefix): the
+// worker tier schedules the hourly jobs; a prune deletes exactly the dedup keys older than
+// DEDUP_RETENTION_HOURS, and an expiry each workspace's events older than its
+// event_retention_days, in chunks, keeping the rest.
+import { Queue } from 'bullmq';
+import { queueOptions, SERVICE_CONFIG, type BaseConfig } from '@cdp/service-kit';
+import {
+  EXPIRE_EVENTS,
+  HistoryRetentionService,
+  MAINTENANCE_QUEUE,
+  PRUNE_DEDUP_KEYS,
+} from '../src/history/history-retention.service';
+import { startCollection, type TrackingHarness } from './tracking-harness';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe('history retention (dedup keys and events)', () => {
+  let harness: TrackingHarness;
+
+  beforeAll(async () => {
+    harness = await startCollection('dedupret', { DEDUP_RETENTION_HOURS: '30' });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('is scheduled every hour by the worker tier', async () => {
+    const queue = new Queue(MAINTENANCE_QUEUE, queueOptions(harness.app.get<BaseConfig>(SERVICE_CONFIG)));
+    try {
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((s) => [s.key, s.every]).sort()).toEqual(
+        [
+          [EXPIRE_EVENTS, HOUR],
+          [PRUNE_DEDUP_KEYS, HOUR],
+        ].sort(),
+      );
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('deletes the keys older than the retention, in chunks, and keeps the others', async () => {
+    const { db, keys } = harness;
+    const workspaceId = keys.workspaceId;
+    const now = new Date('2026-12-01T12:00:00Z');
+    // 25,000 keys 31 h old (more than two chunks), 100 of 29 h, 100 of now.
+    await db.$executeRaw`
+      INSERT INTO event_message_ids (workspace_id, message_id, event_id, received_at)
+      SELECT ${workspaceId}, 'old-' || n, n, ${new Date(now.getTime() - 31 * HOUR)}::timestamptz
+      FROM generate_series(1, 25000) AS n`;
+    await db.$executeRaw`
+      INSERT INTO event_message_ids (workspace_id, message_id, event_id, received_at)
+      SELECT ${workspaceId}, 'recent-' || n, n, ${new Date(now.getTime() - 29 * HOUR)}::timestamptz
+      FROM generate_series(1, 100) AS n`;
+    await db.$executeRaw`
+      INSERT INTO event_message_ids (workspace_id, message_id, event_id, received_at)
+      SELECT ${workspaceId}, 'new-' || n, n, ${now}::timestamptz FROM generate_series(1, 100) AS n`;
+
+    const retention = harness.app.get(HistoryRetentionService);
+    expect(await retention.prune(now)).toBe(25_000);
+
+    const left = await db.$queryRaw<{ kind: string; n: number }[]>`
+      SELECT split_part(message_id, '-', 1) AS kind, count(*)::int AS n FROM event_message_ids
+      GROUP BY 1 ORDER BY 1`;
+    expect(left).toEqual([
+      { kind: 'new', n: 100 },
+      { kind: 'recent', n: 100 },
+    ]);
+    expect(await retention.prune(now)).toBe(0);
+  });
+
+  it("deletes each workspace's events older than its event_retention_days, and keeps the others", async () => {
+    const { db, keys } = harness;
+    const now = new Date('2026-12-01T12:00:00Z');
+    const short = await db.workspace.create({
+      data: { slug: 'retention-short', name: 'Short retention', eventRetentionDays: 30 },
+    });
+    const forever = await db.workspace.create({
+      data: { slug: 'retention-forever', name: 'Kept forever', eventRetentionDays: 0 },
+    });
+    const insert = (workspaceId: string, label: string, daysAgo: number, count: number) =>
+      db.$executeRaw`
+        INSERT INTO events (workspace_id, message_id, type, channel, occurred_at, received_at)
+        SELECT ${workspaceId}, ${label} || '-' || n, 'track', 'web', r, r
+        FROM generate_series(1, ${count}) AS n, (SELECT ${new Date(now.getTime() - daysAgo * DAY)}::timestamptz AS r) t`;
+    // The bootstrapped workspace keeps the default 730 days.
+    await insert(keys.workspaceId, 'defaultold', 731, 12_000); // more than one chunk
+    await insert(keys.workspaceId, 'defaultkept', 729, 10);
+    await insert(short.id, 'shortold', 31, 20);
+    await insert(short.id, 'shortkept', 29, 10);
+    await insert(forever.id, 'forever', 5000, 10);
+
+    const retention = harness.app.get(HistoryRetentionService);
+    expect(await retention.expireEvents(now)).toBe(12_020);
+    const left = await db.$queryRaw<{ kind: string; n: number }[]>`
+      SELECT split_part(message_id, '-', 1) AS kind, count(*)::int AS n FROM events GROUP BY 1 ORDER BY 1`;
+    expect(left).toEqual([
+      { kind: 'defaultkept', n: 10 },
+      { kind: 'forever', n: 10 },
+      { kind: 'shortkept', n: 10 },
+    ]);
+    expect(await retention.expireEvents(now)).toBe(0);
+  });
+});
