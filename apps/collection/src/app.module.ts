@@ -6,6 +6,7 @@ import { ConnectorsModule } from './connectors/connectors.module';
 import { ConsentsModule } from './consents/consents.module';
 import { CustomersModule } from './customers/customers.module';
 import { DevicesModule } from './devices/devices.module';
+import { GovernanceModule } from './governance/governance.module';
 import { HistoryModule } from './history/history.module';
 import { IdentityModule } from './identity/identity.module';
 import { IngestModule } from './ingest/ingest.module';
@@ -36,6 +37,7 @@ export class AppModule {
         ConnectorsModule,
         ConsentsModule,
         ReplayModule,
+        GovernanceModule,
       ],
     };
   }

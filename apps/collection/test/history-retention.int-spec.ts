@@ -103,4 +103,52 @@ describe('history retention (dedup keys and events)', () => {
     ]);
     expect(await retention.expireEvents(now)).toBe(0);
   });
+
+  it('GET/PUT /v1/retention reads and changes the policy the expiry applies, with clear errors', async () => {
+    const { app, db, keys } = harness;
+    const call = async (method: 'GET' | 'PUT', body?: unknown) => {
+      const res = await app.inject({
+        method,
+        url: '/v1/retention',
+        headers: { authorization: `Bearer ${keys.apiKey}`, 'content-type': 'application/json' },
+        ...(body !== undefined && { payload: JSON.stringify(body) }),
+      });
+      return { status: res.statusCode, body: res.json() };
+    };
+    expect(await call('GET')).toEqual({ status: 200, body: { eventRetentionDays: 730 } });
+    for (const bad of [
+      { eventRetentionDays: -1 },
+      { eventRetentionDays: 1.5 },
+      { eventRetentionDays: 40_000 },
+      {},
+    ])
+      expect(await call('PUT', bad)).toMatchObject({
+        status: 400,
+        body: {
+          issues: [expect.objectContaining({ path: expect.stringMatching(/^\/(eventRetentionDays)?$/) })],
+        },
+      });
+    expect((await call('PUT', { eventRetentionDays: 7, extra: true })).status).toBe(400);
+
+    expect(await call('PUT', { eventRetentionDays: 7 })).toEqual({
+      status: 200,
+      body: { eventRetentionDays: 7 },
+    });
+    expect(await call('GET')).toEqual({ status: 200, body: { eventRetentionDays: 7 } });
+    const now = new Date('2026-12-01T12:00:00Z');
+    for (const [messageId, daysAgo] of [
+      ['week-old', 8],
+      ['fresh', 1],
+    ] as const)
+      await db.$executeRaw`
+        INSERT INTO events (workspace_id, message_id, type, channel, occurred_at, received_at)
+        VALUES (${keys.workspaceId}, ${messageId}, 'track', 'web', ${now}, ${new Date(now.getTime() - daysAgo * DAY)})`;
+    await harness.app.get(HistoryRetentionService).expireEvents(now);
+    const left = await db.event.findMany({
+      where: { workspaceId: keys.workspaceId },
+      select: { messageId: true },
+    });
+    expect(left).toEqual([{ messageId: 'fresh' }]);
+    expect(await db.auditLog.count({ where: { action: 'retention.updated' } })).toBe(1);
+  });
 });

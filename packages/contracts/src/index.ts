@@ -20,3 +20,4 @@ export * from './rest/dead-letters';
 export * from './rest/messages';
 export * from './rest/replay';
 export * from './rest/sources';
+export * from './rest/governance';
