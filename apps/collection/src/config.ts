@@ -24,6 +24,7 @@ export const CollectionConfigSchema = configSchema(3001, {
   MERGE_OUTBOX_SWEEP_MS: Type.Integer({
     minimum: 100,
     default: 5000,
-    description: 'How often unannounced identity merges are looked for and published (crash recovery)',
+    description:
+      'How often unannounced identity merges and customer erasures are looked for and published (crash recovery, NATS outages)',
   }),
 });

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsentsService } from '../src/consents/consents.service';
 import { lockAttachableCustomer } from '../src/customers/attachable-customer';
+import { ErasureAnnouncer } from '../src/customers/erasure-announcer';
 import { startIdentityHarness, type IdentityHarness } from './identity-support';
 
 describe('customer erasure (DELETE /v1/customers/:id)', () => {
@@ -122,8 +123,23 @@ describe('customer erasure (DELETE /v1/customers/:id)', () => {
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ customerId: survivor.id, erasedAt: erased.body.erasedAt });
     expect(Object.values(again.body.deleted).every((n) => n === 0)).toBe(true);
-    const announced = await h.identitySubjects('cdp.customer.erased.>');
-    expect(announced).toEqual({ [`${h.prefix}.cdp.customer.erased.${h.workspaceId}`]: 1 });
+    const announced = { [`${h.prefix}.cdp.customer.erased.${h.workspaceId}`]: 1 };
+    expect(await h.identitySubjects('cdp.customer.erased.>')).toEqual(announced);
+    // The announcement comes from an outbox row written with the erasure; a relay that crashed
+    // between publishing and marking it publishes again with the same message id (a duplicate).
+    const outbox = await h.prisma.customerErasure.findMany({ where: { customerId: survivor.id } });
+    expect(outbox).toEqual([
+      expect.objectContaining({
+        customerCode: survivor.customerCode,
+        actor: expect.stringMatching(/^api_key:/),
+        erasedAt: new Date(erased.body.erasedAt),
+        announcedAt: expect.any(Date),
+      }),
+    ]);
+    expect([...outbox[0]!.erasedIds].sort()).toEqual([survivor.id, merged.id].sort());
+    await h.prisma.customerErasure.update({ where: { id: outbox[0]!.id }, data: { announcedAt: null } });
+    expect(await h.app.get(ErasureAnnouncer).announcePending()).toBe(1);
+    expect(await h.identitySubjects('cdp.customer.erased.>')).toEqual(announced);
 
     const unmerge = await h.request('POST', `/v1/merges/${merge!.id}/unmerge`);
     expect(unmerge.status).toBe(409);

@@ -41,6 +41,7 @@ const REQUIRED_MODELS = [
   'Template',
   'AuditLog',
   'IdentityRuleSet',
+  'CustomerErasure',
   'CustomerMerge',
   'IdentityConflict',
   'TrackingPlanRule',

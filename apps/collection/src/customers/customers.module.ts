@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { CustomerLookupHandler } from './customer-lookup.handler';
 import { CustomersController } from './customers.controller';
 import { CustomersService } from './customers.service';
+import { ErasureAnnouncer } from './erasure-announcer';
 import { ErasureService } from './erasure.service';
 
 @Module({
   controllers: [CustomersController, CustomerLookupHandler],
-  providers: [CustomersService, ErasureService],
+  providers: [CustomersService, ErasureService, ErasureAnnouncer],
   exports: [CustomersService],
 })
 export class CustomersModule {}

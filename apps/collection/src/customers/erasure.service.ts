@@ -1,11 +1,11 @@
-import { Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { Prisma, prismaSql } from '@cdp/db';
-import { JetStreamPublisher, MessagingUnavailableError } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
 import { identifierLockKey } from '../identity/identity.service';
 import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeService, MOVED_TABLES } from '../merges/merge.service';
+import { ErasureAnnouncer } from './erasure-announcer';
 
 type Tx = Prisma.TransactionClient;
 type Erased = PayloadOf<typeof Subjects.customerErased>;
@@ -19,26 +19,24 @@ export interface ErasureResult extends Erased {
 const LOCK_ROUNDS = 5;
 
 /**
- * Right to erasure (and disposal): deletes a customer's personal data owned by this service and
- * keeps the customer row as a pseudonymous tombstone (id, customer code, lifecycle stage, first and
- * last seen), so other services' references stay valid. Then announces cdp.customer.erased for
- * the services that hold copies (segment memberships, scores, the delivery ledger).
+ * Right to erasure: deletes a customer's personal data owned by this service and keeps the
+ * customer row as a pseudonymous tombstone (id, customer code, lifecycle stage, first and last
+ * seen), so other services' references stay valid. The same transaction writes the outbox row of
+ * cdp.customer.erased, for the services that hold copies (segment memberships, scores, the
+ * delivery ledger).
  */
 @Injectable()
 export class ErasureService {
-  private readonly logger = new Logger(ErasureService.name);
-
   constructor(
     private readonly db: DatabaseService,
     private readonly merges: MergeService,
-    private readonly publisher: JetStreamPublisher,
+    private readonly announcer: ErasureAnnouncer,
   ) {}
 
   /**
    * Erases the person an id stands for: the live customer (an id that was merged stands for its
-   * survivor) and every profile merged into it. Idempotent: erasing again deletes nothing new
-   * and announces the erasure again (same message id, so within the stream's duplicate window
-   * subscribers see it once).
+   * survivor) and every profile merged into it. Idempotent: erasing again deletes nothing new,
+   * keeps the first `erasedAt` and announces nothing more (unless it found rows to delete).
    */
   async erase(workspaceId: string, customerId: string, actor: string): Promise<ErasureResult> {
     const result = await this.db.client.$transaction(
@@ -48,20 +46,8 @@ export class ErasureService {
         maxWait: 10_000,
       },
     );
-    const { deleted: _deleted, ...erased } = result;
-    try {
-      await this.publisher.publish(Subjects.customerErased, erased, {
-        msgId: `customer.erased:${erased.customerId}`,
-      });
-    } catch (error) {
-      if (!(error instanceof MessagingUnavailableError)) throw error;
-      this.logger.warn(
-        `customer ${erased.customerId} erased; announcing it failed (${error instanceof Error ? error.message : String(error)}): answering 503, a retry announces it`,
-      );
-      throw new ServiceUnavailableException(
-        'The customer was erased but the erasure could not be announced to other services; retry the request',
-      );
-    }
+    // Published after the commit from the outbox row; if NATS is down the relay's sweep retries.
+    await this.announcer.announcePending().catch(() => undefined);
     return result;
   }
 
@@ -159,7 +145,11 @@ export class ErasureService {
       select: { customerCode: true },
     });
     const fresh = !survivor.erasedAt || Object.values(deleted).some((n) => n > 0);
-    if (fresh)
+    if (fresh) {
+      // The outbox row of cdp.customer.erased (ErasureAnnouncer publishes it after the commit).
+      await tx.customerErasure.create({
+        data: { workspaceId, customerId: survivor.id, customerCode, erasedIds: family, actor, erasedAt },
+      });
       await tx.auditLog.create({
         data: {
           workspaceId,
@@ -172,6 +162,7 @@ export class ErasureService {
           after: { erasedAt: erasedAt.toISOString(), erasedIds: family, deleted },
         },
       });
+    }
     return {
       workspaceId,
       customerId: survivor.id,
