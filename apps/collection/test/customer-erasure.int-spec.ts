@@ -6,6 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsentsService } from '../src/consents/consents.service';
 import { lockAttachableCustomer } from '../src/customers/attachable-customer';
 import { ErasureAnnouncer } from '../src/customers/erasure-announcer';
+import { Queue } from 'bullmq';
+import { queueOptions, SERVICE_CONFIG, type BaseConfig } from '@cdp/service-kit';
+import {
+  DISPOSAL_ACTOR,
+  DISPOSAL_QUEUE,
+  DISPOSE_CUSTOMERS,
+  DisposalService,
+} from '../src/governance/disposal.service';
 import { startIdentityHarness, type IdentityHarness } from './identity-support';
 
 describe('customer erasure (DELETE /v1/customers/:id)', () => {
@@ -205,6 +213,49 @@ describe('customer erasure (DELETE /v1/customers/:id)', () => {
     await h.prisma.$transaction(async (tx) =>
       expect(await lockAttachableCustomer(tx, h.workspaceId, customer.id)).toBe(false),
     );
+  });
+
+  it('disposes of customers whose retention has ended, every hour, as an erasure would', async () => {
+    const due = await h.resolve({ userId: 'u-due', traits: { email: 'due@example.com' } });
+    const later = await h.resolve({ userId: 'u-later' });
+    const now = new Date('2030-01-01T00:00:00Z');
+    const setRetention = (id: string, body: unknown) =>
+      h.request('PUT', `/v1/customers/${id}/retention`, body);
+    expect(await setRetention(due.id, { expiresAt: '2029-12-31T00:00:00Z' })).toEqual({
+      status: 200,
+      body: { customerId: due.id, retentionExpiresAt: '2029-12-31T00:00:00.000Z' },
+    });
+    expect((await setRetention(later.id, { expiresAt: '2030-06-01T00:00:00Z' })).status).toBe(200);
+    const bad = await setRetention(later.id, { expiresAt: 'next year' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([expect.objectContaining({ path: '/expiresAt' })]);
+    expect((await setRetention(randomUUID(), { expiresAt: null })).status).toBe(404);
+
+    const disposal = h.app.get(DisposalService);
+    expect(await disposal.disposeDue(now)).toBe(1);
+    expect(await h.prisma.customer.findUniqueOrThrow({ where: { id: due.id } })).toMatchObject({
+      erasedAt: expect.any(Date),
+      email: null,
+      traits: {},
+    });
+    expect(await h.prisma.identity.count({ where: { customerId: due.id } })).toBe(0);
+    expect(await h.prisma.customerErasure.findMany({ where: { customerId: due.id } })).toEqual([
+      expect.objectContaining({ actor: DISPOSAL_ACTOR }),
+    ]);
+    expect(await h.prisma.customer.findUniqueOrThrow({ where: { id: later.id } })).toMatchObject({
+      erasedAt: null,
+    });
+    expect(await disposal.disposeDue(now)).toBe(0);
+    expect((await setRetention(due.id, { expiresAt: null })).status).toBe(410);
+
+    const queue = new Queue(DISPOSAL_QUEUE, queueOptions(h.app.get<BaseConfig>(SERVICE_CONFIG)));
+    try {
+      expect((await queue.getJobSchedulers()).map((j) => [j.key, j.every])).toEqual([
+        [DISPOSE_CUSTOMERS, 3_600_000],
+      ]);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('answers 400 for an id that is not a UUID, 404 for an unknown one, 403 without the erase scope', async () => {

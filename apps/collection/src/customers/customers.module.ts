@@ -8,6 +8,6 @@ import { ErasureService } from './erasure.service';
 @Module({
   controllers: [CustomersController, CustomerLookupHandler],
   providers: [CustomersService, ErasureService, ErasureAnnouncer],
-  exports: [CustomersService],
+  exports: [CustomersService, ErasureService],
 })
 export class CustomersModule {}

@@ -18,3 +18,15 @@ export const RetentionPolicy = Type.Object(
   { additionalProperties: false },
 );
 export type RetentionPolicy = Static<typeof RetentionPolicy>;
+
+/** When one customer's personal data must be disposed of (`PUT /v1/customers/:id/retention`). */
+export const CustomerRetention = Type.Object(
+  {
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description:
+        'The customer is erased once this time has passed (e.g. the end of a contract plus the legal retention period); null: no date',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type CustomerRetention = Static<typeof CustomerRetention>;

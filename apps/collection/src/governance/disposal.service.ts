@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Static } from '@sinclair/typebox';
+import { Queue, Worker } from 'bullmq';
+import { closeWithin, DatabaseService, queueOptions, SERVICE_CONFIG } from '@cdp/service-kit';
+import type { CollectionConfigSchema } from '../config';
+import { ErasureService } from '../customers/erasure.service';
+
+/** Never rename without a migration plan: the schedule lives under this name in Redis. */
+export const DISPOSAL_QUEUE = 'collection-disposal';
+export const DISPOSE_CUSTOMERS = 'dispose-customers';
+const EVERY_MS = 3_600_000;
+/** Customers erased per query; a run goes on until none is due (at most MAX_ROUNDS queries per workspace). */
+const BATCH = 100;
+const MAX_ROUNDS = 50;
+/** The actor of disposals in the audit log and the erasure outbox. */
+export const DISPOSAL_ACTOR = 'system:retention';
+
+/**
+ * Disposal at the end of the retention period: every hour, on one worker-tier replica, erases the
+ * live customers whose `retention_expires_at` has passed (set by `PUT /v1/customers/:id/retention`),
+ * exactly as a request to erase them would.
+ */
+@Injectable()
+export class DisposalService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DisposalService.name);
+  private readonly options: ReturnType<typeof queueOptions>;
+  private queue?: Queue;
+  private worker?: Worker;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: Static<typeof CollectionConfigSchema>,
+    private readonly db: DatabaseService,
+    private readonly erasure: ErasureService,
+  ) {
+    this.options = queueOptions(config);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.CONSUMERS) return;
+    this.queue = new Queue(DISPOSAL_QUEUE, this.options);
+    this.worker = new Worker(DISPOSAL_QUEUE, () => this.disposeDue(), this.options);
+    this.worker.on('failed', (_job, e) => this.logger.warn(`disposal failed: ${e.message}`));
+    await this.queue.upsertJobScheduler(
+      DISPOSE_CUSTOMERS,
+      { every: EVERY_MS },
+      { name: DISPOSE_CUSTOMERS, opts: { removeOnComplete: 24, removeOnFail: 24 } },
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.worker) await closeWithin(this.worker, 'disposal worker', 5000);
+    if (this.queue) await closeWithin(this.queue, 'disposal queue');
+  }
+
+  /** Erases every live customer whose retention ended before `now`; returns how many. */
+  async disposeDue(now = new Date()): Promise<number> {
+    const { rows: workspaces } = await this.db.pool.query<{ id: string }>('SELECT id FROM workspaces');
+    let erased = 0;
+    const failed: string[] = [];
+    for (const { id: workspaceId } of workspaces)
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const { rows } = await this.db.pool.query<{ id: string }>(
+          `SELECT id FROM customers
+           WHERE workspace_id = $1 AND retention_expires_at < $2 AND erased_at IS NULL AND merged_into_id IS NULL
+             AND NOT (id = ANY($3::text[]))
+           ORDER BY retention_expires_at LIMIT ${BATCH}`,
+          [workspaceId, now.toISOString(), failed],
+        );
+        for (const { id } of rows)
+          try {
+            await this.erasure.erase(workspaceId, id, DISPOSAL_ACTOR);
+            erased++;
+          } catch (error) {
+            // Left for the next run; the others go on.
+            failed.push(id);
+            this.logger.warn(`disposing of customer ${id} failed, retried next run: ${String(error)}`);
+          }
+        if (rows.length < BATCH) break;
+      }
+    if (erased) this.logger.log(`erased ${erased} customers at the end of their retention`);
+    return erased;
+  }
+}
