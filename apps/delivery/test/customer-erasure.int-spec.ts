@@ -5,9 +5,8 @@
  * rows stay as they were.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { streamName, subjectFor, Subjects } from '@cdp/contracts';
+import { Subjects } from '@cdp/contracts';
 import type { PrismaClient } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { NATS_URL, waitFor } from '@cdp/testing';
@@ -60,20 +59,7 @@ describe('customer erasure in the delivery ledger', () => {
     return id;
   };
 
-  /** Status events published for the tenant, as messageId -> status. */
-  const statusEvents = async () => {
-    const consumer = await jetstream(nc).consumers.get(streamName(run.prefix, 'DELIVERY'), {
-      filter_subjects: subjectFor(run.prefix, Subjects.deliveryStatus.name, tenant.workspaceId),
-    });
-    const events = new Map<string, string>();
-    const messages = await consumer.fetch({ max_messages: 100, expires: 1000 });
-    for await (const m of messages) {
-      const event = m.json<{ messageId: string; status: string }>();
-      events.set(event.messageId, event.status);
-      if (m.info.pending === 0) break;
-    }
-    return events;
-  };
+  const statusEvents = () => run.statusEvents(nc, tenant.workspaceId);
 
   it('cancels what is not sent, removes addresses and dead letters, and leaves other customers alone', async () => {
     const [erased, other] = tenant.customerIds as [string, string];

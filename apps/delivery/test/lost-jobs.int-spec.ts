@@ -4,12 +4,11 @@
  * with its status published; messages whose job is still in Redis are left alone.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { streamName, subjectFor, Subjects } from '@cdp/contracts';
+
 import type { PrismaClient } from '@cdp/db';
 import { NATS_URL, REDIS_URL, waitFor } from '@cdp/testing';
 import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
@@ -64,21 +63,7 @@ describe('send jobs lost from Redis', () => {
     return id;
   };
   const statusOf = async (id: string) => (await db.message.findUniqueOrThrow({ where: { id } })).status;
-  /** Every status event published for the tenant, as messageId -> status. */
-  const statusEvents = async () => {
-    const subject = subjectFor(run.prefix, Subjects.deliveryStatus.name, tenant.workspaceId);
-    const consumer = await jetstream(nc).consumers.get(streamName(run.prefix, 'DELIVERY'), {
-      filter_subjects: subject,
-    });
-    const events = new Map<string, string>();
-    const messages = await consumer.fetch({ max_messages: 100, expires: 1000 });
-    for await (const m of messages) {
-      const event = m.json<{ messageId: string; status: string }>();
-      events.set(event.messageId, event.status);
-      if (m.info.pending === 0) break;
-    }
-    return events;
-  };
+  const statusEvents = () => run.statusEvents(nc, tenant.workspaceId);
   const redisRunId = async () => /^run_id:(\w+)/m.exec(await redis.info('server'))?.[1];
 
   it('settles the rows of lost jobs once Redis shows a run id it has not dealt with, and records it', async () => {

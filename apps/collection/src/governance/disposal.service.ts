@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Static } from '@sinclair/typebox';
-import { Queue, Worker } from 'bullmq';
-import { closeWithin, DatabaseService, queueOptions, SERVICE_CONFIG } from '@cdp/service-kit';
+import { DatabaseService, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from '../config';
 import { ErasureService } from '../customers/erasure.service';
 
@@ -23,33 +22,23 @@ export const DISPOSAL_ACTOR = 'system:retention';
 @Injectable()
 export class DisposalService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DisposalService.name);
-  private readonly options: ReturnType<typeof queueOptions>;
-  private queue?: Queue;
-  private worker?: Worker;
+  private readonly jobs: ScheduledJobs;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: Static<typeof CollectionConfigSchema>,
     private readonly db: DatabaseService,
     private readonly erasure: ErasureService,
   ) {
-    this.options = queueOptions(config);
+    this.jobs = new ScheduledJobs(DISPOSAL_QUEUE, queueOptions(config));
   }
 
   async onModuleInit(): Promise<void> {
     if (!this.config.CONSUMERS) return;
-    this.queue = new Queue(DISPOSAL_QUEUE, this.options);
-    this.worker = new Worker(DISPOSAL_QUEUE, () => this.disposeDue(), this.options);
-    this.worker.on('failed', (_job, e) => this.logger.warn(`disposal failed: ${e.message}`));
-    await this.queue.upsertJobScheduler(
-      DISPOSE_CUSTOMERS,
-      { every: EVERY_MS },
-      { name: DISPOSE_CUSTOMERS, opts: { removeOnComplete: 24, removeOnFail: 24 } },
-    );
+    await this.jobs.start([{ name: DISPOSE_CUSTOMERS, everyMs: EVERY_MS }], () => this.disposeDue());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.worker) await closeWithin(this.worker, 'disposal worker', 5000);
-    if (this.queue) await closeWithin(this.queue, 'disposal queue');
+    await this.jobs.close();
   }
 
   /** Erases every live customer whose retention ended before `now`; returns how many. */

@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Static } from '@sinclair/typebox';
-import { Queue, Worker } from 'bullmq';
-import { closeWithin, DatabaseService, queueOptions, SERVICE_CONFIG } from '@cdp/service-kit';
+import { DatabaseService, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from '../config';
 
 /** Never rename without a migration plan: the schedule lives under this name in Redis. */
 export const MAINTENANCE_QUEUE = 'collection-maintenance';
 const HOUR_MS = 3_600_000;
-const PRUNE_EVERY_MS = HOUR_MS;
+const EVERY_MS = HOUR_MS;
 const DAY_MS = 24 * HOUR_MS;
 /** Rows per DELETE: short statements, so ingest transactions never wait long behind one. */
 const PRUNE_CHUNK = 10_000;
@@ -25,39 +24,25 @@ export const EXPIRE_EVENTS = 'expire-events';
 @Injectable()
 export class HistoryRetentionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(HistoryRetentionService.name);
-  private readonly options: ReturnType<typeof queueOptions>;
-  private queue?: Queue;
-  private worker?: Worker;
+  private readonly jobs: ScheduledJobs;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: Static<typeof CollectionConfigSchema>,
     private readonly db: DatabaseService,
   ) {
-    this.options = queueOptions(config);
+    this.jobs = new ScheduledJobs(MAINTENANCE_QUEUE, queueOptions(config));
   }
 
   async onModuleInit(): Promise<void> {
     if (!this.config.CONSUMERS) return;
-    this.queue = new Queue(MAINTENANCE_QUEUE, this.options);
-    this.worker = new Worker(
-      MAINTENANCE_QUEUE,
-      (job) => (job.name === EXPIRE_EVENTS ? this.expireEvents() : this.prune()),
-      this.options,
+    await this.jobs.start(
+      [PRUNE_DEDUP_KEYS, EXPIRE_EVENTS].map((name) => ({ name, everyMs: EVERY_MS })),
+      (name) => (name === EXPIRE_EVENTS ? this.expireEvents() : this.prune()),
     );
-    this.worker.on('failed', (job, e) =>
-      this.logger.warn(`${job?.name ?? 'maintenance'} failed: ${e.message}`),
-    );
-    for (const name of [PRUNE_DEDUP_KEYS, EXPIRE_EVENTS])
-      await this.queue.upsertJobScheduler(
-        name,
-        { every: PRUNE_EVERY_MS },
-        { name, opts: { removeOnComplete: 24, removeOnFail: 24 } },
-      );
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.worker) await closeWithin(this.worker, 'history retention worker', 5000);
-    if (this.queue) await closeWithin(this.queue, 'history retention queue');
+    await this.jobs.close();
   }
 
   /** Deletes the keys of events received before the retention window; returns how many. */

@@ -1,7 +1,10 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { register } from 'prom-client';
+import { streamName, subjectFor, Subjects } from '@cdp/contracts';
 import { createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { createService, loadConfig } from '@cdp/service-kit';
@@ -87,6 +90,21 @@ export class MessagesRun {
 
   async stopApps(): Promise<void> {
     for (const app of [...this.apps]) await this.stopApp(app);
+  }
+
+  /** Every cdp.delivery.status event published for the workspace on the run's prefix, as messageId -> status. */
+  async statusEvents(nc: NatsConnection, workspaceId: string): Promise<Map<string, string>> {
+    const consumer = await jetstream(nc).consumers.get(streamName(this.prefix, 'DELIVERY'), {
+      filter_subjects: subjectFor(this.prefix, Subjects.deliveryStatus.name, workspaceId),
+    });
+    const events = new Map<string, string>();
+    const messages = await consumer.fetch({ max_messages: 100, expires: 1000 });
+    for await (const m of messages) {
+      const event = m.json<{ messageId: string; status: string }>();
+      events.set(event.messageId, event.status);
+      if (m.info.pending === 0) break;
+    }
+    return events;
   }
 
   /** Publishes as the campaign service would, on the run's prefix. */
