@@ -3,17 +3,12 @@ import { Type, type Static } from '@sinclair/typebox';
 /** A workspace's retention of its interaction history (`GET/PUT /v1/retention`). */
 export const RetentionPolicy = Type.Object(
   {
-    eventRetentionDays: Type.Union(
-      [
-        Type.Integer({
-          minimum: 1,
-          maximum: 36_500,
-          description: 'Days interaction events are kept, counted from when they were received',
-        }),
-        Type.Literal(0, { description: 'Events are kept forever' }),
-      ],
-      { description: 'Days events are kept (1-36500), or 0: forever' },
-    ),
+    // One integer range, not a union with 0, so a bad value gets the range as its reason.
+    eventRetentionDays: Type.Integer({
+      minimum: 0,
+      maximum: 36_500,
+      description: 'Days interaction events are kept, counted from when they were received; 0: forever',
+    }),
   },
   { additionalProperties: false },
 );
