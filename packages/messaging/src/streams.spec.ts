@@ -8,7 +8,7 @@ describe('naming and configs', () => {
   it('builds a prefixed file stream with limits retention, max age and a 2 min duplicate window', () => {
     expect(streamConfig('t1', 'EVENTS', 1)).toMatchObject({
       name: 't1_CDP_EVENTS',
-      subjects: ['t1.cdp.event.>', 't1.cdp.profile.>', 't1.cdp.identity.>'],
+      subjects: ['t1.cdp.event.>', 't1.cdp.profile.>', 't1.cdp.identity.>', 't1.cdp.customer.>'],
       retention: 'limits',
       storage: 'file',
       max_age: 7 * 86_400 * 1e9,
