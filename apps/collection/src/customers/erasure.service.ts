@@ -2,6 +2,7 @@ import { Injectable, NotFoundException, ServiceUnavailableException } from '@nes
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { Prisma, prismaSql } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
+import { isConflict } from '../common/conflicts';
 import { identifierLockKey } from '../identity/identity.service';
 import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeService, MOVED_TABLES } from '../merges/merge.service';
@@ -15,6 +16,8 @@ export interface ErasureResult extends Erased {
   deleted: Record<string, number>;
 }
 
+/** Attempts of an erasure that lost a race (deadlock) before it fails. */
+const CONFLICT_ATTEMPTS = 3;
 /** Rounds of locking when a concurrent merge or resolution changed the customer while this waited. */
 const LOCK_ROUNDS = 5;
 
@@ -39,16 +42,24 @@ export class ErasureService {
    * keeps the first `erasedAt` and announces nothing more (unless it found rows to delete).
    */
   async erase(workspaceId: string, customerId: string, actor: string): Promise<ErasureResult> {
-    const result = await this.db.client.$transaction(
-      (tx) => this.eraseIn(tx, workspaceId, customerId, actor),
-      {
-        timeout: 60_000,
-        maxWait: 10_000,
-      },
-    );
+    const result = await this.eraseRetryingRaces(workspaceId, customerId, actor);
     // Published after the commit from the outbox row; if NATS is down the relay's sweep retries.
     await this.announcer.announcePending().catch(() => undefined);
     return result;
+  }
+
+  /** A deadlock with a writer that took its locks in another order is retried, not answered 500. */
+  private async eraseRetryingRaces(workspaceId: string, customerId: string, actor: string) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.client.$transaction((tx) => this.eraseIn(tx, workspaceId, customerId, actor), {
+          timeout: 60_000,
+          maxWait: 10_000,
+        });
+      } catch (error) {
+        if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
+      }
+    }
   }
 
   private async eraseIn(

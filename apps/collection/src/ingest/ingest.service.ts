@@ -4,6 +4,7 @@ import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { prismaSql, type Prisma, type Sql } from '@cdp/db';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
 import { DatabaseService, MicroBatcher, SERVICE_CONFIG } from '@cdp/service-kit';
+import { isConflict } from '../common/conflicts';
 import { EventStore, messageKey, type AnnouncedEvent, type NewEventRow } from '../history/event-store';
 import {
   CallByCallNeeded,
@@ -48,9 +49,6 @@ const CONFLICT_ATTEMPTS = 3;
 /** Batches that must merge resolve those calls one by one: allow more than Prisma's 5 s default. */
 const TRANSACTION_TIMEOUT_MS = 60_000;
 const TRANSACTION_MAX_WAIT_MS = 10_000;
-
-/** SQLSTATEs (and Prisma codes) of a transaction that lost a race: retrying it is safe and succeeds. */
-const CONFLICT_CODES = new Set(['40P01', '40001', '23505', 'P2002', 'P2034']);
 
 const batchSize = new Histogram({
   name: 'collection_ingest_batch_size',
@@ -370,15 +368,6 @@ function asObject(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : {};
-}
-
-function isConflict(error: unknown): boolean {
-  const e = error as {
-    code?: unknown;
-    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
-  } | null;
-  const codes = [e?.code, e?.meta?.driverAdapterError?.cause?.originalCode];
-  return codes.some((c) => typeof c === 'string' && CONFLICT_CODES.has(c));
 }
 
 function lastLine(error: unknown): string {
