@@ -41,10 +41,12 @@ export class ConsentsService {
     const key = { workspaceId: change.workspaceId, customerId: change.customerId, purpose, channel };
 
     return this.db.client.$transaction(async (tx) => {
-      const customer = await tx.customer.findFirst({
-        where: { id: change.customerId, workspaceId: change.workspaceId, erasedAt: null },
-        select: { id: true },
-      });
+      // Serialises concurrent changes of one consent (the row may not exist yet: lock the customer),
+      // and with an erasure: once that has committed, the re-checked row no longer matches.
+      const [customer] = await tx.$queryRaw<Array<{ id: string }>>`
+        SELECT id FROM customers
+        WHERE id = ${change.customerId} AND workspace_id = ${change.workspaceId} AND erased_at IS NULL
+        FOR UPDATE`;
       if (!customer) {
         // Erased customers keep no consent rows; there is nothing to attach the change to.
         this.logger.warn(
@@ -52,11 +54,6 @@ export class ConsentsService {
         );
         return 'unknown-customer';
       }
-      // Serialises concurrent changes of one consent (the row may not exist yet: lock the customer),
-      // and with an erasure: once it has committed, the re-checked row no longer matches.
-      const locked = await tx.$queryRaw<Array<{ id: string }>>`
-        SELECT id FROM customers WHERE id = ${customer.id} AND erased_at IS NULL FOR UPDATE`;
-      if (!locked.length) return 'unknown-customer';
       const current = await tx.consent.findUnique({
         where: { workspaceId_customerId_purpose_channel: key },
       });

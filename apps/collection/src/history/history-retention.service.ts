@@ -6,7 +6,6 @@ import type { CollectionConfigSchema } from '../config';
 /** Never rename without a migration plan: the schedule lives under this name in Redis. */
 export const MAINTENANCE_QUEUE = 'collection-maintenance';
 const HOUR_MS = 3_600_000;
-const EVERY_MS = HOUR_MS;
 const DAY_MS = 24 * HOUR_MS;
 /** Rows per DELETE: short statements, so ingest transactions never wait long behind one. */
 const PRUNE_CHUNK = 10_000;
@@ -36,7 +35,7 @@ export class HistoryRetentionService implements OnModuleInit, OnApplicationShutd
   async onModuleInit(): Promise<void> {
     if (!this.config.CONSUMERS) return;
     await this.jobs.start(
-      [PRUNE_DEDUP_KEYS, EXPIRE_EVENTS].map((name) => ({ name, everyMs: EVERY_MS })),
+      [PRUNE_DEDUP_KEYS, EXPIRE_EVENTS].map((name) => ({ name, everyMs: HOUR_MS })),
       (name) => (name === EXPIRE_EVENTS ? this.expireEvents() : this.prune()),
     );
   }
