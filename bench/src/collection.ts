@@ -18,6 +18,17 @@ export interface Drained {
   ended: 'complete' | 'stalled' | 'bound';
 }
 
+/** A workspace and its write key in a fresh database, made by the collection's bootstrap CLI. */
+export function bootstrapWorkspace(databaseUrl: string): { writeKey: string; workspaceId: string } {
+  return JSON.parse(
+    execFileSync(
+      process.execPath,
+      [join(REPO_ROOT, 'apps/collection/dist/cli/bootstrap.js'), '--workspace', 'bench', '--json'],
+      { env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' },
+    ),
+  ) as { writeKey: string; workspaceId: string };
+}
+
 /**
  * CPU niceness of the worker tier. On a host it shares with the API tier (here, 2 cores for both
  * tiers, Postgres, NATS and the load generator), the worker yields the CPU to the API tier, whose
@@ -59,13 +70,7 @@ export class CollectionStack {
     const database = await createTestDatabase(`cdp_bench_${prefix}`);
     const pg = new Client({ connectionString: database.url });
     await pg.connect();
-    const keys = JSON.parse(
-      execFileSync(
-        process.execPath,
-        [join(REPO_ROOT, 'apps/collection/dist/cli/bootstrap.js'), '--workspace', 'bench', '--json'],
-        { env: { ...process.env, DATABASE_URL: database.url }, encoding: 'utf8' },
-      ),
-    ) as { writeKey: string; workspaceId: string };
+    const keys = bootstrapWorkspace(database.url);
     const env = {
       DATABASE_URL: database.url,
       DATABASE_POOL_SIZE: '20',

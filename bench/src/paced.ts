@@ -38,7 +38,7 @@ export interface Percentiles {
   max: number;
 }
 
-function percentiles(values: Float64Array): Percentiles {
+export function percentiles(values: Float64Array): Percentiles {
   const sorted = values.slice().sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   return {

@@ -13,7 +13,8 @@ export interface EventRow {
   receivedAt: string;
 }
 
-const escape = (v: string) =>
+/** A value as a field of COPY's text format. */
+export const copyEscape = (v: string) =>
   v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
 /**
@@ -28,7 +29,7 @@ export async function rawPostgresCopy(databaseUrl: string, count: number, row: (
     (function* () {
       for (let i = 0; i < count; i++) {
         const r = row(i);
-        yield `${[r.workspaceId, r.messageId, 'track', r.name, 'web', escape(r.properties), escape(r.context), r.occurredAt, r.receivedAt].join('\t')}\n`;
+        yield `${[r.workspaceId, r.messageId, 'track', r.name, 'web', copyEscape(r.properties), copyEscape(r.context), r.occurredAt, r.receivedAt].join('\t')}\n`;
       }
     })(),
   );

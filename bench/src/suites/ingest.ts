@@ -5,6 +5,8 @@ import { pacedLoad, type PacedResult } from '../paced';
 import { spreadAutocannon } from '../spread';
 import { rawJetStreamPublish } from '../raw/jetstream';
 import { rawPostgresCopy } from '../raw/postgres-copy';
+import { measureCpuNoise } from '../raw/cpu-noise';
+import { rawPacedPublish } from '../raw/fixed-rate';
 import type { BenchOptions, Figure, SuiteResult } from '../types';
 import { EventWriter, NEW_PEOPLE_SHARE, trackEvent } from '../workload';
 
@@ -13,6 +15,8 @@ const num = (n: number) => Math.round(n).toLocaleString('en-US');
 const TRACK_WARMUP_SECONDS = 15;
 /** Pause between the warm-up and the measured run, so the warm-up's last answers are in. */
 const TRACK_SETTLE_MS = 2000;
+/** Seconds the CPU-noise spinners run. */
+const CPU_NOISE_SECONDS = 20;
 
 /** What one phase left behind once its accepted events were (or were not) all stored. */
 interface Persistence extends Drained {
@@ -84,6 +88,44 @@ const persistedNote = (what: string, p: Persistence) =>
     : '') +
   `; ${num(p.resolutions)} identity resolutions, ${num(p.newCustomers)} new customers.`;
 
+/** The fixed-rate /v1/track load: a warm-up at the rate, a pause, then the measured run. */
+async function warmedUpTrackLoad(
+  opts: BenchOptions,
+  urls: string[],
+  headers: Record<string, string>,
+  writer: EventWriter,
+): Promise<{ warmup: PacedResult; result: PacedResult }> {
+  const paced = (seconds: number) =>
+    pacedLoad({
+      urls,
+      path: '/v1/track',
+      headers,
+      body: () => writer.event(),
+      rate: opts.trackRate,
+      connections: opts.connections,
+      seconds,
+    });
+  const warmup = await paced(TRACK_WARMUP_SECONDS);
+  await sleep(TRACK_SETTLE_MS);
+  return { warmup, result: await paced(opts.duration) };
+}
+
+/**
+ * The raw limit of the fixed-rate figure (raw/fixed-rate.ts): one JetStream publish per call at
+ * the same rate, paced the same way, with or without a store tier beside it.
+ */
+function rawTrackPublish(opts: BenchOptions, storing: boolean) {
+  const writer = new EventWriter(opts.knownPeople);
+  return rawPacedPublish({
+    rate: opts.trackRate,
+    seconds: opts.duration,
+    warmupSeconds: TRACK_WARMUP_SECONDS,
+    storing,
+    storeNice: WORKER_NICE,
+    body: () => writer.event(),
+  });
+}
+
 /** Collection ingest: /v1/track and /v1/batch with the persisting consumer and identity resolution running. */
 export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
   const started = Date.now();
@@ -115,20 +157,9 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
   // the backlog that builds meanwhile would otherwise be measured as the service's latency.
   let warmup: PacedResult | undefined;
   const trackRate = await phase('track-rate', opts, async (stack, writer) => {
-    const paced = (seconds: number) =>
-      pacedLoad({
-        urls: stack.urls,
-        path: '/v1/track',
-        headers: auth(stack),
-        body: () => writer.event(),
-        rate: opts.trackRate,
-        connections: opts.connections,
-        seconds,
-      });
-    warmup = await paced(TRACK_WARMUP_SECONDS);
-    await sleep(TRACK_SETTLE_MS);
-    const result = await paced(opts.duration);
-    return { result, accepted: warmup.ok + result.ok };
+    const run = await warmedUpTrackLoad(opts, stack.urls, auth(stack), writer);
+    warmup = run.warmup;
+    return { result: run.result, accepted: run.warmup.ok + run.result.ok };
   });
 
   // 3. /v1/batch, closed loop; raw limits measured right after on the same database.
@@ -195,10 +226,22 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
     await cleanUpRun(rawPrefix);
   }
 
+  // Raw latency limits of the fixed-rate figure, and what the machine itself takes from busy CPUs.
+  console.log('    raw: JetStream publishes at the fixed rate, a store tier storing them');
+  const rawStoring = await rawTrackPublish(opts, true);
+  console.log('    raw: JetStream publishes at the fixed rate, nothing storing');
+  const rawAlone = await rawTrackPublish(opts, false);
+  console.log(`    CPU noise: one spinner per CPU for ${CPU_NOISE_SECONDS} s`);
+  const noise = await measureCpuNoise(CPU_NOISE_SECONDS);
+
   const jetstreamLimit = {
     name: `JetStream async publish (${eventBytes} B, window 1,000)`,
     value: jetstream.perSecond,
     unit: 'events/s',
+  };
+  const rawRateLimit = {
+    name: `JetStream publish of each call at the same rate, a COPY store tier storing them`,
+    unit: 'ms',
   };
   const copyLimit = { name: 'Postgres COPY of the same rows', value: copy.perSecond, unit: 'events/s' };
   const batchSeconds = batch.result.duration;
@@ -231,9 +274,36 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
       limit: jetstreamLimit,
       eventsEach: 1,
     },
-    { name: '/v1/track at the fixed rate: p50', value: tr.latency.p50, unit: 'ms' },
-    { name: '/v1/track at the fixed rate: p99', value: tr.latency.p99, unit: 'ms', target: '<= 10 ms' },
-    { name: '/v1/track at the fixed rate: p99.9', value: tr.latency.p99_9, unit: 'ms' },
+    {
+      name: '/v1/track at the fixed rate: p50',
+      value: tr.latency.p50,
+      unit: 'ms',
+      limit: { ...rawRateLimit, value: rawStoring.latency.p50 },
+    },
+    {
+      name: '/v1/track at the fixed rate: p99',
+      value: tr.latency.p99,
+      unit: 'ms',
+      target: '<= 10 ms',
+      limit: { ...rawRateLimit, value: rawStoring.latency.p99 },
+    },
+    {
+      name: '/v1/track at the fixed rate: p99.9',
+      value: tr.latency.p99_9,
+      unit: 'ms',
+      limit: { ...rawRateLimit, value: rawStoring.latency.p99_9 },
+    },
+    {
+      name: 'raw: JetStream publish of each call at the fixed rate, nothing storing: p99',
+      value: rawAlone.latency.p99,
+      unit: 'ms',
+    },
+    {
+      name: `machine: time a busy process loses to the host (one spinner per CPU, ${CPU_NOISE_SECONDS} s)`,
+      value: noise.lostShare * 100,
+      unit: '%',
+    },
+    { name: 'machine: longest such stall', value: noise.maxGapMs, unit: 'ms' },
     {
       name: '/v1/track closed loop (max throughput)',
       value: tm['2xx'] / tm.duration,
@@ -267,6 +337,8 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
     persistedNote(`Fixed-rate /v1/track`, trackRate.persistence),
     persistedNote('/v1/batch', batch.persistence),
     `Raw limits, same run, after the load phases with the collection stopped: JetStream async publish of ${num(jetstream.messages)} messages of ${eventBytes} B (one message per event; the collection publishes a /v1/batch request as one message per slice of up to 1,000 calls and group-commits single calls, so its events/s can pass this limit) to a file-storage stream with 1,000 acks outstanding; Postgres COPY of ${num(copy.rows)} rows of the same shape into the events table of the /v1/batch phase's database (same indexes, already holding that phase's rows). Ratios compare events/s with events/s.`,
+    `Raw latency limits of the fixed-rate figure, same run, after the load phases with the collection stopped: the benchmark process publishes the same calls (${eventBytes} B) to a file-storage JetStream stream, one message per call with its messageId as Nats-Msg-Id, paced at ${num(opts.trackRate)}/s like the HTTP load (${TRACK_WARMUP_SECONDS} s warm-up, then ${opts.duration} s measured), and times each from its scheduled moment to its PubAck: the least a call costs under the design's rule that a 2xx follows the JetStream ack, with no HTTP, checks, identity or group commit. Beside it, a store tier at niceness ${WORKER_NICE} (bench/src/raw/store-tier.ts) pulls 250 calls at a time, COPYs them into a migrated events table and acks them, as the worker tier stores beside the API tier: p50 ${rawStoring.latency.p50.toFixed(2)} ms, p99 ${rawStoring.latency.p99.toFixed(2)} ms, p99.9 ${rawStoring.latency.p99_9.toFixed(2)} ms, max ${rawStoring.latency.max.toFixed(1)} ms, ${num(rawStoring.stored)} of ${num(rawStoring.published)} calls stored when the publishing ended. Nothing storing: p50 ${rawAlone.latency.p50.toFixed(2)} ms, p99 ${rawAlone.latency.p99.toFixed(2)} ms, p99.9 ${rawAlone.latency.p99_9.toFixed(2)} ms, max ${rawAlone.latency.max.toFixed(1)} ms. For latencies the ratio is the collection's over the raw figure's (100%: as fast as the infrastructure alone). The collection publishes fewer, larger messages (single calls of the same moment share one, group commit), so it can come closer to this than one publish per call would.`,
+    `Machine noise, same run, nothing else of the benchmark running: one process per CPU reads the clock in a loop for ${CPU_NOISE_SECONDS} s; a gap of 0.5 ms or more between two readings is time it did not run. They lost ${(noise.lostShare * 100).toFixed(2)}% of their time in ${num(noise.gaps)} such gaps, ${(noise.over10msShare * 100).toFixed(2)}% in gaps of 10 ms or more, the longest ${noise.maxGapMs.toFixed(1)} ms. A request that arrives in such a gap waits it out, so on a machine whose CPUs the load keeps busy this is a floor under the tail latency no service code removes.`,
     'Every figure shares the 2 cores with its load generator and the local Postgres and NATS; other work on the machine during the run adds noise.',
   ];
   return {
@@ -302,6 +374,8 @@ export async function ingestSuite(opts: BenchOptions): Promise<SuiteResult> {
       },
       jetstream,
       postgresCopy: copy,
+      rawTrackFixedRate: { storing: rawStoring, nothingStoring: rawAlone },
+      cpuNoise: noise,
     },
   };
 }
