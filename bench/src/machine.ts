@@ -3,14 +3,15 @@ import { cpus, totalmem } from 'node:os';
 import { Client } from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { NATS_URL, REPO_ROOT } from '@cdp/testing';
-import { DEFAULT_DATABASE_URL } from '@cdp/db';
+import { databaseUrl, withDatabase } from '@cdp/db';
 
 function git(...args: string[]): string {
   return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
 }
 
 export async function describeMachine() {
-  const pg = new Client({ connectionString: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL });
+  // The server's maintenance database: the platform's own need not exist (a machine that never ran it).
+  const pg = new Client({ connectionString: withDatabase(databaseUrl(), 'postgres') });
   await pg.connect();
   const postgres = (
     (await pg.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?'
