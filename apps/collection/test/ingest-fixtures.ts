@@ -10,6 +10,7 @@ import { DatabaseService, type BaseConfig } from '@cdp/service-kit';
 import { EventStore } from '../src/history/event-store';
 import { IdentityService } from '../src/identity/identity.service';
 import { IdentityRulesService } from '../src/identity/identity-rules.service';
+import { SuppressionService } from '../src/identity/suppressions.service';
 import { MergeAnnouncer } from '../src/merges/merge-announcer';
 import { MergeService } from '../src/merges/merge.service';
 import { IngestService } from '../src/ingest/ingest.service';
@@ -98,13 +99,13 @@ export class IngestSuite {
     // Closed before its database and NATS connection (closers run in reverse): a run it was asked
     // for by a batch's merges must not start after the test file has ended.
     this.closers.push(() => announcer.onApplicationShutdown());
+    const secrets = { NATIONAL_ID_HMAC_SECRET: TEST_SECRETS.NATIONAL_ID_HMAC_SECRET! };
     const identity = new IdentityService(
       new IdentityRulesService(db),
       new MergeService(db, announcer),
       announcer,
-      {
-        NATIONAL_ID_HMAC_SECRET: TEST_SECRETS.NATIONAL_ID_HMAC_SECRET!,
-      },
+      new SuppressionService(db, secrets),
+      secrets,
     );
     return new IngestService(db, identity, new EventStore(), publisher, new LifecycleService(db, publisher));
   }

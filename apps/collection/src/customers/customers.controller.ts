@@ -3,6 +3,7 @@ import {
   ApiKeyGuard,
   CurrentPrincipal,
   invalidInput,
+  queryEnum,
   queryInteger,
   type Principal,
   RequireScope,
@@ -46,11 +47,14 @@ export class CustomersController {
    * Right to erasure: deletes the customer's personal data (identities, traits and contact data,
    * events, contracts, transactions, consultations, consents, devices) and keeps a pseudonymous
    * tombstone; a separate scope, so a key that reads or writes customers cannot erase them.
+   * `?suppress=false` leaves the person's identifiers off the suppression list.
    */
   @RequireScope('customers:erase')
   @Delete(':id')
-  erase(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return this.erasure.erase(p.workspaceId, uuidParam(id, 'id'), `api_key:${p.apiKeyId}`);
+  erase(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query('suppress') suppress?: string) {
+    return this.erasure.erase(p.workspaceId, uuidParam(id, 'id'), `api_key:${p.apiKeyId}`, {
+      suppress: queryEnum(suppress, 'suppress', ['true', 'false']) !== 'false',
+    });
   }
 
   @Get(':id/events')

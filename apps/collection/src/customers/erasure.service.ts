@@ -6,6 +6,7 @@ import { isConflict } from '../common/conflicts';
 import { identifierLockKey } from '../identity/identity.service';
 import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeService, MOVED_TABLES } from '../merges/merge.service';
+import { SuppressionService, type StoredIdentifier } from '../identity/suppressions.service';
 import { ErasureAnnouncer } from './erasure-announcer';
 
 type Tx = Prisma.TransactionClient;
@@ -14,6 +15,16 @@ type Erased = PayloadOf<typeof Subjects.customerErased>;
 export interface ErasureResult extends Erased {
   /** Rows deleted per table by this request (all zero when the customer had been erased before). */
   deleted: Record<string, number>;
+  /** Identifiers this request added to the suppression list (0 when erased without suppression). */
+  suppressed: number;
+}
+
+export interface ErasureOptions {
+  /**
+   * Also suppress the person's identifiers (default): their calls still queued, and any later
+   * ones, are not stored. Without it, the next call of the person makes a new customer.
+   */
+  suppress: boolean;
 }
 
 /** Attempts of an erasure that lost a race (deadlock) before it fails. */
@@ -34,6 +45,7 @@ export class ErasureService {
     private readonly db: DatabaseService,
     private readonly merges: MergeService,
     private readonly announcer: ErasureAnnouncer,
+    private readonly suppressions: SuppressionService,
   ) {}
 
   /**
@@ -41,21 +53,34 @@ export class ErasureService {
    * survivor) and every profile merged into it. Idempotent: erasing again deletes nothing new,
    * keeps the first `erasedAt` and announces nothing more (unless it found rows to delete).
    */
-  async erase(workspaceId: string, customerId: string, actor: string): Promise<ErasureResult> {
-    const result = await this.eraseRetryingRaces(workspaceId, customerId, actor);
+  async erase(
+    workspaceId: string,
+    customerId: string,
+    actor: string,
+    options: ErasureOptions = { suppress: true },
+  ): Promise<ErasureResult> {
+    const result = await this.eraseRetryingRaces(workspaceId, customerId, actor, options);
     // Published after the commit from the outbox row; if NATS is down the relay's sweep retries.
     await this.announcer.announcePending().catch(() => undefined);
     return result;
   }
 
   /** A deadlock with a writer that took its locks in another order is retried, not answered 500. */
-  private async eraseRetryingRaces(workspaceId: string, customerId: string, actor: string) {
+  private async eraseRetryingRaces(
+    workspaceId: string,
+    customerId: string,
+    actor: string,
+    options: ErasureOptions,
+  ) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.client.$transaction((tx) => this.eraseIn(tx, workspaceId, customerId, actor), {
-          timeout: 60_000,
-          maxWait: 10_000,
-        });
+        return await this.db.client.$transaction(
+          (tx) => this.eraseIn(tx, workspaceId, customerId, actor, options),
+          {
+            timeout: 60_000,
+            maxWait: 10_000,
+          },
+        );
       } catch (error) {
         if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
       }
@@ -67,6 +92,7 @@ export class ErasureService {
     workspaceId: string,
     customerId: string,
     actor: string,
+    options: ErasureOptions,
   ): Promise<ErasureResult> {
     const sql = prismaSql(tx);
     const lockedIdentifiers = new Set<string>();
@@ -86,7 +112,7 @@ export class ErasureService {
         .sort();
       const customerIds = family.filter((id) => !lockedCustomers.has(id));
       if (!identifierKeys.length && !customerIds.length)
-        return this.scrub(tx, workspaceId, survivor, family, actor);
+        return this.scrub(tx, workspaceId, survivor, family, actor, options);
       await advisoryLocks(sql, identifierKeys);
       await this.merges.lockCustomers(sql, workspaceId, customerIds);
       // Writers that attach rows outside identity resolution (operational data, devices, consents,
@@ -105,12 +131,21 @@ export class ErasureService {
     survivor: { id: string; erasedAt: Date | null },
     family: string[],
     actor: string,
+    options: ErasureOptions,
   ): Promise<ErasureResult> {
     const erasedAt = survivor.erasedAt ?? new Date();
-    const deleted: Record<string, number> = {
-      identities: (await tx.identity.deleteMany({ where: { workspaceId, customerId: { in: family } } }))
-        .count,
-    };
+    const { customerCode } = await tx.customer.findUniqueOrThrow({
+      where: { id: survivor.id },
+      select: { customerCode: true },
+    });
+    const identities = await tx.$queryRaw<StoredIdentifier[]>`
+      DELETE FROM identities WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${family}::text[])
+      RETURNING type, value`;
+    // Under the identifier locks ingest takes too: a queued call of the person finds them suppressed.
+    const suppressed = options.suppress
+      ? await this.suppressions.suppressIn(prismaSql(tx), workspaceId, identities, customerCode, actor)
+      : 0;
+    const deleted: Record<string, number> = { identities: identities.length };
     // Events with their dedup keys (a key without its event would only point at nothing).
     const [events] = await tx.$queryRaw<Array<{ events: number; keys: number }>>`
       WITH gone AS (
@@ -151,10 +186,6 @@ export class ErasureService {
         erasedAt,
       },
     });
-    const { customerCode } = await tx.customer.findUniqueOrThrow({
-      where: { id: survivor.id },
-      select: { customerCode: true },
-    });
     const fresh = !survivor.erasedAt || Object.values(deleted).some((n) => n > 0);
     if (fresh) {
       // The outbox row of cdp.customer.erased (ErasureAnnouncer publishes it after the commit).
@@ -170,7 +201,7 @@ export class ErasureService {
           entityId: survivor.id,
           // Never the erased data itself: only what was removed, by count.
           before: { erasedAt: survivor.erasedAt?.toISOString() ?? null },
-          after: { erasedAt: erasedAt.toISOString(), erasedIds: family, deleted },
+          after: { erasedAt: erasedAt.toISOString(), erasedIds: family, deleted, suppressed },
         },
       });
     }
@@ -181,6 +212,7 @@ export class ErasureService {
       erasedIds: family,
       erasedAt: erasedAt.toISOString(),
       deleted,
+      suppressed,
     };
   }
 }

@@ -57,7 +57,9 @@ export class DisposalService implements OnModuleInit, OnApplicationShutdown {
         );
         for (const { id } of rows)
           try {
-            await this.erasure.erase(workspaceId, id, DISPOSAL_ACTOR);
+            // The end of a retention period is no request to be forgotten: a person who comes back is
+            // collected again.
+            await this.erasure.erase(workspaceId, id, DISPOSAL_ACTOR, { suppress: false });
             erased++;
           } catch (error) {
             // Left for the next run; the others go on.

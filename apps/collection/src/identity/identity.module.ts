@@ -5,6 +5,7 @@ import { MergesController } from '../merges/merges.controller';
 import { IdentityRulesController } from './identity.controller';
 import { IdentityRulesService } from './identity-rules.service';
 import { IdentityService } from './identity.service';
+import { SuppressionService } from './suppressions.service';
 
 /**
  * Identity resolution, merges and their outbox relay. Global so that ingest (which resolves
@@ -14,7 +15,7 @@ import { IdentityService } from './identity.service';
 @Global()
 @Module({
   controllers: [IdentityRulesController, MergesController],
-  providers: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer],
-  exports: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer],
+  providers: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer, SuppressionService],
+  exports: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer, SuppressionService],
 })
 export class IdentityModule {}

@@ -15,6 +15,7 @@ import { groupBatch, needsLimitCounts, planGroup, type KnownIdentity, type Limit
 import { IdentityRulesService } from './identity-rules.service';
 import type { RuleBook } from './identity-rules';
 import { NationalIdHasher } from './national-id';
+import { SuppressionService } from './suppressions.service';
 
 export { identifiersOf, normalizeEmail, normalizePhone, PREVIOUS_ID, type Identifier } from './identifiers';
 export { stripNationalId } from './national-id';
@@ -53,8 +54,11 @@ export interface ResolveRequest {
 export type ResolvedCustomer = Pick<Customer, 'id' | 'customerCode' | 'traits' | 'traitTimestamps'>;
 
 export interface BatchResolution {
-  /** The live customer of each request, in request order. */
-  customerIds: string[];
+  /**
+   * The live customer of each request, in request order; null for a request that carries a
+   * suppressed identifier (an erased person's): it resolves to no one and must not be stored.
+   */
+  customerIds: (string | null)[];
   /** Those customers as they are after the batch's resolution. */
   customers: Map<string, ResolvedCustomer>;
   /** Requests that had to be resolved one by one (they could merge, refuse or split). */
@@ -149,6 +153,7 @@ export class IdentityService {
     private readonly rules: IdentityRulesService,
     private readonly merges: MergeService,
     private readonly announcer: MergeAnnouncer,
+    private readonly suppressions: SuppressionService,
     @Inject(SERVICE_CONFIG) config: { NATIONAL_ID_HMAC_SECRET: string },
   ) {
     this.nationalIds = new NationalIdHasher(config.NATIONAL_ID_HMAC_SECRET);
@@ -198,12 +203,33 @@ export class IdentityService {
     requests: readonly ResolveRequest[],
     callByCall?: Tx,
   ): Promise<BatchResolution> {
-    const empty: BatchResolution = { customerIds: [], customers: new Map(), sequential: 0 };
-    if (!requests.length) return empty;
+    if (!requests.length) return { customerIds: [], customers: new Map(), sequential: 0 };
     await advisoryLocks(
       sql,
       [...new Set(requests.flatMap((r) => this.lockKeys(r.workspaceId, r.identifiers)))].sort(),
     );
+    // Under the locks an erasure takes too: a call of a person erased meanwhile is seen suppressed.
+    const suppressed = await this.suppressions.suppressedAmong(sql, requests);
+    if (!suppressed.size) return this.resolveLocked(sql, requests, callByCall);
+    const resolution = await this.resolveLocked(
+      sql,
+      requests.filter((_, i) => !suppressed.has(i)),
+      callByCall,
+    );
+    const resolved = resolution.customerIds.values();
+    return {
+      ...resolution,
+      customerIds: requests.map((_, i) => (suppressed.has(i) ? null : resolved.next().value!)),
+    };
+  }
+
+  /** {@link resolveMany} once the identifiers are locked and the suppressed calls left out. */
+  private async resolveLocked(
+    sql: Sql,
+    requests: readonly ResolveRequest[],
+    callByCall?: Tx,
+  ): Promise<BatchResolution & { customerIds: string[] }> {
+    if (!requests.length) return { customerIds: [], customers: new Map(), sequential: 0 };
     const workspaces = [...new Set(requests.map((r) => r.workspaceId))];
     const books = new Map<string, RuleBook>();
     for (const workspaceId of workspaces) books.set(workspaceId, await this.rules.ruleBook(workspaceId, sql));

@@ -4,34 +4,47 @@ import { createHmac, hkdfSync } from 'node:crypto';
 export const NATIONAL_ID_TRAIT = 'nationalId';
 
 /**
- * Hashes national identifiers (e.g. resident registration numbers) so they can be matched but are
- * never stored: HMAC-SHA-256 under a per-workspace key derived with HKDF-SHA-256 from the master
- * secret NATIONAL_ID_HMAC_SECRET and the workspace id. Equal numbers match inside a workspace; the
- * same number gives unrelated hashes in two workspaces. Rotating the master secret breaks matching
- * against hashes already stored.
+ * HMAC-SHA-256 under a per-workspace key derived with HKDF-SHA-256 from a master secret, the
+ * workspace id and a purpose (the HKDF salt): equal values match inside a workspace and purpose;
+ * the same value gives unrelated hashes in two workspaces or for two purposes.
  */
-export class NationalIdHasher {
+export class WorkspaceHmac {
   private readonly keys = new Map<string, Buffer>();
 
-  constructor(private readonly masterSecret: string) {
-    if (masterSecret.length < 32) throw new Error('NATIONAL_ID_HMAC_SECRET must be at least 32 characters');
-  }
+  constructor(
+    private readonly masterSecret: string,
+    private readonly purpose: string,
+  ) {}
 
-  hash(workspaceId: string, nationalId: string): string {
-    return createHmac('sha256', this.keyOf(workspaceId))
-      .update(normalizeNationalId(nationalId))
-      .digest('hex');
+  hash(workspaceId: string, value: string): string {
+    return createHmac('sha256', this.keyOf(workspaceId)).update(value).digest('hex');
   }
 
   private keyOf(workspaceId: string): Buffer {
     let key = this.keys.get(workspaceId);
     if (!key) {
-      key = Buffer.from(
-        hkdfSync('sha256', this.masterSecret, 'cdp-national-id', `workspace:${workspaceId}`, 32),
-      );
+      key = Buffer.from(hkdfSync('sha256', this.masterSecret, this.purpose, `workspace:${workspaceId}`, 32));
       this.keys.set(workspaceId, key);
     }
     return key;
+  }
+}
+
+/**
+ * Hashes national identifiers (e.g. resident registration numbers) so they can be matched but are
+ * never stored: a {@link WorkspaceHmac} of the master secret NATIONAL_ID_HMAC_SECRET. Rotating the
+ * master secret breaks matching against hashes already stored.
+ */
+export class NationalIdHasher {
+  private readonly hmac: WorkspaceHmac;
+
+  constructor(masterSecret: string) {
+    if (masterSecret.length < 32) throw new Error('NATIONAL_ID_HMAC_SECRET must be at least 32 characters');
+    this.hmac = new WorkspaceHmac(masterSecret, 'cdp-national-id');
+  }
+
+  hash(workspaceId: string, nationalId: string): string {
+    return this.hmac.hash(workspaceId, normalizeNationalId(nationalId));
   }
 }
 

@@ -61,6 +61,11 @@ const batchDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 });
 
+const suppressedCalls = new Counter({
+  name: 'collection_suppressed_calls_total',
+  help: 'Tracking calls not stored because they carry a suppressed identifier (an erased person)',
+});
+
 const identityResolutions = new Counter({
   name: 'collection_identity_resolutions_total',
   help: 'Tracking calls whose identifiers were resolved to a customer (committed)',
@@ -71,6 +76,8 @@ interface Persisted {
   /** cdp.profile.updated of the lifecycle stages the batch moved. */
   stageAnnouncements: PublishItem[];
   resolved: number;
+  /** Calls not stored because they carry a suppressed identifier. */
+  suppressed: number;
   /** Whether some calls were resolved one by one (they may have merged customers). */
   callByCall: boolean;
 }
@@ -79,6 +86,10 @@ interface NewCall {
   call: Accepted;
   traits: Record<string, unknown>;
   identifiers: Identifier[];
+}
+
+interface ResolvedCall extends NewCall {
+  customerId: string;
 }
 
 /**
@@ -145,8 +156,9 @@ export class IngestService {
   /** Stores the calls in one transaction, then announces them; rejects if any step fails. */
   async storeBatch(calls: readonly Accepted[]): Promise<void> {
     const timer = batchDuration.startTimer();
-    const { ingested, stageAnnouncements, resolved, callByCall } = await this.persist(calls);
+    const { ingested, stageAnnouncements, resolved, suppressed, callByCall } = await this.persist(calls);
     identityResolutions.inc(resolved);
+    suppressedCalls.inc(suppressed);
     // Merges (only ever made call by call) sit in the identity outbox: announce them now (a sweep catches the rest).
     if (callByCall) this.identity.announceMerges();
     await this.publisher.publishMany([
@@ -233,8 +245,13 @@ export class IngestService {
       })),
       callByCall,
     );
-    await this.applyTraits(sql, fresh, resolution);
-    const rows = fresh.map((item, i) => eventRow(item, resolution.customerIds[i]!));
+    // A call of an erased person (a suppressed identifier) resolves to no one: not stored, and acked.
+    const kept = fresh.flatMap((item, i) => {
+      const customerId = resolution.customerIds[i];
+      return customerId ? [{ ...item, customerId }] : [];
+    });
+    await this.applyTraits(sql, kept, resolution.customers);
+    const rows = kept.map(eventRow);
     const ids = await this.events.appendMany(sql, rows);
 
     const ingested = new Map<string, Ingested>();
@@ -245,9 +262,10 @@ export class IngestService {
     const moved = await this.lifecycle.advanceIn(sql, await this.lifecycle.changesFor(appended));
     const reached = await this.lifecycle.reachedIn(sql, await this.lifecycle.changesFor(redelivered));
     return {
-      ingested: [...distinct.keys()].map((key) => ingested.get(key)!),
+      ingested: [...distinct.keys()].flatMap((key) => ingested.get(key) ?? []),
       stageAnnouncements: this.lifecycle.announcements([...moved, ...reached]),
-      resolved: fresh.length,
+      resolved: kept.length,
+      suppressed: fresh.length - kept.length,
       callByCall: resolution.sequential > 0,
     };
   }
@@ -255,13 +273,12 @@ export class IngestService {
   /** Each customer's traits merged by call timestamp, one statement for the batch. */
   private async applyTraits(
     sql: Sql,
-    calls: readonly NewCall[],
-    { customerIds, customers }: BatchResolution,
+    calls: readonly ResolvedCall[],
+    customers: BatchResolution['customers'],
   ): Promise<void> {
     const updates = new Map<string, TraitUpdate[]>();
-    calls.forEach(({ call, traits }, i) => {
+    calls.forEach(({ call, traits, customerId }) => {
       if (Object.keys(traits).length === 0) return;
-      const customerId = customerIds[i]!;
       updates.set(customerId, [...(updates.get(customerId) ?? []), { traits, at: new Date(call.timestamp) }]);
     });
     const changed: ChangedProfile[] = [];
@@ -304,7 +321,7 @@ interface ChangedProfile {
   phone: string | null;
 }
 
-function eventRow({ call, traits }: NewCall, customerId: string): NewEventRow {
+function eventRow({ call, traits, customerId }: ResolvedCall): NewEventRow {
   return {
     workspaceId: call.workspaceId,
     customerId,

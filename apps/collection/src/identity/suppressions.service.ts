@@ -1,0 +1,162 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import type { Sql } from '@cdp/db';
+import { DatabaseService, keysetPage, olderThanCursor, SERVICE_CONFIG } from '@cdp/service-kit';
+import { PREVIOUS_ID, type Identifier } from './identifiers';
+import { WorkspaceHmac } from './national-id';
+
+/** An identifier as the identity graph stores it. */
+export interface StoredIdentifier {
+  type: string;
+  value: string;
+}
+
+/** A suppression as the API shows it (never the identifier: only its type). */
+export interface SuppressionView {
+  id: string;
+  type: string;
+  customerCode: string;
+  actor: string;
+  createdAt: Date;
+}
+
+interface SuppressedKey {
+  workspaceId: string;
+  type: string;
+  valueHash: string;
+}
+
+/**
+ * The suppression list: identifiers of people erased with suppression, kept as keyed hashes, whose
+ * tracking calls identity resolution refuses to store. Checked under the identifier locks that the
+ * erasure also takes, so a call still queued when its person is erased is dropped, not stored as a
+ * new customer.
+ */
+@Injectable()
+export class SuppressionService {
+  private readonly hmac: WorkspaceHmac;
+
+  constructor(
+    private readonly db: DatabaseService,
+    @Inject(SERVICE_CONFIG) config: { NATIONAL_ID_HMAC_SECRET: string },
+  ) {
+    this.hmac = new WorkspaceHmac(config.NATIONAL_ID_HMAC_SECRET, 'cdp-suppression');
+  }
+
+  /** Suppresses an erased customer's identifiers in the erasing transaction; returns how many were new. */
+  async suppressIn(
+    sql: Sql,
+    workspaceId: string,
+    identifiers: readonly StoredIdentifier[],
+    customerCode: string,
+    actor: string,
+  ): Promise<number> {
+    if (!identifiers.length) return 0;
+    const inserted = await sql.query<{ id: string }>(
+      `INSERT INTO suppressed_identifiers (id, workspace_id, type, value_hash, customer_code, actor)
+      SELECT gen_random_uuid()::text, $1, type, value_hash, $4, $5
+      FROM unnest($2::text[], $3::text[]) AS v(type, value_hash)
+      ON CONFLICT (workspace_id, type, value_hash) DO NOTHING
+      RETURNING id`,
+      [
+        workspaceId,
+        identifiers.map((i) => i.type),
+        identifiers.map((i) => this.hmac.hash(workspaceId, i.value)),
+        customerCode,
+        actor,
+      ],
+    );
+    return inserted.length;
+  }
+
+  /**
+   * The indexes of the calls that carry a suppressed identifier (an alias's previousId counts as
+   * the user id or anonymous id it names). Run it under the calls' identifier locks.
+   */
+  async suppressedAmong(
+    sql: Sql,
+    calls: readonly { workspaceId: string; identifiers: readonly Identifier[] }[],
+  ): Promise<Set<number>> {
+    const keysOfCall = calls.map((call) =>
+      call.identifiers.flatMap((i) => {
+        const valueHash = this.hmac.hash(call.workspaceId, i.value);
+        const types = i.type === PREVIOUS_ID ? ['user_id', 'anonymous_id'] : [i.type];
+        return types.map((type) => ({ workspaceId: call.workspaceId, type, valueHash }));
+      }),
+    );
+    const keys = keysOfCall.flat();
+    if (!keys.length) return new Set();
+    const found = await sql.query<SuppressedKey>(
+      `SELECT k.workspace_id AS "workspaceId", k.type, k.value_hash AS "valueHash"
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS k(workspace_id, type, value_hash)
+      WHERE EXISTS (
+        SELECT 1 FROM suppressed_identifiers s
+        WHERE s.workspace_id = k.workspace_id AND s.type = k.type AND s.value_hash = k.value_hash
+      )`,
+      [keys.map((k) => k.workspaceId), keys.map((k) => k.type), keys.map((k) => k.valueHash)],
+    );
+    if (!found.length) return new Set();
+    const suppressed = new Set(found.map(keyOf));
+    const indexes = new Set<number>();
+    keysOfCall.forEach((callKeys, i) => {
+      if (callKeys.some((k) => suppressed.has(keyOf(k)))) indexes.add(i);
+    });
+    return indexes;
+  }
+
+  /** A page of the workspace's suppressions, newest first, optionally of one erased customer. */
+  async list(
+    workspaceId: string,
+    query: { customerCode?: string; limit: number; cursor?: string },
+  ): Promise<{ suppressions: SuppressionView[]; nextCursor: string | null }> {
+    const rows = await this.db.client.suppressedIdentifier.findMany({
+      where: {
+        workspaceId,
+        ...(query.customerCode !== undefined && { customerCode: query.customerCode }),
+        ...olderThanCursor('createdAt', query.cursor),
+      },
+      select: { id: true, type: true, customerCode: true, actor: true, createdAt: true },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: query.limit + 1,
+    });
+    const page = keysetPage(rows, query.limit, (r) => r.createdAt);
+    return { suppressions: page.rows, nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Lifts suppressions (one by id, or every one of an erased customer's code), audited: the
+   * identifiers' calls are stored again from now on, as a new customer.
+   */
+  async lift(
+    workspaceId: string,
+    which: { id: string } | { customerCode: string },
+    actor: string,
+  ): Promise<{ lifted: number }> {
+    return this.db.client.$transaction(async (tx) => {
+      const where = { workspaceId, ...which };
+      const rows = await tx.suppressedIdentifier.findMany({ where, select: { id: true, type: true } });
+      if (!rows.length)
+        throw new NotFoundException(
+          'id' in which
+            ? `Suppression ${which.id} not found`
+            : `No suppression for customer code ${which.customerCode}`,
+        );
+      await tx.suppressedIdentifier.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+      await tx.auditLog.create({
+        data: {
+          workspaceId,
+          actor,
+          action: 'suppression.lifted',
+          entityType: 'SuppressedIdentifier',
+          entityId: 'id' in which ? which.id : which.customerCode,
+          before: { suppressions: rows.map((r) => ({ id: r.id, type: r.type })) },
+          after: {},
+        },
+      });
+      return { lifted: rows.length };
+    });
+  }
+}
+
+function keyOf(k: SuppressedKey): string {
+  return `${k.workspaceId}\n${k.type}\n${k.valueHash}`;
+}
