@@ -133,6 +133,38 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
       });
       expect(customer.customerCode).toMatch(/^C[0-9A-Z]{15}$/);
 
+      // Grace withdrew marketing email consent at a branch: she enters the segment, but no email.
+      expect(
+        (await tracking('/v1/identify', { userId: 'u-1002', traits: { email: 'grace@example.com' } })).status,
+      ).toBe(200);
+      const grace = await waitFor('the second customer', async () => {
+        const res = await manage(
+          services.collection,
+          '/v1/customers?identifierType=email&identifierValue=grace@example.com',
+        );
+        return res.status === 200 ? json(res) : undefined;
+      });
+      const consent = await fetch(`${services.collection.url}/v1/customers/${grace.id}/consents`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${keys.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          purpose: 'marketing',
+          channel: 'email',
+          status: 'withdrawn',
+          source: 'branch',
+        }),
+      });
+      expect(consent.status).toBe(200);
+      expect(
+        (
+          await tracking('/v1/track', {
+            userId: 'u-1002',
+            event: 'Account Opened',
+            properties: { product: 'savings' },
+          })
+        ).status,
+      ).toBe(200);
+
       // An event that does not meet the rule must not trigger anything.
       expect(
         (
@@ -179,11 +211,18 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
           .sort(),
       ).toEqual(['app', 'other']);
 
+      // Campaign saw Grace's entry and left her out for her consent.
+      await waitFor('the send skipped for consent', async () =>
+        /^campaign_sends_skipped_total\{[^}]*reason="consent"[^}]*\} 1$/m.test(
+          await (await fetch(`${services.campaign.url}/metrics`)).text(),
+        ),
+      );
       const members = await json(await manage(services.analysis, `/v1/segments/${segment.id}/members`));
-      expect(members.items.map((m: any) => m.customerId)).toEqual([customer.id]);
-      // Exactly one email for one segment entry.
+      expect(members.items.map((m: any) => m.customerId).sort()).toEqual([customer.id, grace.id].sort());
+      // Exactly one email for one segment entry, and none to Grace.
       await new Promise((r) => setTimeout(r, 500));
       expect(smtp.received.filter((m) => m.to.includes('ada@example.com'))).toHaveLength(1);
+      expect(smtp.received.filter((m) => m.to.includes('grace@example.com'))).toHaveLength(0);
       campaignSend = { customerId: customer.id, segmentId: segment.id };
     } catch (e) {
       for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
@@ -206,7 +245,7 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
       // Analysis and delivery act on cdp.customer.erased.
       await waitFor('the membership gone', async () => {
         const members = await json(await manage(services.analysis, `/v1/segments/${segmentId}/members`));
-        return members.items.length === 0;
+        return !members.items.some((m: any) => m.customerId === customerId);
       });
       const messages = await waitFor('the address gone from the ledger', async () => {
         const page = await json(await manage(services.delivery, `/v1/messages?customerId=${customerId}`));

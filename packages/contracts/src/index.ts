@@ -5,6 +5,7 @@ export * from './payloads/collection';
 export * from './payloads/analysis';
 export * from './payloads/delivery';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
+export * from './rest/consents';
 export * from './rest/tracking';
 export * from './rest/tracking-plans';
 export * from './rest/segments';

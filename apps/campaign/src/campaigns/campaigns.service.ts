@@ -9,8 +9,16 @@ import {
 } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
+import { Counter } from 'prom-client';
+import { marketingAllowed } from './consent';
 
 type Entered = PayloadOf<typeof Subjects.segmentEntered>;
+
+const skippedSends = new Counter({
+  name: 'campaign_sends_skipped_total',
+  help: 'Sends a campaign trigger did not ask for, by reason (no_address, consent)',
+  labelNames: ['reason'],
+});
 
 /** Campaign definitions and their real-time triggers. */
 @Injectable()
@@ -31,6 +39,7 @@ export class CampaignsService {
         status: request.status ?? 'draft',
         trigger: request.trigger,
         template: request.template,
+        consentPolicy: request.consent ?? 'opt_out',
         createdBy,
       },
     });
@@ -70,6 +79,14 @@ export class CampaignsService {
         this.logger.log(
           `campaign ${campaign.id}: customer ${entry.customerId} has no email address, not sent`,
         );
+        skippedSends.inc({ reason: 'no_address' });
+        continue;
+      }
+      if (!marketingAllowed(customer.consents ?? [], 'email', campaign.consentPolicy)) {
+        this.logger.log(
+          `campaign ${campaign.id}: customer ${entry.customerId} has no marketing consent for email (${campaign.consentPolicy}), not sent`,
+        );
+        skippedSends.inc({ reason: 'consent' });
         continue;
       }
       const idempotencyKey = `${campaign.id}:${entry.customerId}:email:entered@${entry.at}`;

@@ -8,5 +8,6 @@ import { ConsentsService } from './consents.service';
   imports: [HistoryModule],
   controllers: [ConsentsController, ConsentChangedConsumer],
   providers: [ConsentsService],
+  exports: [ConsentsService],
 })
 export class ConsentsModule {}

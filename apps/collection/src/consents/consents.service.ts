@@ -1,8 +1,9 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import type { PayloadOf, Subjects } from '@cdp/contracts';
+import type { ConsentState, PayloadOf, RecordConsentRequest, Subjects } from '@cdp/contracts';
 import type { Consent, ConsentChannel, ConsentPurpose, Prisma } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
 import { EventStore } from '../history/event-store';
+import { MergeService } from '../merges/merge.service';
 
 type ConsentChange = PayloadOf<typeof Subjects.consentChanged>;
 
@@ -31,6 +32,7 @@ export class ConsentsService {
   constructor(
     private readonly db: DatabaseService,
     private readonly events: EventStore,
+    private readonly merges: MergeService,
   ) {}
 
   async record(change: ConsentChange): Promise<ConsentOutcome> {
@@ -100,6 +102,57 @@ export class ConsentsService {
         });
       return 'applied';
     });
+  }
+
+  /**
+   * A consent given or withdrawn through the REST API (preference centre, branch, call centre): a
+   * merged id records on its survivor; 404 for an unknown or erased customer. Answers the consent
+   * as it stands afterwards (unchanged when a newer change was recorded before).
+   */
+  async recordRequest(
+    workspaceId: string,
+    customerId: string,
+    request: RecordConsentRequest,
+    actor: string,
+  ): Promise<{ applied: boolean; consent: Consent }> {
+    const live = await this.merges.liveCustomerId(workspaceId, customerId);
+    if (!live) throw new NotFoundException(`Customer ${customerId} not found`);
+    const outcome = await this.record({
+      workspaceId,
+      customerId: live,
+      purpose: request.purpose,
+      channel: request.channel,
+      status: request.status,
+      source: request.source,
+      at: request.at ?? new Date().toISOString(),
+      evidence: { ...request.evidence, recordedBy: actor },
+    });
+    if (outcome === 'unknown-customer') throw new NotFoundException(`Customer ${customerId} not found`);
+    const consent = await this.db.client.consent.findUniqueOrThrow({
+      where: {
+        workspaceId_customerId_purpose_channel: {
+          workspaceId,
+          customerId: live,
+          purpose: request.purpose,
+          channel: request.channel,
+        },
+      },
+    });
+    return { applied: outcome === 'applied', consent };
+  }
+
+  /** A customer's consents as they stand, in the shape other services read (customer look-up RPC). */
+  async states(workspaceId: string, customerId: string): Promise<ConsentState[]> {
+    const rows = await this.db.client.consent.findMany({
+      where: { workspaceId, customerId },
+      select: { purpose: true, channel: true, status: true, expiresAt: true },
+    });
+    return rows.map((r) => ({
+      purpose: r.purpose,
+      channel: r.channel,
+      status: r.status,
+      ...(r.expiresAt && { expiresAt: r.expiresAt.toISOString() }),
+    }));
   }
 
   async list(workspaceId: string, customerId: string): Promise<Consent[]> {

@@ -2,6 +2,7 @@ import { Controller, GoneException, NotFoundException } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { RpcSubjects, type ReplyOf, type RequestOf } from '@cdp/contracts';
 import { JetStreamMessagePattern } from '@cdp/messaging';
+import { ConsentsService } from '../consents/consents.service';
 import { CustomersService } from './customers.service';
 
 type Lookup = typeof RpcSubjects.customerLookup;
@@ -15,7 +16,10 @@ function notFoundOrGone(error: unknown): null {
 /** Core NATS request/reply look-up used by other services (e.g. campaign needs a recipient address). */
 @Controller()
 export class CustomerLookupHandler {
-  constructor(private readonly customers: CustomersService) {}
+  constructor(
+    private readonly customers: CustomersService,
+    private readonly consents: ConsentsService,
+  ) {}
 
   @JetStreamMessagePattern(RpcSubjects.customerLookup)
   async lookup(@Payload() request: RequestOf<Lookup>): Promise<ReplyOf<Lookup>> {
@@ -38,6 +42,8 @@ export class CustomerLookupHandler {
         ...(customer.email && { email: customer.email }),
         ...(customer.phone && { phone: customer.phone }),
         traits: (customer.traits ?? {}) as Record<string, unknown>,
+        // What a sender must respect (campaign checks marketing consent before asking for a send).
+        consents: await this.consents.states(request.workspaceId, customer.id),
       },
     };
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConsentsModule } from '../consents/consents.module';
 import { CustomerLookupHandler } from './customer-lookup.handler';
 import { CustomersController } from './customers.controller';
 import { CustomersService } from './customers.service';
@@ -6,6 +7,7 @@ import { ErasureAnnouncer } from './erasure-announcer';
 import { ErasureService } from './erasure.service';
 
 @Module({
+  imports: [ConsentsModule],
   controllers: [CustomersController, CustomerLookupHandler],
   providers: [CustomersService, ErasureService, ErasureAnnouncer],
   exports: [CustomersService, ErasureService],

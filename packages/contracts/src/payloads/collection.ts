@@ -1,4 +1,5 @@
 import { oneOf } from './common';
+import { ConsentState } from './delivery';
 import { Type } from '@sinclair/typebox';
 import { Channel, CustomerId, Json, JourneyStage, LifecycleStage, Timestamp, payload } from './common';
 
@@ -174,6 +175,12 @@ export const CustomerLookupReplyV1 = Type.Object(
         email: Type.Optional(Type.String()),
         phone: Type.Optional(Type.String()),
         traits: Json,
+        consents: Type.Optional(
+          Type.Array(ConsentState, {
+            description:
+              "The customer's consents as they stand, one per purpose and channel (none recorded: empty)",
+          }),
+        ),
       }),
     ),
   },

@@ -1,5 +1,5 @@
 import { oneOf } from './common';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { CustomerId, DeliveryChannel, Json, Timestamp, payload } from './common';
 
 export const DeliveryRequestedV1 = payload(
@@ -76,6 +76,18 @@ export const DeliveryStatusV1 = payload(
 export const CONSENT_PURPOSES = ['marketing', 'profiling', 'third_party_sharing'] as const;
 /** Channels a consent applies to; `any` covers every channel. */
 export const CONSENT_CHANNELS = ['email', 'sms', 'push', 'phone', 'post', 'any'] as const;
+
+/** One consent of a customer as it stands (the latest change per purpose and channel). */
+export const ConsentState = Type.Object(
+  {
+    purpose: oneOf(CONSENT_PURPOSES),
+    channel: oneOf(CONSENT_CHANNELS),
+    status: Type.Union([Type.Literal('granted'), Type.Literal('withdrawn')]),
+    expiresAt: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+export type ConsentState = Static<typeof ConsentState>;
 
 export const ConsentChangedV1 = payload(
   {

@@ -28,6 +28,12 @@ export const CreateCampaignRequest = Type.Object(
     trigger: CampaignTrigger,
     template: EmailTemplate,
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
+    consent: Type.Optional(
+      Type.Union([Type.Literal('opt_out'), Type.Literal('opt_in')], {
+        description:
+          "Marketing consent a send needs (purpose marketing, the campaign's channel or any): opt_out (default) sends unless it was withdrawn; opt_in only where it is granted and not expired",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
