@@ -42,6 +42,7 @@ const REQUIRED_MODELS = [
   'AuditLog',
   'IdentityRuleSet',
   'CustomerErasure',
+  'SuppressedIdentifier',
   'CustomerMerge',
   'IdentityConflict',
   'TrackingPlanRule',
