@@ -76,8 +76,16 @@ export class SuppressionService {
     sql: Sql,
     calls: readonly { workspaceId: string; identifiers: readonly Identifier[] }[],
   ): Promise<Set<number>> {
+    // Most workspaces suppress no one: one probe spares hashing every identifier of the batch.
+    const workspaces = await sql.query<{ workspaceId: string }>(
+      `SELECT w AS "workspaceId" FROM unnest($1::text[]) AS w
+      WHERE EXISTS (SELECT 1 FROM suppressed_identifiers s WHERE s.workspace_id = w)`,
+      [[...new Set(calls.map((c) => c.workspaceId))]],
+    );
+    if (!workspaces.length) return new Set();
+    const suppressing = new Set(workspaces.map((w) => w.workspaceId));
     const keysOfCall = calls.map((call) =>
-      call.identifiers.flatMap((i) => {
+      (suppressing.has(call.workspaceId) ? call.identifiers : []).flatMap((i) => {
         const valueHash = this.hmac.hash(call.workspaceId, i.value);
         const types = i.type === PREVIOUS_ID ? ['user_id', 'anonymous_id'] : [i.type];
         return types.map((type) => ({ workspaceId: call.workspaceId, type, valueHash }));
