@@ -257,6 +257,52 @@ describe('customer erasure (DELETE /v1/customers/:id)', () => {
     }
   });
 
+  it("disposes of customers not seen for the workspace's inactivity period, unless a contract or a date keeps them", async () => {
+    // The customers of the tests before were seen today: only the ones seen two years ago are idle.
+    const now = new Date();
+    const longAgo = new Date(now.getTime() - 730 * 86_400_000);
+    const idle = await h.resolve({ userId: 'u-idle', traits: { email: 'idle@example.com' } }, longAgo);
+    const contracted = await h.resolve({ userId: 'u-idle-contract' }, longAgo);
+    const dated = await h.resolve({ userId: 'u-idle-dated' }, longAgo);
+    const recent = await h.resolve({ userId: 'u-recent' }, new Date(now.getTime() - 30 * 86_400_000));
+    await h.prisma.contract.create({
+      data: {
+        workspaceId: h.workspaceId,
+        customerId: contracted.id,
+        sourceSystem: 'core-banking',
+        externalRef: 'acc-idle-1',
+        productCode: 'TD-12',
+        productType: 'deposit',
+        productName: 'Term deposit',
+        status: 'active',
+        openedAt: longAgo,
+      },
+    });
+    expect(
+      (await h.request('PUT', `/v1/customers/${dated.id}/retention`, { expiresAt: '2040-01-01T00:00:00Z' }))
+        .status,
+    ).toBe(200);
+
+    const disposal = h.app.get(DisposalService);
+    // Off by default.
+    expect(await disposal.disposeDue(now)).toBe(0);
+    expect((await h.request('PUT', '/v1/retention', { inactiveCustomerRetentionDays: 365 })).status).toBe(
+      200,
+    );
+    expect(await disposal.disposeDue(now)).toBe(1);
+    const erased = await h.prisma.customer.findMany({
+      where: { id: { in: [idle.id, contracted.id, dated.id, recent.id] }, erasedAt: { not: null } },
+    });
+    expect(erased.map((c) => c.id)).toEqual([idle.id]);
+    expect(await h.prisma.customerErasure.findMany({ where: { customerId: idle.id } })).toEqual([
+      expect.objectContaining({ actor: DISPOSAL_ACTOR }),
+    ]);
+    // Not suppressed: the person who comes back is collected again.
+    expect(await h.prisma.suppressedIdentifier.count({ where: { customerCode: idle.customerCode } })).toBe(0);
+    expect(await disposal.disposeDue(now)).toBe(0);
+    await h.request('PUT', '/v1/retention', { inactiveCustomerRetentionDays: 0 });
+  });
+
   it('answers 400 for an id that is not a UUID, 404 for an unknown one, 403 without the erase scope', async () => {
     const bad = await h.request('DELETE', '/v1/customers/not-a-uuid');
     expect(bad.status).toBe(400);

@@ -115,26 +115,42 @@ describe('history retention (dedup keys and events)', () => {
       });
       return { status: res.statusCode, body: res.json() };
     };
-    expect(await call('GET')).toEqual({ status: 200, body: { eventRetentionDays: 730 } });
+    expect(await call('GET')).toEqual({
+      status: 200,
+      body: { eventRetentionDays: 730, inactiveCustomerRetentionDays: 0 },
+    });
     for (const bad of [
       { eventRetentionDays: -1 },
       { eventRetentionDays: 1.5 },
       { eventRetentionDays: 40_000 },
+      { inactiveCustomerRetentionDays: -5 },
       {},
     ])
       expect(await call('PUT', bad)).toMatchObject({
         status: 400,
         body: {
-          issues: [expect.objectContaining({ path: expect.stringMatching(/^\/(eventRetentionDays)?$/) })],
+          issues: [
+            expect.objectContaining({
+              path: expect.stringMatching(/^\/(eventRetentionDays|inactiveCustomerRetentionDays)?$/),
+            }),
+          ],
         },
       });
     expect((await call('PUT', { eventRetentionDays: 7, extra: true })).status).toBe(400);
 
     expect(await call('PUT', { eventRetentionDays: 7 })).toEqual({
       status: 200,
-      body: { eventRetentionDays: 7 },
+      body: { eventRetentionDays: 7, inactiveCustomerRetentionDays: 0 },
     });
-    expect(await call('GET')).toEqual({ status: 200, body: { eventRetentionDays: 7 } });
+    // A field left out stays as it was.
+    expect(await call('PUT', { inactiveCustomerRetentionDays: 1825 })).toEqual({
+      status: 200,
+      body: { eventRetentionDays: 7, inactiveCustomerRetentionDays: 1825 },
+    });
+    expect(await call('GET')).toEqual({
+      status: 200,
+      body: { eventRetentionDays: 7, inactiveCustomerRetentionDays: 1825 },
+    });
     const now = new Date('2026-12-01T12:00:00Z');
     for (const [messageId, daysAgo] of [
       ['week-old', 8],
@@ -149,6 +165,6 @@ describe('history retention (dedup keys and events)', () => {
       select: { messageId: true },
     });
     expect(left).toEqual([{ messageId: 'fresh' }]);
-    expect(await db.auditLog.count({ where: { action: 'retention.updated' } })).toBe(1);
+    expect(await db.auditLog.count({ where: { action: 'retention.updated' } })).toBe(2);
   });
 });

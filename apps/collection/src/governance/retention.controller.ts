@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put, UseGuards } from '@nestjs/common';
-import { RetentionPolicy } from '@cdp/contracts';
+import { RetentionPolicyChange } from '@cdp/contracts';
 import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
 import { RetentionService } from './retention.service';
 
@@ -17,6 +17,10 @@ export class RetentionController {
   @RequireScope('governance:write')
   @Put()
   put(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
-    return this.retention.setPolicy(p.workspaceId, `api_key:${p.apiKeyId}`, parseBody(RetentionPolicy, body));
+    return this.retention.setPolicy(
+      p.workspaceId,
+      `api_key:${p.apiKeyId}`,
+      parseBody(RetentionPolicyChange, body),
+    );
   }
 }

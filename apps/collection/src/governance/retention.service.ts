@@ -1,9 +1,22 @@
 import { GoneException, Injectable, NotFoundException } from '@nestjs/common';
-import type { RetentionPolicy } from '@cdp/contracts';
+import type { RetentionPolicy, RetentionPolicyChange } from '@cdp/contracts';
 import { DatabaseService } from '@cdp/service-kit';
 import { MergeService } from '../merges/merge.service';
 
-/** A workspace's retention policy; the hourly `expire-events` job (HistoryRetentionService) applies it. */
+const POLICY = { eventRetentionDays: true, inactiveCustomerRetentionDays: true } as const;
+
+/** Values below 1 (possible in the column) mean "forever", shown as 0. */
+function asPolicy(row: RetentionPolicy): RetentionPolicy {
+  return {
+    eventRetentionDays: Math.max(0, row.eventRetentionDays),
+    inactiveCustomerRetentionDays: Math.max(0, row.inactiveCustomerRetentionDays),
+  };
+}
+
+/**
+ * A workspace's retention policy: the hourly `expire-events` job (HistoryRetentionService) and the
+ * hourly disposal (DisposalService) apply it.
+ */
 @Injectable()
 export class RetentionService {
   constructor(
@@ -14,22 +27,20 @@ export class RetentionService {
   async policy(workspaceId: string): Promise<RetentionPolicy> {
     const workspace = await this.db.client.workspace.findUnique({
       where: { id: workspaceId },
-      select: { eventRetentionDays: true },
+      select: POLICY,
     });
     if (!workspace) throw new NotFoundException(`Workspace ${workspaceId} not found`);
-    return { eventRetentionDays: Math.max(0, workspace.eventRetentionDays) };
+    return asPolicy(workspace);
   }
 
-  async setPolicy(workspaceId: string, actor: string, policy: RetentionPolicy): Promise<RetentionPolicy> {
+  async setPolicy(
+    workspaceId: string,
+    actor: string,
+    change: RetentionPolicyChange,
+  ): Promise<RetentionPolicy> {
     return this.db.client.$transaction(async (tx) => {
-      const before = await tx.workspace.findUniqueOrThrow({
-        where: { id: workspaceId },
-        select: { eventRetentionDays: true },
-      });
-      await tx.workspace.update({
-        where: { id: workspaceId },
-        data: { eventRetentionDays: policy.eventRetentionDays },
-      });
+      const before = await tx.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: POLICY });
+      const after = await tx.workspace.update({ where: { id: workspaceId }, data: change, select: POLICY });
       await tx.auditLog.create({
         data: {
           workspaceId,
@@ -38,10 +49,10 @@ export class RetentionService {
           entityType: 'Workspace',
           entityId: workspaceId,
           before,
-          after: policy,
+          after,
         },
       });
-      return policy;
+      return asPolicy(after);
     });
   }
 

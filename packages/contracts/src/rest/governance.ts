@@ -1,18 +1,30 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/** A workspace's retention of its interaction history (`GET/PUT /v1/retention`). */
+// One integer range, not a union with 0, so a bad value gets the range as its reason.
+const retentionDays = (description: string) => Type.Integer({ minimum: 0, maximum: 36_500, description });
+const EVENT_RETENTION = 'Days interaction events are kept, counted from when they were received; 0: forever';
+const INACTIVE_CUSTOMER_RETENTION =
+  'Days a customer is kept after last seen when they hold no active contract and have no retention date of their own; then erased (not suppressed). 0: never for inactivity';
+
+/** A workspace's retention policy (`GET /v1/retention`). */
 export const RetentionPolicy = Type.Object(
   {
-    // One integer range, not a union with 0, so a bad value gets the range as its reason.
-    eventRetentionDays: Type.Integer({
-      minimum: 0,
-      maximum: 36_500,
-      description: 'Days interaction events are kept, counted from when they were received; 0: forever',
-    }),
+    eventRetentionDays: retentionDays(EVENT_RETENTION),
+    inactiveCustomerRetentionDays: retentionDays(INACTIVE_CUSTOMER_RETENTION),
   },
   { additionalProperties: false },
 );
 export type RetentionPolicy = Static<typeof RetentionPolicy>;
+
+/** A change of the retention policy (`PUT /v1/retention`): the fields given change, the others stay. */
+export const RetentionPolicyChange = Type.Object(
+  {
+    eventRetentionDays: Type.Optional(retentionDays(EVENT_RETENTION)),
+    inactiveCustomerRetentionDays: Type.Optional(retentionDays(INACTIVE_CUSTOMER_RETENTION)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type RetentionPolicyChange = Static<typeof RetentionPolicyChange>;
 
 /** When one customer's personal data must be disposed of (`PUT /v1/customers/:id/retention`). */
 export const CustomerRetention = Type.Object(
