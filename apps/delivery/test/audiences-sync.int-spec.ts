@@ -203,6 +203,13 @@ describe('ad audience sync from segment membership', () => {
       method: 'POST',
       rows: [[sha256('kim.min@example.com'), sha256('+821012345678')]],
     });
+    // What was sent is recorded, to remove it again later.
+    expect(
+      await delivery.prisma.adAudienceMember.findMany({
+        where: { customerId: 'cust-kim' },
+        select: { emailSha256: true, phoneSha256: true },
+      }),
+    ).toEqual([{ emailSha256: sha256('kim.min@example.com'), phoneSha256: sha256('+821012345678') }]);
   });
 
   it('sends changes arriving together in one batch and skips customers with nothing to match', async () => {
@@ -224,11 +231,45 @@ describe('ad audience sync from segment membership', () => {
     );
   });
 
-  it('removes a customer who left the segment', async () => {
+  it('removes a customer who left the segment, by the hashes recorded when they were added', async () => {
     received.length = 0;
+    const lookedUp = lookups.filter((c) => c === 'cust-lee').length;
     await publish(Subjects.segmentExited, 'cust-lee');
     await waitFor('the audience removal', async () => received.length >= 1, 15_000);
     expect(received[0]).toEqual({ method: 'DELETE', rows: [[sha256('lee@example.com'), '']] });
+    expect(lookups.filter((c) => c === 'cust-lee')).toHaveLength(lookedUp);
+    await waitFor(
+      'the record gone',
+      async () => (await delivery.prisma.adAudienceMember.count({ where: { customerId: 'cust-lee' } })) === 0,
+    );
+  });
+
+  it('removes an erased customer from the audiences, though their contact data is gone', async () => {
+    received.length = 0;
+    delete customers['cust-choi']; // erased: collection no longer finds them
+    await delivery.app.get(JetStreamPublisher).publish(
+      Subjects.customerErased,
+      {
+        workspaceId: delivery.workspaceId,
+        customerId: 'cust-choi',
+        customerCode: 'C-cust-choi',
+        erasedIds: ['cust-choi'],
+        erasedAt: new Date().toISOString(),
+      },
+      { msgId: `customer.erased:${randomUUID()}` },
+    );
+    await waitFor('the removal of the erased customer', async () => received.length >= 1, 15_000);
+    expect(received[0]).toEqual({
+      method: 'DELETE',
+      rows: [[sha256('choi@example.com'), sha256('+821055556666')]],
+    });
+    await waitFor(
+      'the record gone',
+      async () =>
+        (await delivery.prisma.adAudienceMember.count({ where: { customerId: 'cust-choi' } })) === 0,
+    );
+    // Still a member for the other customers added.
+    expect(await delivery.prisma.adAudienceMember.count({ where: { customerId: 'cust-kim' } })).toBe(1);
   });
 
   it('retries a batch the platform did not accept, so nothing is lost', async () => {

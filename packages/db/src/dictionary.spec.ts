@@ -43,6 +43,7 @@ const REQUIRED_MODELS = [
   'IdentityRuleSet',
   'CustomerErasure',
   'SuppressedIdentifier',
+  'AdAudienceMember',
   'CustomerMerge',
   'IdentityConflict',
   'TrackingPlanRule',

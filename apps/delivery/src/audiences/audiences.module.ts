@@ -8,5 +8,6 @@ import { SegmentMembershipConsumer } from './segment-membership.consumer';
   imports: [ProvidersModule],
   controllers: [AudiencesController, SegmentMembershipConsumer],
   providers: [AudiencesService],
+  exports: [AudiencesService],
 })
 export class AudiencesModule {}

@@ -23,7 +23,8 @@ export interface AdAudienceView {
 /**
  * Keeps ad-platform audiences in line with segments: a customer entering a segment is looked up
  * (e-mail, phone) through collection's customer look-up and added, as hashes, to every audience
- * synced from that segment; leaving removes them. Calls are batched per audience and change.
+ * synced from that segment; leaving, or being erased, removes them by the hashes recorded when
+ * they were added. Calls are batched per audience and change.
  */
 @Injectable()
 export class AudiencesService implements OnApplicationShutdown {
@@ -63,38 +64,88 @@ export class AudiencesService implements OnApplicationShutdown {
     return rows.map(view);
   }
 
-  /** Resolves once every audience of the segment accepted the change; throws (to retry) otherwise. */
+  /**
+   * Resolves once every audience of the segment accepted the change; throws (to retry) otherwise.
+   * An addition is recorded with the hashes sent; a removal sends those recorded hashes (the
+   * look-up only for a member added before they were recorded), then forgets them.
+   */
   async sync(change: Change, membership: Membership): Promise<void> {
+    const { workspaceId, customerId } = membership;
     const audiences = await this.db.client.adAudience.findMany({
-      where: { workspaceId: membership.workspaceId, segmentId: membership.segmentId },
+      where: { workspaceId, segmentId: membership.segmentId },
     });
     if (!audiences.length) return;
-    const reply = await this.publisher.request(
-      RpcSubjects.customerLookup,
-      { workspaceId: membership.workspaceId, customerId: membership.customerId },
-      5000,
-    );
-    const member = reply.customer && hashedMember(reply.customer);
-    if (!member) {
-      this.logger.debug(`customer ${membership.customerId} not found or has no e-mail/phone: not synced`);
-      return;
+    const recorded =
+      change === 'remove'
+        ? await this.db.client.adAudienceMember.findMany({
+            where: { customerId, audienceId: { in: audiences.map((a) => a.id) } },
+          })
+        : [];
+    const unrecorded = audiences.filter((a) => !recorded.some((r) => r.audienceId === a.id));
+    const member = unrecorded.length ? await this.lookUp(workspaceId, customerId) : undefined;
+    await Promise.all([
+      ...recorded.map((r) => this.batcherFor(r.audienceId, 'remove').add([r.emailSha256, r.phoneSha256])),
+      ...(member ? unrecorded.map((a) => this.batcherFor(a.id, change).add(member)) : []),
+    ]);
+    if (change === 'remove') {
+      await this.db.client.adAudienceMember.deleteMany({
+        where: { customerId, audienceId: { in: audiences.map((a) => a.id) } },
+      });
+    } else if (member) {
+      await this.record(workspaceId, customerId, audiences, member);
     }
-    await Promise.all(audiences.map((audience) => this.batcherFor(audience, change).add(member)));
+  }
+
+  /**
+   * The ad-platform part of an erasure (cdp.customer.erased): the customers are removed from every
+   * audience delivery added them to, by the hashes it sent (their contact data is already gone).
+   */
+  async forget(workspaceId: string, customerIds: string[]): Promise<number> {
+    const members = await this.db.client.adAudienceMember.findMany({
+      where: { workspaceId, customerId: { in: customerIds } },
+    });
+    await Promise.all(
+      members.map((m) => this.batcherFor(m.audienceId, 'remove').add([m.emailSha256, m.phoneSha256])),
+    );
+    await this.db.client.adAudienceMember.deleteMany({ where: { id: { in: members.map((m) => m.id) } } });
+    return members.length;
+  }
+
+  private async lookUp(workspaceId: string, customerId: string): Promise<HashedMember | undefined> {
+    const reply = await this.publisher.request(RpcSubjects.customerLookup, { workspaceId, customerId }, 5000);
+    const member = reply.customer && hashedMember(reply.customer);
+    if (!member) this.logger.debug(`customer ${customerId} not found or has no e-mail/phone: not synced`);
+    return member;
+  }
+
+  private async record(
+    workspaceId: string,
+    customerId: string,
+    audiences: AdAudience[],
+    [emailSha256, phoneSha256]: HashedMember,
+  ): Promise<void> {
+    await this.db.pool.query(
+      `INSERT INTO ad_audience_members (id, workspace_id, audience_id, customer_id, email_sha256, phone_sha256)
+       SELECT gen_random_uuid()::text, $1, audience_id, $2, $3, $4 FROM unnest($5::text[]) AS audience_id
+       ON CONFLICT (audience_id, customer_id)
+       DO UPDATE SET email_sha256 = EXCLUDED.email_sha256, phone_sha256 = EXCLUDED.phone_sha256, added_at = now()`,
+      [workspaceId, customerId, emailSha256, phoneSha256, audiences.map((a) => a.id)],
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.batchers.values()].map((b) => b.drain()));
   }
 
-  private batcherFor(audience: AdAudience, change: Change): MicroBatcher<HashedMember> {
-    const key = `${audience.id}|${change}`;
+  private batcherFor(audienceId: string, change: Change): MicroBatcher<HashedMember> {
+    const key = `${audienceId}|${change}`;
     let batcher = this.batchers.get(key);
     if (!batcher) {
       batcher = new MicroBatcher<HashedMember>({
         maxSize: this.config.AUDIENCE_BATCH_SIZE,
         maxDelayMs: this.config.AUDIENCE_BATCH_WAIT_MS,
         concurrentFlushes: true,
-        flush: (members) => this.send(audience.id, change, members),
+        flush: (members) => this.send(audienceId, change, members),
       });
       this.batchers.set(key, batcher);
     }

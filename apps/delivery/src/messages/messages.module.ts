@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AudiencesModule } from '../audiences/audiences.module';
 import { ChannelsModule } from '../channels/channels.module';
 import { ReceiptsModule } from '../receipts/receipts.module';
 import { QueuesModule } from '../queues/queues.module';
@@ -16,7 +17,7 @@ import { SendWorkers } from './send-workers';
 import { StatusAnnouncer } from './status-announcer';
 
 @Module({
-  imports: [ChannelsModule, QueuesModule, TemplatesModule, ReceiptsModule],
+  imports: [AudiencesModule, ChannelsModule, QueuesModule, TemplatesModule, ReceiptsModule],
   controllers: [DeliveryRequestedConsumer, CustomerErasedConsumer, MessagesController],
   providers: [
     MessagesService,
