@@ -100,11 +100,12 @@ export class IngestSuite {
     // for by a batch's merges must not start after the test file has ended.
     this.closers.push(() => announcer.onApplicationShutdown());
     const secrets = { NATIONAL_ID_HMAC_SECRET: TEST_SECRETS.NATIONAL_ID_HMAC_SECRET! };
+    const merges = new MergeService(db, announcer);
     const identity = new IdentityService(
       new IdentityRulesService(db),
-      new MergeService(db, announcer),
+      merges,
       announcer,
-      new SuppressionService(db, secrets),
+      new SuppressionService(db, merges, secrets),
       secrets,
     );
     return new IngestService(db, identity, new EventStore(), publisher, new LifecycleService(db, publisher));

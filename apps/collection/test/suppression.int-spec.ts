@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prismaSql } from '@cdp/db';
-import { identifierLockKey } from '../src/identity/identity.service';
+import { identifierLockKey } from '../src/identity/identifiers';
 import { SuppressionService } from '../src/identity/suppressions.service';
 import { IngestService } from '../src/ingest/ingest.service';
 import { advisoryLocks } from '../src/merges/advisory-locks';
@@ -153,7 +153,14 @@ describe('suppression of erased people', () => {
     expect(
       (await h.request('DELETE', `/v1/suppressions?customerCode=${customer!.customerCode}`)).status,
     ).toBe(404);
-    expect(await h.prisma.auditLog.count({ where: { action: 'suppression.lifted' } })).toBe(2);
+    expect(
+      await h.prisma.auditLog.count({
+        where: {
+          action: 'suppression.lifted',
+          entityId: { in: [customer!.customerCode, rest.body.suppressions[0].id] },
+        },
+      }),
+    ).toBe(2);
 
     const returning = call({ userId: 'u-back' });
     await ingest.storeBatch([returning]);
@@ -172,6 +179,44 @@ describe('suppression of erased people', () => {
     const next = call({ userId: 'u-unsuppressed' });
     await ingest.storeBatch([next]);
     expect(await stored([next])).toBe(1);
+  });
+
+  it('suppresses a live customer without erasing them (POST /v1/suppressions), until lifted', async () => {
+    const { customer } = await person('paused');
+    const suppressed = await h.request('POST', '/v1/suppressions', { customerId: customer!.id });
+    expect(suppressed).toEqual({
+      status: 201,
+      body: { customerId: customer!.id, customerCode: customer!.customerCode, suppressed: 3 },
+    });
+    // Nothing erased: the profile and its history stay.
+    expect(await h.prisma.customer.findUniqueOrThrow({ where: { id: customer!.id } })).toMatchObject({
+      erasedAt: null,
+      email: 'paused@example.com',
+    });
+    expect(await h.prisma.identity.count({ where: { customerId: customer!.id } })).toBe(3);
+    const dropped = call({ userId: 'u-paused', event: 'While Paused' });
+    await ingest.storeBatch([dropped]);
+    expect(await stored([dropped])).toBe(0);
+    expect(
+      await h.prisma.auditLog.count({ where: { action: 'customer.suppressed', entityId: customer!.id } }),
+    ).toBe(1);
+
+    expect(
+      (await h.request('DELETE', `/v1/suppressions?customerCode=${customer!.customerCode}`)).body,
+    ).toEqual({ lifted: 3 });
+    const resumed = call({ userId: 'u-paused', event: 'After The Pause' });
+    await ingest.storeBatch([resumed]);
+    const event = await h.prisma.event.findFirstOrThrow({ where: { messageId: resumed.messageId } });
+    // The same customer again: nothing was erased.
+    expect(event.customerId).toBe(customer!.id);
+
+    const bad = await h.request('POST', '/v1/suppressions', { customerId: 'nope' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([expect.objectContaining({ path: '/customerId' })]);
+    expect((await h.request('POST', '/v1/suppressions', { customerId: randomUUID() })).status).toBe(404);
+    const { customer: gone } = await person('gone-before');
+    expect((await h.request('DELETE', `/v1/customers/${gone!.id}`)).status).toBe(200);
+    expect((await h.request('POST', '/v1/suppressions', { customerId: gone!.id })).status).toBe(410);
   });
 
   it('answers 400 for bad queries, 404 for an unknown suppression, 403 without the governance scopes', async () => {

@@ -3,7 +3,7 @@ import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { Prisma, prismaSql } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
 import { isConflict } from '../common/conflicts';
-import { identifierLockKey } from '../identity/identity.service';
+import { identifierLockKey } from '../identity/identifiers';
 import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeService, MOVED_TABLES } from '../merges/merge.service';
 import { SuppressionService, type StoredIdentifier } from '../identity/suppressions.service';

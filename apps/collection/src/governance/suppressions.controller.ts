@@ -1,8 +1,10 @@
-import { Controller, Delete, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { SuppressCustomerRequest } from '@cdp/contracts';
 import {
   ApiKeyGuard,
   CurrentPrincipal,
   invalidInput,
+  parseBody,
   queryInteger,
   type Principal,
   RequireScope,
@@ -10,7 +12,7 @@ import {
 } from '@cdp/service-kit';
 import { SuppressionService } from '../identity/suppressions.service';
 
-/** The suppression list: identifiers of erased people whose calls are not stored (never the values). */
+/** The suppression list: identifiers whose tracking calls are not stored (types only, never the values). */
 @Controller('v1/suppressions')
 @UseGuards(ApiKeyGuard)
 @RequireScope('governance:read')
@@ -31,14 +33,25 @@ export class SuppressionsController {
     });
   }
 
-  /** Lifts every suppression of one erased customer (`?customerCode=`): the person is collected again. */
+  /**
+   * Stops collecting a live customer's tracking calls without erasing anything (`{ customerId }`;
+   * erasure suppresses by itself).
+   */
+  @RequireScope('governance:write')
+  @Post()
+  suppress(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    const { customerId } = parseBody(SuppressCustomerRequest, body);
+    return this.suppressions.suppressCustomer(p.workspaceId, customerId, `api_key:${p.apiKeyId}`);
+  }
+
+  /** Lifts every suppression of one customer (`?customerCode=`): the person is collected again. */
   @RequireScope('governance:write')
   @Delete()
   liftForCustomer(@CurrentPrincipal() p: Principal, @Query('customerCode') customerCode?: string) {
     if (!customerCode)
       throw invalidInput(
         '/customerCode',
-        'required: the erased customer whose suppressions to lift',
+        'required: the customer whose suppressions to lift',
         'Invalid query',
       );
     return this.suppressions.lift(p.workspaceId, { customerCode }, `api_key:${p.apiKeyId}`);

@@ -12,6 +12,11 @@ export interface Identifier {
  */
 export const PREVIOUS_ID = 'previous_id';
 
+/** The advisory-lock key of one identifier: whoever links, moves or deletes it holds this lock first. */
+export function identifierLockKey(workspaceId: string, type: string, value: string): string {
+  return `${workspaceId}|${type}|${value}`;
+}
+
 /** Emails identify people case-insensitively in practice; store and match them trimmed and lower-cased. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -6,6 +6,7 @@ import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeAnnouncer } from '../merges/merge-announcer';
 import { MergeService } from '../merges/merge.service';
 import {
+  identifierLockKey,
   identifiersOf as identifiersOfCall,
   PREVIOUS_ID,
   type IdentifiableCall,
@@ -17,15 +18,17 @@ import type { RuleBook } from './identity-rules';
 import { NationalIdHasher } from './national-id';
 import { SuppressionService } from './suppressions.service';
 
-export { identifiersOf, normalizeEmail, normalizePhone, PREVIOUS_ID, type Identifier } from './identifiers';
+export {
+  identifierLockKey,
+  identifiersOf,
+  normalizeEmail,
+  normalizePhone,
+  PREVIOUS_ID,
+  type Identifier,
+} from './identifiers';
 export { stripNationalId } from './national-id';
 
 type Tx = Prisma.TransactionClient;
-
-/** The advisory-lock key of one identifier: whoever links, moves or deletes it holds this lock first. */
-export function identifierLockKey(workspaceId: string, type: string, value: string): string {
-  return `${workspaceId}|${type}|${value}`;
-}
 
 /** Pseudonymous customer code: random, carries no personal meaning (Crockford base32, 16 chars). */
 export function newCustomerCode(): string {

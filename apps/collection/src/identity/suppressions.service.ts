@@ -1,7 +1,9 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { Sql } from '@cdp/db';
+import { GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { prismaSql, type Sql } from '@cdp/db';
 import { DatabaseService, keysetPage, olderThanCursor, SERVICE_CONFIG } from '@cdp/service-kit';
-import { PREVIOUS_ID, type Identifier } from './identifiers';
+import { advisoryLocks } from '../merges/advisory-locks';
+import { MergeService } from '../merges/merge.service';
+import { identifierLockKey, PREVIOUS_ID, type Identifier } from './identifiers';
 import { WorkspaceHmac } from './national-id';
 
 /** An identifier as the identity graph stores it. */
@@ -26,8 +28,8 @@ interface SuppressedKey {
 }
 
 /**
- * The suppression list: identifiers of people erased with suppression, kept as keyed hashes, whose
- * tracking calls identity resolution refuses to store. Checked under the identifier locks that the
+ * The suppression list: identifiers of people erased with suppression (or suppressed without
+ * erasure), kept as keyed hashes, whose tracking calls identity resolution refuses to store. Checked under the identifier locks that the
  * erasure also takes, so a call still queued when its person is erased is dropped, not stored as a
  * new customer.
  */
@@ -37,12 +39,13 @@ export class SuppressionService {
 
   constructor(
     private readonly db: DatabaseService,
+    private readonly merges: MergeService,
     @Inject(SERVICE_CONFIG) config: { NATIONAL_ID_HMAC_SECRET: string },
   ) {
     this.hmac = new WorkspaceHmac(config.NATIONAL_ID_HMAC_SECRET, 'cdp-suppression');
   }
 
-  /** Suppresses an erased customer's identifiers in the erasing transaction; returns how many were new. */
+  /** Suppresses a customer's identifiers in the caller's transaction (an erasure's); returns how many were new. */
   async suppressIn(
     sql: Sql,
     workspaceId: string,
@@ -111,7 +114,47 @@ export class SuppressionService {
     return indexes;
   }
 
-  /** A page of the workspace's suppressions, newest first, optionally of one erased customer. */
+  /**
+   * Stops collecting a live customer's tracking calls without erasing them (Segment's "suppress
+   * only"): their identifiers, and those of every profile merged into them, go on the list under
+   * the identifier locks ingest takes. 404 for an unknown customer, 410 for an erased one.
+   */
+  async suppressCustomer(workspaceId: string, customerId: string, actor: string) {
+    return this.db.client.$transaction(async (tx) => {
+      const survivor = await this.merges.survivorOf(tx, workspaceId, customerId);
+      if (!survivor) throw new NotFoundException(`Customer ${customerId} not found`);
+      if (survivor.erasedAt) throw new GoneException(`Customer ${customerId} was erased`);
+      const family = await this.merges.mergedFamily(tx, survivor.id);
+      const identities = await tx.identity.findMany({
+        where: { workspaceId, customerId: { in: family } },
+        select: { type: true, value: true },
+      });
+      const sql = prismaSql(tx);
+      await advisoryLocks(
+        sql,
+        [...new Set(identities.map((i) => identifierLockKey(workspaceId, i.type, i.value)))].sort(),
+      );
+      const { customerCode } = await tx.customer.findUniqueOrThrow({
+        where: { id: survivor.id },
+        select: { customerCode: true },
+      });
+      const suppressed = await this.suppressIn(sql, workspaceId, identities, customerCode, actor);
+      await tx.auditLog.create({
+        data: {
+          workspaceId,
+          actor,
+          action: 'customer.suppressed',
+          entityType: 'Customer',
+          entityId: survivor.id,
+          before: {},
+          after: { suppressed, identifierTypes: [...new Set(identities.map((i) => i.type))].sort() },
+        },
+      });
+      return { customerId: survivor.id, customerCode, suppressed };
+    });
+  }
+
+  /** A page of the workspace's suppressions, newest first, optionally of one customer (by code). */
   async list(
     workspaceId: string,
     query: { customerCode?: string; limit: number; cursor?: string },
@@ -131,8 +174,8 @@ export class SuppressionService {
   }
 
   /**
-   * Lifts suppressions (one by id, or every one of an erased customer's code), audited: the
-   * identifiers' calls are stored again from now on, as a new customer.
+   * Lifts suppressions (one by id, or every one of a customer code), audited: the identifiers'
+   * calls are stored again from now on (an erased person's as a new customer).
    */
   async lift(
     workspaceId: string,

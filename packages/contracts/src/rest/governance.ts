@@ -37,3 +37,15 @@ export const CustomerRetention = Type.Object(
   { additionalProperties: false },
 );
 export type CustomerRetention = Static<typeof CustomerRetention>;
+
+/** Stop collecting a live customer's tracking calls without erasing them (`POST /v1/suppressions`). */
+export const SuppressCustomerRequest = Type.Object(
+  {
+    customerId: Type.String({
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      description: 'The customer, a UUID (a merged id stands for its survivor)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SuppressCustomerRequest = Static<typeof SuppressCustomerRequest>;
