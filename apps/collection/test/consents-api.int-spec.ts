@@ -61,17 +61,51 @@ describe('consents API (PUT /v1/customers/:id/consents)', () => {
     });
     expect(late.body).toMatchObject({ applied: false, consent: { status: 'withdrawn' } });
 
+    // A grant for two years (marketing consent is reconfirmed every two years in Korea).
+    const sms = await put(survivor.id, {
+      purpose: 'marketing',
+      channel: 'sms',
+      status: 'granted',
+      source: 'branch:gangnam',
+      at: '2026-12-03T10:00:00Z',
+      expiresAt: '2028-12-03T10:00:00Z',
+    });
+    expect(sms.body).toMatchObject({ applied: true, consent: { expiresAt: '2028-12-03T10:00:00.000Z' } });
+    expect(
+      (
+        await put(survivor.id, {
+          purpose: 'marketing',
+          channel: 'sms',
+          status: 'granted',
+          source: 'x',
+          expiresAt: 'in two years',
+        })
+      ).body.issues,
+    ).toEqual([expect.objectContaining({ path: '/expiresAt' })]);
+
     const listed = await h.request('GET', `/v1/customers/${survivor.id}/consents`);
-    expect(listed.body).toEqual([expect.objectContaining({ purpose: 'marketing', status: 'withdrawn' })]);
+    expect(listed.body).toEqual([
+      expect.objectContaining({ purpose: 'marketing', channel: 'email', status: 'withdrawn' }),
+      expect.objectContaining({ purpose: 'marketing', channel: 'sms', status: 'granted' }),
+    ]);
     // What the customer look-up RPC hands to campaign.
-    expect(await h.app.get(ConsentsService).states(h.workspaceId, survivor.id)).toEqual([
+    expect(
+      (await h.app.get(ConsentsService).states(h.workspaceId, survivor.id)).sort((a, b) =>
+        a.channel.localeCompare(b.channel),
+      ),
+    ).toEqual([
       { purpose: 'marketing', channel: 'email', status: 'withdrawn' },
+      { purpose: 'marketing', channel: 'sms', status: 'granted', expiresAt: '2028-12-03T10:00:00.000Z' },
     ]);
     // The change is in the customer's history.
     const history = await h.prisma.event.findMany({
       where: { customerId: survivor.id, name: { in: ['Consent Granted', 'Consent Withdrawn'] } },
     });
-    expect(history.map((e) => e.name).sort()).toEqual(['Consent Granted', 'Consent Withdrawn']);
+    expect(history.map((e) => e.name).sort()).toEqual([
+      'Consent Granted',
+      'Consent Granted',
+      'Consent Withdrawn',
+    ]);
   });
 
   it('answers 400 with the field path, 404 for an unknown or erased customer, 403 without customers:write', async () => {

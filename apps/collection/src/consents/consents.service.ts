@@ -70,6 +70,8 @@ export class ConsentsService {
         source: change.source,
         evidence,
         updatedAt: at,
+        // A grant lapses when it says; a withdrawal has nothing to lapse.
+        expiresAt: granted && change.expiresAt ? new Date(change.expiresAt) : null,
         ...(granted
           ? { grantedAt: since(current?.grantedAt, current?.status === 'granted') }
           : { withdrawnAt: since(current?.withdrawnAt, current?.status === 'withdrawn') }),
@@ -126,6 +128,7 @@ export class ConsentsService {
       source: request.source,
       at: request.at ?? new Date().toISOString(),
       evidence: { ...request.evidence, recordedBy: actor },
+      ...(request.expiresAt && { expiresAt: request.expiresAt }),
     });
     if (outcome === 'unknown-customer') throw new NotFoundException(`Customer ${customerId} not found`);
     const consent = await this.db.client.consent.findUniqueOrThrow({

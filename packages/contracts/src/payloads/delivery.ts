@@ -100,6 +100,13 @@ export const ConsentChangedV1 = payload(
     }),
     at: Timestamp,
     evidence: Type.Optional(Json),
+    expiresAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'For a grant: when it lapses unless renewed (e.g. marketing consent reconfirmed every two years); absent: no end',
+      }),
+    ),
   },
   'A customer granted or withdrew consent for a purpose and channel',
 );

@@ -23,6 +23,13 @@ export const RecordConsentRequest = Type.Object(
       }),
     ),
     evidence: Type.Optional(Json),
+    expiresAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'For a grant: when it lapses unless renewed (e.g. marketing consent reconfirmed every two years); absent: no end',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
