@@ -3,10 +3,10 @@ import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { Prisma, prismaSql } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
 import { isConflict } from '../common/conflicts';
-import { identifierLockKey } from '../identity/identifiers';
+import { identifierLockKey, type Identifier } from '../identity/identifiers';
 import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeService, MOVED_TABLES } from '../merges/merge.service';
-import { SuppressionService, type StoredIdentifier } from '../identity/suppressions.service';
+import { SuppressionService } from '../identity/suppressions.service';
 import { ErasureAnnouncer } from './erasure-announcer';
 
 type Tx = Prisma.TransactionClient;
@@ -138,7 +138,7 @@ export class ErasureService {
       where: { id: survivor.id },
       select: { customerCode: true },
     });
-    const identities = await tx.$queryRaw<StoredIdentifier[]>`
+    const identities = await tx.$queryRaw<Identifier[]>`
       DELETE FROM identities WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${family}::text[])
       RETURNING type, value`;
     // Under the identifier locks ingest takes too: a queued call of the person finds them suppressed.

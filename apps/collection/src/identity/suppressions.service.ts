@@ -6,12 +6,6 @@ import { MergeService } from '../merges/merge.service';
 import { identifierLockKey, PREVIOUS_ID, type Identifier } from './identifiers';
 import { WorkspaceHmac } from './national-id';
 
-/** An identifier as the identity graph stores it. */
-export interface StoredIdentifier {
-  type: string;
-  value: string;
-}
-
 /** A suppression as the API shows it (never the identifier: only its type). */
 export interface SuppressionView {
   id: string;
@@ -29,9 +23,9 @@ interface SuppressedKey {
 
 /**
  * The suppression list: identifiers of people erased with suppression (or suppressed without
- * erasure), kept as keyed hashes, whose tracking calls identity resolution refuses to store. Checked under the identifier locks that the
- * erasure also takes, so a call still queued when its person is erased is dropped, not stored as a
- * new customer.
+ * erasure), kept as keyed hashes, whose tracking calls identity resolution refuses to store.
+ * Checked under the identifier locks that the erasure also takes, so a call still queued when its
+ * person is erased is dropped, not stored as a new customer.
  */
 @Injectable()
 export class SuppressionService {
@@ -49,7 +43,7 @@ export class SuppressionService {
   async suppressIn(
     sql: Sql,
     workspaceId: string,
-    identifiers: readonly StoredIdentifier[],
+    identifiers: readonly Identifier[],
     customerCode: string,
     actor: string,
   ): Promise<number> {

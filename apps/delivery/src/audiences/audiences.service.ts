@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CreateAdAudienceRequest, RpcSubjects, Subjects, type PayloadOf } from '@cdp/contracts';
-import type { AdAudience } from '@cdp/db';
+import type { AdAudience, AdAudienceMember } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput, MicroBatcher, parseBody, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
@@ -75,25 +75,22 @@ export class AudiencesService implements OnApplicationShutdown {
       where: { workspaceId, segmentId: membership.segmentId },
     });
     if (!audiences.length) return;
-    const recorded =
-      change === 'remove'
-        ? await this.db.client.adAudienceMember.findMany({
-            where: { customerId, audienceId: { in: audiences.map((a) => a.id) } },
-          })
-        : [];
+    if (change === 'add') {
+      const member = await this.lookUp(workspaceId, customerId);
+      if (!member) return;
+      await Promise.all(audiences.map((a) => this.batcherFor(a.id, 'add').add(member)));
+      await this.record(workspaceId, customerId, audiences, member);
+      return;
+    }
+    const recorded = await this.db.client.adAudienceMember.findMany({
+      where: { customerId, audienceId: { in: audiences.map((a) => a.id) } },
+    });
     const unrecorded = audiences.filter((a) => !recorded.some((r) => r.audienceId === a.id));
     const member = unrecorded.length ? await this.lookUp(workspaceId, customerId) : undefined;
     await Promise.all([
-      ...recorded.map((r) => this.batcherFor(r.audienceId, 'remove').add([r.emailSha256, r.phoneSha256])),
-      ...(member ? unrecorded.map((a) => this.batcherFor(a.id, change).add(member)) : []),
+      this.removeRecorded(recorded),
+      ...(member ? unrecorded.map((a) => this.batcherFor(a.id, 'remove').add(member)) : []),
     ]);
-    if (change === 'remove') {
-      await this.db.client.adAudienceMember.deleteMany({
-        where: { customerId, audienceId: { in: audiences.map((a) => a.id) } },
-      });
-    } else if (member) {
-      await this.record(workspaceId, customerId, audiences, member);
-    }
   }
 
   /**
@@ -104,11 +101,17 @@ export class AudiencesService implements OnApplicationShutdown {
     const members = await this.db.client.adAudienceMember.findMany({
       where: { workspaceId, customerId: { in: customerIds } },
     });
+    await this.removeRecorded(members);
+    return members.length;
+  }
+
+  /** Removes recorded members by the hashes sent when they were added, then forgets the records. */
+  private async removeRecorded(members: AdAudienceMember[]): Promise<void> {
+    if (!members.length) return;
     await Promise.all(
       members.map((m) => this.batcherFor(m.audienceId, 'remove').add([m.emailSha256, m.phoneSha256])),
     );
     await this.db.client.adAudienceMember.deleteMany({ where: { id: { in: members.map((m) => m.id) } } });
-    return members.length;
   }
 
   private async lookUp(workspaceId: string, customerId: string): Promise<HashedMember | undefined> {

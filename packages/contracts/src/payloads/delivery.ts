@@ -77,36 +77,33 @@ export const CONSENT_PURPOSES = ['marketing', 'profiling', 'third_party_sharing'
 /** Channels a consent applies to; `any` covers every channel. */
 export const CONSENT_CHANNELS = ['email', 'sms', 'push', 'phone', 'post', 'any'] as const;
 
+/** The fields a consent change and a consent as it stands share. */
+export const ConsentFields = {
+  purpose: oneOf(CONSENT_PURPOSES, { description: 'What the consent is for' }),
+  channel: oneOf(CONSENT_CHANNELS, { description: 'Channel the consent applies to; any: every channel' }),
+  status: Type.Union([Type.Literal('granted'), Type.Literal('withdrawn')]),
+  expiresAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        'For a grant: when it lapses unless renewed (e.g. marketing consent reconfirmed every two years); absent: no end',
+    }),
+  ),
+};
+
 /** One consent of a customer as it stands (the latest change per purpose and channel). */
-export const ConsentState = Type.Object(
-  {
-    purpose: oneOf(CONSENT_PURPOSES),
-    channel: oneOf(CONSENT_CHANNELS),
-    status: Type.Union([Type.Literal('granted'), Type.Literal('withdrawn')]),
-    expiresAt: Type.Optional(Timestamp),
-  },
-  { additionalProperties: false },
-);
+export const ConsentState = Type.Object(ConsentFields, { additionalProperties: false });
 export type ConsentState = Static<typeof ConsentState>;
 
 export const ConsentChangedV1 = payload(
   {
     customerId: CustomerId,
-    purpose: oneOf(CONSENT_PURPOSES, { description: 'What the consent is for' }),
-    channel: oneOf(CONSENT_CHANNELS, { description: 'Channel the consent applies to' }),
-    status: Type.Union([Type.Literal('granted'), Type.Literal('withdrawn')]),
+    ...ConsentFields,
     source: Type.String({
       description: 'Where the change came from (unsubscribe link, preference centre, branch ...)',
     }),
     at: Timestamp,
     evidence: Type.Optional(Json),
-    expiresAt: Type.Optional(
-      Type.String({
-        format: 'date-time',
-        description:
-          'For a grant: when it lapses unless renewed (e.g. marketing consent reconfirmed every two years); absent: no end',
-      }),
-    ),
   },
   'A customer granted or withdrew consent for a purpose and channel',
 );

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Json, oneOf } from '../payloads/common';
-import { CONSENT_CHANNELS, CONSENT_PURPOSES } from '../payloads/delivery';
+import { Json } from '../payloads/common';
+import { ConsentFields } from '../payloads/delivery';
 
 /**
  * A consent given or withdrawn, recorded by a preference centre, a branch or a call centre
@@ -8,9 +8,7 @@ import { CONSENT_CHANNELS, CONSENT_PURPOSES } from '../payloads/delivery';
  */
 export const RecordConsentRequest = Type.Object(
   {
-    purpose: oneOf(CONSENT_PURPOSES, { description: 'What the consent is for' }),
-    channel: oneOf(CONSENT_CHANNELS, { description: 'Channel the consent applies to; any: every channel' }),
-    status: Type.Union([Type.Literal('granted'), Type.Literal('withdrawn')]),
+    ...ConsentFields,
     source: Type.String({
       minLength: 1,
       maxLength: 200,
@@ -23,13 +21,6 @@ export const RecordConsentRequest = Type.Object(
       }),
     ),
     evidence: Type.Optional(Json),
-    expiresAt: Type.Optional(
-      Type.String({
-        format: 'date-time',
-        description:
-          'For a grant: when it lapses unless renewed (e.g. marketing consent reconfirmed every two years); absent: no end',
-      }),
-    ),
   },
   { additionalProperties: false },
 );
