@@ -1,5 +1,7 @@
 import { EventExamples, RpcExamples } from './asyncapi/examples';
 import { RpcSubjects, Subjects, type SubjectKey } from './subjects';
+import { Type } from '@sinclair/typebox';
+import { CHANNELS } from './payloads/common';
 import { ContractViolation, assertValid, validate } from './validation';
 
 const subjectKeys = Object.keys(Subjects) as SubjectKey[];
@@ -50,7 +52,19 @@ describe('validate() explains what is wrong', () => {
 
   it('reports a channel outside the enum', () => {
     expect(issues({ ...good, channel: 'fax' })).toEqual([
-      { path: '/channel', reason: 'Expected union value' },
+      { path: '/channel', reason: `must be one of ${CHANNELS.map((c) => `"${c}"`).join(', ')}` },
+    ]);
+  });
+
+  it('names the types a union allows when a value matches none of them', () => {
+    const schema = Type.Object({
+      expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+      value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]),
+    });
+    const result = validate(schema, { expiresAt: 3, value: {} });
+    expect(result.ok ? [] : result.issues).toEqual([
+      { path: '/expiresAt', reason: 'must be a date-time string or null' },
+      { path: '/value', reason: 'must be a string, a number or a boolean' },
     ]);
   });
 
@@ -126,8 +140,8 @@ describe('assertValid', () => {
     expect(error).toMatchObject({
       name: 'ContractViolation',
       contract: 'cdp.consent.changed/v1',
-      issues: [{ path: '/status', reason: 'Expected union value' }],
-      message: 'cdp.consent.changed/v1: /status Expected union value',
+      issues: [{ path: '/status', reason: 'must be one of "granted", "withdrawn"' }],
+      message: 'cdp.consent.changed/v1: /status must be one of "granted", "withdrawn"',
     });
   });
 });

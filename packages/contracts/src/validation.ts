@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FormatRegistry } from '@sinclair/typebox';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -39,6 +40,29 @@ export interface ValidationIssue {
   reason: string;
 }
 
+/** What a value must be to match `schema`, for people: `"sms"`, `a string`, `a date-time string`. */
+function describeSchema(schema: TSchema): string {
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  const type = schema.type as string | undefined;
+  if (type === 'string' && schema.format) return `a ${String(schema.format)} string`;
+  if (type === 'array' || type === 'object' || type === 'integer') return `an ${type}`;
+  if (type === 'null') return 'null';
+  return type ? `a ${type}` : 'another shape';
+}
+
+/**
+ * TypeBox says only "Expected union value" when a value matches none of a union's members, which
+ * leaves the caller guessing; name the allowed values (an enum) or the allowed types instead.
+ */
+function reasonFor(error: ValueError): string {
+  const members = error.schema.anyOf as TSchema[] | undefined;
+  if (error.type !== ValueErrorType.Union || !members?.length) return error.message;
+  if (members.every((m) => m.const !== undefined))
+    return `must be one of ${members.map((m) => JSON.stringify(m.const)).join(', ')}`;
+  const kinds = [...new Set(members.map(describeSchema))];
+  return `must be ${kinds.length > 1 ? `${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}` : kinds[0]}`;
+}
+
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
 function checker<S extends TSchema>(schema: S): TypeCheck<S> {
@@ -61,10 +85,15 @@ export function validate<S extends TSchema>(schema: S, value: unknown, maxIssues
     const path = error.path || '/';
     // TypeBox reports a missing property twice (required, then its type): keep the first.
     if (issues.some((i) => i.path === path)) continue;
-    issues.push({ path, reason: error.message });
+    issues.push({ path, reason: reasonFor(error) });
     if (issues.length >= maxIssues) break;
   }
   return { ok: false, issues };
+}
+
+/** Issues as one line, for logs, errors and dead-letter headers: `/a must be ...; /b ...`. */
+export function issuesText(issues: ValidationIssue[]): string {
+  return issues.map((i) => `${i.path} ${i.reason}`).join('; ');
 }
 
 export class ContractViolation extends Error {
@@ -72,7 +101,7 @@ export class ContractViolation extends Error {
     readonly contract: string,
     readonly issues: ValidationIssue[],
   ) {
-    super(`${contract}: ${issues.map((i) => `${i.path} ${i.reason}`).join('; ')}`);
+    super(`${contract}: ${issuesText(issues)}`);
     this.name = 'ContractViolation';
   }
 }

@@ -17,6 +17,7 @@ import {
   type ReplyOf,
   type RequestOf,
   type RpcSubject,
+  issuesText,
   type ValidationIssue,
 } from '@cdp/contracts';
 import { connectNats, isNoStream, isUnavailable, withTimeout } from './connection';
@@ -388,8 +389,4 @@ export class JetStreamPublisher {
     }
     this.connected = false;
   }
-}
-
-function issuesText(issues: ValidationIssue[]): string {
-  return issues.map((i) => `${i.path} ${i.reason}`).join('; ');
 }

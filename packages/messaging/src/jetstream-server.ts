@@ -28,6 +28,7 @@ import {
   validate,
   type EventSubject,
   type RpcSubject,
+  issuesText,
   type ValidationIssue,
 } from '@cdp/contracts';
 import { connectNats } from './connection';
@@ -99,10 +100,6 @@ type Checked = { value: unknown; workspaceId: string } | { invalid: string };
 
 function findRpcSubject(name: string): RpcSubject | undefined {
   return Object.values(RpcSubjects).find((r) => r.name === name);
-}
-
-function issuesText(issues: ValidationIssue[]): string {
-  return issues.map((i) => `${i.path} ${i.reason}`).join('; ');
 }
 
 /**

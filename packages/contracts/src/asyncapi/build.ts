@@ -16,6 +16,7 @@ import {
 } from '../subjects';
 import { Consumers, Services, consumersOf, respondersOf } from './consumers';
 import { EventExamples, RpcExamples } from './examples';
+import { issuesText, validate } from '../validation';
 
 export const ASYNCAPI_VERSION = '3.0.0';
 /** Header naming the payload contract of a message: `<name>/v<version>`. */
@@ -309,6 +310,9 @@ function addRpc(parts: Parts, key: keyof typeof RpcSubjects, rpc: RpcSubject): v
 function addDeadLetters(parts: Parts): void {
   const consuming = Services.filter((s) => Consumers[s].receives.length > 0);
   const example = Subjects.deliveryStatus;
+  const rejected = { ...EventExamples.deliveryStatus, status: 'queued' };
+  const checked = validate(example.schema, rejected);
+  if (checked.ok) throw new Error('the dead-letter example must fail its contract');
   parts.messages.deadLetterV1 = {
     name: 'cdp.dlq',
     title: 'Dead letter',
@@ -337,8 +341,8 @@ function addDeadLetters(parts: Parts): void {
       {
         name: 'deadLetterExample',
         summary: `${deadLetterSubject('', 'campaign', example.name, EXAMPLE_WORKSPACE)}: campaign gave up on a delivery status`,
-        headers: { [DLQ_REASON_HEADER]: '/status Expected union value', [SCHEMA_HEADER]: schemaId(example) },
-        payload: toJsonSchema({ ...EventExamples.deliveryStatus, status: 'queued' }),
+        headers: { [DLQ_REASON_HEADER]: issuesText(checked.issues), [SCHEMA_HEADER]: schemaId(example) },
+        payload: toJsonSchema(rejected),
       },
     ],
   };
