@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prismaSql } from '@cdp/db';
+import { CustomerLookupHandler } from '../src/customers/customer-lookup.handler';
 import { identifierLockKey } from '../src/identity/identifiers';
 import { SuppressionService } from '../src/identity/suppressions.service';
 import { IngestService } from '../src/ingest/ingest.service';
@@ -201,9 +202,15 @@ describe('suppression of erased people', () => {
       await h.prisma.auditLog.count({ where: { action: 'customer.suppressed', entityId: customer!.id } }),
     ).toBe(1);
 
+    // Other services learn of the restriction from the customer look-up: no sends, no ad audiences.
+    const lookup = h.app.get(CustomerLookupHandler);
+    const lookedUp = () => lookup.lookup({ workspaceId: h.workspaceId, customerId: customer!.id });
+    expect(await lookedUp()).toMatchObject({ found: true, customer: { restricted: true } });
+
     expect(
       (await h.request('DELETE', `/v1/suppressions?customerCode=${customer!.customerCode}`)).body,
     ).toEqual({ lifted: 3 });
+    expect(await lookedUp()).toMatchObject({ found: true, customer: { restricted: false } });
     const resumed = call({ userId: 'u-paused', event: 'After The Pause' });
     await ingest.storeBatch([resumed]);
     const event = await h.prisma.event.findFirstOrThrow({ where: { messageId: resumed.messageId } });

@@ -15,12 +15,14 @@ import { cleanUpRun, NATS_URL, testPrefix, waitFor } from '@cdp/testing';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
-const customers: Record<string, { email?: string; phone?: string }> = {
+const customers: Record<string, { email?: string; phone?: string; restricted?: boolean }> = {
   'cust-kim': { email: '  Kim.Min@Example.COM ', phone: '+82 10-1234-5678' },
   'cust-lee': { email: 'lee@example.com' },
   'cust-park': { phone: '010-9999-0000' }, // not E.164 and no e-mail: nothing to sync
   'cust-choi': { email: 'choi@example.com', phone: '+821055556666' },
   'cust-jung': { email: 'jung@example.com' },
+  // Suppressed without erasure (restriction of processing): never shared.
+  'cust-held': { email: 'held@example.com', phone: '+821077778888', restricted: true },
 };
 
 describe('normalisation', () => {
@@ -212,12 +214,14 @@ describe('ad audience sync from segment membership', () => {
     ).toEqual([{ emailSha256: sha256('kim.min@example.com'), phoneSha256: sha256('+821012345678') }]);
   });
 
-  it('sends changes arriving together in one batch and skips customers with nothing to match', async () => {
+  it('sends changes arriving together in one batch and skips customers with nothing to match or restricted', async () => {
     received.length = 0;
-    await Promise.all(['cust-lee', 'cust-park', 'cust-choi'].map((c) => publish(Subjects.segmentEntered, c)));
+    await Promise.all(
+      ['cust-lee', 'cust-park', 'cust-held', 'cust-choi'].map((c) => publish(Subjects.segmentEntered, c)),
+    );
     await waitFor(
       'the batched add',
-      async () => received.length >= 1 && lookups.includes('cust-park'),
+      async () => received.length >= 1 && lookups.includes('cust-park') && lookups.includes('cust-held'),
       15_000,
     );
     await new Promise((r) => setTimeout(r, 600)); // a second batch would have been sent by now
@@ -229,6 +233,7 @@ describe('ad audience sync from segment membership', () => {
         [sha256('choi@example.com'), sha256('+821055556666')],
       ]),
     );
+    expect(await delivery.prisma.adAudienceMember.count({ where: { customerId: 'cust-held' } })).toBe(0);
   });
 
   it('removes a customer who left the segment, by the hashes recorded when they were added', async () => {

@@ -10,13 +10,13 @@ import {
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
 import { Counter } from 'prom-client';
-import { marketingAllowed } from './consent';
+import { emailRecipient, explainSkip } from './consent';
 
 type Entered = PayloadOf<typeof Subjects.segmentEntered>;
 
 const skippedSends = new Counter({
   name: 'campaign_sends_skipped_total',
-  help: 'Sends a campaign trigger did not ask for, by reason (no_address, consent)',
+  help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent)',
   labelNames: ['reason'],
 });
 
@@ -66,7 +66,6 @@ export class CampaignsService {
       workspaceId: entry.workspaceId,
       customerId: entry.customerId,
     });
-    const customer = lookup.customer;
     for (const campaign of campaigns) {
       const template = validate(EmailTemplate, campaign.template);
       if (!template.ok) {
@@ -75,20 +74,15 @@ export class CampaignsService {
         );
         continue;
       }
-      if (!customer?.email) {
+      const decision = emailRecipient(lookup.customer, campaign.consentPolicy);
+      if ('skipped' in decision) {
         this.logger.log(
-          `campaign ${campaign.id}: customer ${entry.customerId} has no email address, not sent`,
+          `campaign ${campaign.id}: customer ${entry.customerId} ${explainSkip(decision.skipped)} (${campaign.consentPolicy}), not sent`,
         );
-        skippedSends.inc({ reason: 'no_address' });
+        skippedSends.inc({ reason: decision.skipped });
         continue;
       }
-      if (!marketingAllowed(customer.consents ?? [], 'email', campaign.consentPolicy)) {
-        this.logger.log(
-          `campaign ${campaign.id}: customer ${entry.customerId} has no marketing consent for email (${campaign.consentPolicy}), not sent`,
-        );
-        skippedSends.inc({ reason: 'consent' });
-        continue;
-      }
+      const customer = decision.recipient;
       const idempotencyKey = `${campaign.id}:${entry.customerId}:email:entered@${entry.at}`;
       await this.publisher.publish(
         Subjects.deliveryRequested,

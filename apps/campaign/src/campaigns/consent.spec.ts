@@ -1,5 +1,5 @@
 import type { ConsentState } from '@cdp/contracts';
-import { marketingAllowed } from './consent';
+import { emailRecipient, marketingAllowed } from './consent';
 
 const consent = (
   channel: ConsentState['channel'],
@@ -54,5 +54,34 @@ describe('marketingAllowed', () => {
     expect(
       marketingAllowed([consent('any', 'granted'), consent('email', 'withdrawn')], 'email', 'opt_in', now),
     ).toBe(false);
+  });
+});
+
+describe('emailRecipient', () => {
+  const customer = {
+    id: 'c-1',
+    customerCode: 'C0000000000000001',
+    lifecycleStage: 'prospect' as const,
+    email: 'ada@example.com',
+    traits: {},
+    consents: [],
+  };
+
+  it('sends to a customer with an address, unrestricted, whose consent allows it', () => {
+    expect(emailRecipient(customer, 'opt_out')).toEqual({ recipient: customer });
+    expect(emailRecipient({ ...customer, restricted: false }, 'opt_out')).toHaveProperty('recipient');
+  });
+
+  it('leaves out, in this order: no address, restricted processing, no marketing consent', () => {
+    expect(emailRecipient(undefined, 'opt_out')).toEqual({ skipped: 'no_address' });
+    const { email: _none, ...noEmail } = customer;
+    expect(emailRecipient({ ...noEmail, restricted: true }, 'opt_out')).toEqual({ skipped: 'no_address' });
+    // A suppressed customer is left out even with every consent granted.
+    const granted = [consent('email', 'granted')];
+    expect(emailRecipient({ ...customer, restricted: true, consents: granted }, 'opt_in')).toEqual({
+      skipped: 'restricted',
+    });
+    expect(emailRecipient(customer, 'opt_in')).toEqual({ skipped: 'consent' });
+    expect(emailRecipient({ ...customer, consents: granted }, 'opt_in')).toHaveProperty('recipient');
   });
 });

@@ -1,4 +1,4 @@
-import type { ConsentState } from '@cdp/contracts';
+import type { ConsentState, ReplyOf, RpcSubjects } from '@cdp/contracts';
 
 export type ConsentPolicy = 'opt_out' | 'opt_in';
 
@@ -19,3 +19,28 @@ export function marketingAllowed(
   if (policy === 'opt_out') return true;
   return consent?.status === 'granted' && (!consent.expiresAt || new Date(consent.expiresAt) > now);
 }
+
+type LookedUp = NonNullable<ReplyOf<typeof RpcSubjects.customerLookup>['customer']>;
+
+/** Why a campaign leaves a customer out of an email send, or undefined when it may send. */
+export type SkipReason = 'no_address' | 'restricted' | 'consent';
+
+const SKIP_EXPLANATIONS: Record<SkipReason, string> = {
+  no_address: 'has no email address',
+  restricted: 'has processing restricted (suppressed)',
+  consent: 'has no marketing consent for email',
+};
+
+/** The customer an email may go to, or why the campaign leaves them out. */
+export function emailRecipient(
+  customer: LookedUp | undefined,
+  policy: ConsentPolicy,
+  now = new Date(),
+): { recipient: LookedUp & { email: string } } | { skipped: SkipReason } {
+  if (!customer?.email) return { skipped: 'no_address' };
+  if (customer.restricted) return { skipped: 'restricted' };
+  if (!marketingAllowed(customer.consents ?? [], 'email', policy, now)) return { skipped: 'consent' };
+  return { recipient: { ...customer, email: customer.email } };
+}
+
+export const explainSkip = (reason: SkipReason) => SKIP_EXPLANATIONS[reason];

@@ -3,6 +3,7 @@ import { Payload } from '@nestjs/microservices';
 import { RpcSubjects, type ReplyOf, type RequestOf } from '@cdp/contracts';
 import { JetStreamMessagePattern } from '@cdp/messaging';
 import { ConsentsService } from '../consents/consents.service';
+import { SuppressionService } from '../identity/suppressions.service';
 import { CustomersService } from './customers.service';
 
 type Lookup = typeof RpcSubjects.customerLookup;
@@ -19,6 +20,7 @@ export class CustomerLookupHandler {
   constructor(
     private readonly customers: CustomersService,
     private readonly consents: ConsentsService,
+    private readonly suppressions: SuppressionService,
   ) {}
 
   @JetStreamMessagePattern(RpcSubjects.customerLookup)
@@ -44,6 +46,7 @@ export class CustomerLookupHandler {
         traits: (customer.traits ?? {}) as Record<string, unknown>,
         // What a sender must respect (campaign checks marketing consent before asking for a send).
         consents: await this.consents.states(request.workspaceId, customer.id),
+        restricted: await this.suppressions.restricts(request.workspaceId, customer.customerCode),
       },
     };
   }

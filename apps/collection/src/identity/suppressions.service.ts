@@ -148,6 +148,18 @@ export class SuppressionService {
     });
   }
 
+  /**
+   * Whether a live customer's processing is restricted: they were suppressed without erasure, so
+   * their calls are not collected and senders must leave them out until the suppression is lifted.
+   */
+  async restricts(workspaceId: string, customerCode: string): Promise<boolean> {
+    const row = await this.db.client.suppressedIdentifier.findFirst({
+      where: { workspaceId, customerCode },
+      select: { id: true },
+    });
+    return row !== null;
+  }
+
   /** A page of the workspace's suppressions, newest first, optionally of one customer (by code). */
   async list(
     workspaceId: string,

@@ -116,6 +116,12 @@ export class AudiencesService implements OnApplicationShutdown {
 
   private async lookUp(workspaceId: string, customerId: string): Promise<HashedMember | undefined> {
     const reply = await this.publisher.request(RpcSubjects.customerLookup, { workspaceId, customerId }, 5000);
+    if (reply.customer?.restricted) {
+      this.logger.log(
+        `customer ${customerId} has processing restricted (suppressed): not shared with ad audiences`,
+      );
+      return undefined;
+    }
     const member = reply.customer && hashedMember(reply.customer);
     if (!member) this.logger.debug(`customer ${customerId} not found or has no e-mail/phone: not synced`);
     return member;

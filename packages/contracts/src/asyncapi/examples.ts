@@ -164,6 +164,8 @@ export const RpcExamples: { readonly [K in RpcKey]: readonly RpcExample<(typeof 
           lifecycleStage: 'prospect',
           email: 'jane.doe@example.com',
           traits: { firstName: 'Jane', city: 'Utrecht' },
+          consents: [{ purpose: 'marketing', channel: 'email', status: 'granted' }],
+          restricted: false,
         },
       },
     },

@@ -181,6 +181,12 @@ export const CustomerLookupReplyV1 = Type.Object(
               "The customer's consents as they stand, one per purpose and channel (none recorded: empty)",
           }),
         ),
+        restricted: Type.Optional(
+          Type.Boolean({
+            description:
+              'Processing is restricted (the customer was suppressed without erasure, POST /v1/suppressions, e.g. a GDPR art. 18 request): their data is kept, but nothing may be sent to them or shared with ad platforms until the suppression is lifted',
+          }),
+        ),
       }),
     ),
   },
