@@ -5,6 +5,8 @@ import { DatabaseService } from '@cdp/service-kit';
 import { eventMatches } from './segment-rules';
 
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
+type Merged = PayloadOf<typeof Subjects.identityMerged>;
+type Unmerged = PayloadOf<typeof Subjects.identityUnmerged>;
 
 /** Segment definitions (stored rules) and real-time membership. */
 @Injectable()
@@ -72,7 +74,15 @@ export class SegmentsService {
       const membership = await this.db.client.segmentMembership.findUnique({
         where: { segmentId_customerId: { segmentId: segment.id, customerId: event.customerId } },
       });
-      if (membership && !membership.exitedAt) continue;
+      if (membership && !membership.exitedAt) {
+        // The survivor of a merge now meets the rule itself: undoing the merge keeps it a member.
+        if (membership.gainedByMerge)
+          await this.db.client.segmentMembership.update({
+            where: { segmentId_customerId: { segmentId: segment.id, customerId: event.customerId } },
+            data: { gainedByMerge: null },
+          });
+        continue;
+      }
       const enteredAt = new Date();
       await this.publisher.publish(
         Subjects.segmentEntered,
@@ -97,6 +107,82 @@ export class SegmentsService {
         update: { enteredAt, exitedAt: null },
       });
     }
+  }
+
+  /**
+   * Customers merged into a survivor are one person: their current memberships end and pass to the
+   * survivor (who keeps the earliest entry time), so a later event of the person does not make
+   * them enter, and trigger campaigns, a second time. No cdp.segment.entered or exited: the
+   * person neither entered nor left. Both sides are marked with the merge, for an unmerge.
+   * Idempotent: a redelivery finds no current membership of the merged customers.
+   */
+  async onIdentityMerged(merged: Merged): Promise<void> {
+    const at = new Date(merged.mergedAt);
+    const moved = await this.db.client.$transaction(async (tx) => {
+      const held = await tx.segmentMembership.findMany({
+        where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds }, exitedAt: null },
+      });
+      const firstEntry = new Map<string, Date>();
+      for (const m of held) {
+        const known = firstEntry.get(m.segmentId);
+        if (!known || m.enteredAt < known) firstEntry.set(m.segmentId, m.enteredAt);
+      }
+      for (const [segmentId, enteredAt] of firstEntry) {
+        const key = { segmentId_customerId: { segmentId, customerId: merged.survivorId } };
+        const survivor = await tx.segmentMembership.findUnique({ where: key });
+        if (survivor && !survivor.exitedAt) continue;
+        await tx.segmentMembership.upsert({
+          where: key,
+          create: {
+            workspaceId: merged.workspaceId,
+            segmentId,
+            customerId: merged.survivorId,
+            enteredAt,
+            gainedByMerge: merged.mergeId,
+          },
+          update: { enteredAt, exitedAt: null, gainedByMerge: merged.mergeId },
+        });
+      }
+      await tx.segmentMembership.updateMany({
+        where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds }, exitedAt: null },
+        data: { exitedAt: at, endedByMerge: merged.mergeId },
+      });
+      return held.length;
+    });
+    if (moved)
+      this.logger.log(
+        `merge ${merged.mergeId}: ${moved} membership(s) of ${merged.mergedIds.length} merged customer(s) passed to ${merged.survivorId}`,
+      );
+  }
+
+  /**
+   * An undone merge gives the restored customers back the memberships the merge ended, and takes
+   * from the survivor those it held only through the merge (unless it met the rule itself since).
+   */
+  async onIdentityUnmerged(unmerged: Unmerged): Promise<void> {
+    const at = new Date(unmerged.unmergedAt);
+    const [restored, taken] = await this.db.client.$transaction([
+      this.db.client.segmentMembership.updateMany({
+        where: {
+          workspaceId: unmerged.workspaceId,
+          customerId: { in: unmerged.restoredIds },
+          endedByMerge: unmerged.mergeId,
+        },
+        data: { exitedAt: null, endedByMerge: null },
+      }),
+      this.db.client.segmentMembership.updateMany({
+        where: {
+          workspaceId: unmerged.workspaceId,
+          customerId: unmerged.survivorId,
+          gainedByMerge: unmerged.mergeId,
+        },
+        data: { exitedAt: at, gainedByMerge: null },
+      }),
+    ]);
+    if (restored.count || taken.count)
+      this.logger.log(
+        `unmerge ${unmerged.mergeId}: ${restored.count} membership(s) restored, ${taken.count} held only through the merge ended`,
+      );
   }
 
   /**

@@ -23,7 +23,12 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
     answers: [RpcSubjects.customerLookup, RpcSubjects.apiKeysUsed],
   },
   analysis: {
-    receives: [Subjects.eventIngested, Subjects.customerErased],
+    receives: [
+      Subjects.eventIngested,
+      Subjects.identityMerged,
+      Subjects.identityUnmerged,
+      Subjects.customerErased,
+    ],
     answers: [],
   },
   campaign: {
