@@ -226,6 +226,47 @@ describe('suppression of erased people', () => {
     expect((await h.request('POST', '/v1/suppressions', { customerId: gone!.id })).status).toBe(410);
   });
 
+  it('also suppresses an identifier linked by a batch that held the customer’s lock while suppressing began', async () => {
+    const { customer } = await person('linking');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    // A batch matched the customer by their user id and links a second email, as ingest would.
+    const batch = h.prisma.$transaction(
+      async (tx) => {
+        await advisoryLocks(prismaSql(tx), [identifierLockKey(h.workspaceId, 'user_id', 'u-linking')]);
+        await tx.identity.create({
+          data: {
+            workspaceId: h.workspaceId,
+            customerId: customer!.id,
+            type: 'email',
+            value: 'work@example.com',
+          },
+        });
+        locked();
+        await gate;
+      },
+      { timeout: 30_000 },
+    );
+    await holding;
+    let answered = false;
+    const suppressing = h
+      .request('POST', '/v1/suppressions', { customerId: customer!.id })
+      .finally(() => (answered = true));
+    await sleep(300);
+    expect(answered).toBe(false); // waiting for the batch's lock
+    release();
+    await batch;
+    expect(await suppressing).toMatchObject({ status: 201, body: { suppressed: 4 } });
+    const byNewEmail = call({
+      anonymousId: 'anon-linking-2',
+      context: { traits: { email: 'work@example.com' } },
+    });
+    await ingest.storeBatch([byNewEmail]);
+    expect(await stored([byNewEmail])).toBe(0);
+  });
+
   it('answers 400 for bad queries, 404 for an unknown suppression, 403 without the governance scopes', async () => {
     const noCode = await h.request('DELETE', '/v1/suppressions');
     expect(noCode.status).toBe(400);

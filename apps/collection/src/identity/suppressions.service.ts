@@ -119,15 +119,23 @@ export class SuppressionService {
       if (!survivor) throw new NotFoundException(`Customer ${customerId} not found`);
       if (survivor.erasedAt) throw new GoneException(`Customer ${customerId} was erased`);
       const family = await this.merges.mergedFamily(tx, survivor.id);
-      const identities = await tx.identity.findMany({
-        where: { workspaceId, customerId: { in: family } },
-        select: { type: true, value: true },
-      });
+      const identitiesOfFamily = () =>
+        tx.identity.findMany({
+          where: { workspaceId, customerId: { in: family } },
+          select: { type: true, value: true },
+        });
       const sql = prismaSql(tx);
       await advisoryLocks(
         sql,
-        [...new Set(identities.map((i) => identifierLockKey(workspaceId, i.type, i.value)))].sort(),
+        [
+          ...new Set(
+            (await identitiesOfFamily()).map((i) => identifierLockKey(workspaceId, i.type, i.value)),
+          ),
+        ].sort(),
       );
+      // Read again under the locks: a batch that held one of them may have linked a new identifier
+      // to the customer (it had to match one of theirs, so it held that lock) and committed since.
+      const identities = await identitiesOfFamily();
       const { customerCode } = await tx.customer.findUniqueOrThrow({
         where: { id: survivor.id },
         select: { customerCode: true },
