@@ -84,4 +84,13 @@ describe('emailRecipient', () => {
     expect(emailRecipient(customer, 'opt_in')).toEqual({ skipped: 'consent' });
     expect(emailRecipient({ ...customer, consents: granted }, 'opt_in')).toHaveProperty('recipient');
   });
+
+  it('sends a transactional message whatever the marketing consent, but not to a restricted customer', () => {
+    const withdrawn = { ...customer, consents: [consent('any', 'withdrawn')] };
+    expect(emailRecipient(withdrawn, 'opt_out')).toEqual({ skipped: 'consent' });
+    expect(emailRecipient(withdrawn, 'transactional')).toEqual({ recipient: withdrawn });
+    expect(emailRecipient({ ...withdrawn, restricted: true }, 'transactional')).toEqual({
+      skipped: 'restricted',
+    });
+  });
 });

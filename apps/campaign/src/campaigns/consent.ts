@@ -1,11 +1,12 @@
 import type { ConsentState, ReplyOf, RpcSubjects } from '@cdp/contracts';
 
-export type ConsentPolicy = 'opt_out' | 'opt_in';
+export type ConsentPolicy = 'opt_out' | 'opt_in' | 'transactional';
 
 /**
  * Whether a campaign may send to a customer through `channel`, by their marketing consent: the
  * consent for that channel if one is recorded, else the one for any channel. opt_out sends unless
- * it is withdrawn; opt_in sends only when it is granted and not expired.
+ * it is withdrawn; opt_in sends only when it is granted and not expired; a transactional message
+ * is no marketing and needs none.
  */
 export function marketingAllowed(
   consents: readonly ConsentState[],
@@ -13,6 +14,7 @@ export function marketingAllowed(
   policy: ConsentPolicy,
   now = new Date(),
 ): boolean {
+  if (policy === 'transactional') return true;
   const marketing = consents.filter((c) => c.purpose === 'marketing');
   const consent = marketing.find((c) => c.channel === channel) ?? marketing.find((c) => c.channel === 'any');
   if (consent?.status === 'withdrawn') return false;

@@ -29,9 +29,9 @@ export const CreateCampaignRequest = Type.Object(
     template: EmailTemplate,
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
     consent: Type.Optional(
-      Type.Union([Type.Literal('opt_out'), Type.Literal('opt_in')], {
+      Type.Union([Type.Literal('opt_out'), Type.Literal('opt_in'), Type.Literal('transactional')], {
         description:
-          "Marketing consent a send needs (purpose marketing, the campaign's channel or any): opt_out (default) sends unless it was withdrawn; opt_in only where it is granted and not expired",
+          "Marketing consent a send needs (purpose marketing, the campaign's channel or any): opt_out (default) sends unless it was withdrawn; opt_in only where it is granted and not expired; transactional for service messages (a loan decision, a card block), which need none. A customer whose processing is restricted gets none of them",
       }),
     ),
   },

@@ -1,0 +1,3 @@
+-- AlterEnum
+ALTER TYPE "campaign_consent_policy" ADD VALUE 'transactional';
+
