@@ -8,7 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Subjects, subjectFilter, type EventSubject, type PayloadOf } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { createService, loadConfig } from '@cdp/service-kit';
+import { createService, hashKey, loadConfig } from '@cdp/service-kit';
 import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
 import { AppModule } from '../src/app.module';
 import { AnalysisConfigSchema } from '../src/config';
@@ -36,6 +36,7 @@ describe('segment memberships across identity merges', () => {
   let workspaceId: string;
   let segmentId: string;
   let otherSegmentId: string;
+  const apiKey = `cdp_${randomBytes(16).toString('hex')}`;
   const entered: string[] = [];
 
   const publish = <S extends EventSubject>(subject: S, payload: PayloadOf<S>) =>
@@ -77,6 +78,15 @@ describe('segment memberships across identity merges', () => {
     prisma = createPrismaClient(database.url, { max: 2 });
     workspaceId = (await prisma.workspace.create({ data: { slug: `ws-${prefix}`, name: 'analysis merges' } }))
       .id;
+    await prisma.apiKey.create({
+      data: {
+        workspaceId,
+        name: 'staff',
+        keyHash: hashKey(apiKey),
+        prefix: apiKey.slice(0, 8),
+        scopes: ['segments:read'],
+      },
+    });
     segmentId = (
       await prisma.segment.create({
         data: {
@@ -178,6 +188,48 @@ describe('segment memberships across identity merges', () => {
     });
     await sleep(500);
     expect(await current(segmentId)).toEqual([branch]);
+  });
+
+  it('answers a customer’s segments for a Customer 360, with history on request', async () => {
+    const [web, branch] = await customers(2);
+    await opened(web!);
+    await waitFor('the membership', async () => (await current(segmentId)).includes(web!));
+    await publish(Subjects.identityMerged, {
+      workspaceId,
+      survivorId: branch!,
+      mergedIds: [web!],
+      reason: 'alias',
+      mergeId: 'mrg-360',
+      mergedAt: new Date().toISOString(),
+    });
+    await waitFor('the merge applied', async () => (await current(segmentId)).includes(branch!));
+    const get = (url: string, key = apiKey) =>
+      app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
+
+    const survivor = await get(`/v1/customers/${branch}/segments`);
+    expect(survivor.statusCode).toBe(200);
+    expect(survivor.json()).toEqual({
+      customerId: branch,
+      segments: [
+        {
+          segmentId,
+          name: 'Savers',
+          enteredAt: expect.any(String),
+          exitedAt: null,
+          gainedByMerge: 'mrg-360',
+        },
+      ],
+    });
+    expect((await get(`/v1/customers/${web}/segments`)).json().segments).toEqual([]);
+    expect((await get(`/v1/customers/${web}/segments?history=true`)).json().segments).toEqual([
+      expect.objectContaining({ segmentId, exitedAt: expect.any(String), endedByMerge: 'mrg-360' }),
+    ]);
+
+    const badId = await get('/v1/customers/not-a-uuid/segments');
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json().issues).toEqual([{ path: '/id', reason: 'a UUID' }]);
+    expect((await get(`/v1/customers/${web}/segments?history=yes`)).json().issues[0].path).toBe('/history');
+    expect((await get(`/v1/customers/${web}/segments`, 'cdp_wrong')).statusCode).toBe(401);
   });
 
   it('undoes it on unmerge: the restored customer is a member again, the survivor only if it met the rule itself', async () => {

@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
 import { CustomerErasedConsumer } from './customer-erased.consumer';
+import { CustomerSegmentsController } from './customer-segments.controller';
 import { EventIngestedConsumer } from './event-ingested.consumer';
 import { IdentityMergesConsumer } from './identity-merges.consumer';
 import { SegmentsController } from './segments.controller';
 import { SegmentsService } from './segments.service';
 
 @Module({
-  controllers: [SegmentsController, EventIngestedConsumer, CustomerErasedConsumer, IdentityMergesConsumer],
+  controllers: [
+    SegmentsController,
+    CustomerSegmentsController,
+    EventIngestedConsumer,
+    CustomerErasedConsumer,
+    IdentityMergesConsumer,
+  ],
   providers: [SegmentsService],
 })
 export class SegmentsModule {}

@@ -50,6 +50,29 @@ export class SegmentsService {
   }
 
   /**
+   * The segments a customer is a member of, newest entry first; with `history`, also those they
+   * left (or whose membership passed to a survivor on a merge: `endedByMerge`).
+   */
+  async segmentsOf(workspaceId: string, customerId: string, history: boolean) {
+    const rows = await this.db.client.segmentMembership.findMany({
+      where: { workspaceId, customerId, ...(!history && { exitedAt: null }) },
+      include: { segment: { select: { name: true } } },
+      orderBy: [{ enteredAt: 'desc' }, { segmentId: 'asc' }],
+    });
+    return {
+      customerId,
+      segments: rows.map((m) => ({
+        segmentId: m.segmentId,
+        name: m.segment.name,
+        enteredAt: m.enteredAt,
+        exitedAt: m.exitedAt,
+        ...(m.endedByMerge && { endedByMerge: m.endedByMerge }),
+        ...(m.gainedByMerge && { gainedByMerge: m.gainedByMerge }),
+      })),
+    };
+  }
+
+  /**
    * Puts the event's customer into every active real-time segment whose rule the event meets.
    * cdp.segment.entered goes out before the membership row is written, with a Nats-Msg-Id tied to
    * the causing event: a redelivery after a crash publishes again (deduplicated by JetStream) and
