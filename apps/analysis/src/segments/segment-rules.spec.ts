@@ -1,4 +1,4 @@
-import { eventMatches } from './segment-rules';
+import { eventMatches, ruleKinds, stageMatches } from './segment-rules';
 
 describe('eventMatches', () => {
   const opened = {
@@ -68,5 +68,37 @@ describe('eventMatches', () => {
     };
     expect(eventMatches(rule, opened)).toBe(true);
     expect(eventMatches(rule, { name: 'Logged In', properties: {} })).toBe(false);
+  });
+});
+
+describe('stageMatches and ruleKinds', () => {
+  it('matches the lifecycle stage a rule names, or any of several', () => {
+    expect(stageMatches({ type: 'lifecycle', stage: 'prospect' }, 'prospect')).toBe(true);
+    expect(stageMatches({ type: 'lifecycle', stage: 'prospect' }, 'contracted')).toBe(false);
+    const either = {
+      type: 'any' as const,
+      conditions: [
+        { type: 'lifecycle' as const, stage: 'potential' as const },
+        { type: 'lifecycle' as const, stage: 'prospect' as const },
+      ],
+    };
+    expect(stageMatches(either, 'potential')).toBe(true);
+    expect(stageMatches(either, 'contracted')).toBe(false);
+    // Events never decide a lifecycle segment, nor stages an event segment.
+    expect(stageMatches({ type: 'event', name: 'Account Opened' }, 'prospect')).toBe(false);
+    expect(eventMatches({ type: 'lifecycle', stage: 'prospect' }, { name: 'x', properties: {} })).toBe(false);
+  });
+
+  it('names the kinds of condition a rule uses', () => {
+    expect([...ruleKinds({ type: 'event', name: 'a' })]).toEqual(['event']);
+    expect([
+      ...ruleKinds({
+        type: 'any',
+        conditions: [
+          { type: 'event', name: 'a' },
+          { type: 'any', conditions: [{ type: 'lifecycle', stage: 'contracted' }] },
+        ],
+      }),
+    ]).toEqual(['event', 'lifecycle']);
   });
 });

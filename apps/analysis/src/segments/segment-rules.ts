@@ -53,7 +53,31 @@ export function eventMatches(condition: SegmentCondition, event: EvaluatedEvent)
         condition.name === event.name &&
         (condition.where ?? []).every((f) => compare(valueAt(event.properties, f.property), f))
       );
+    case 'lifecycle':
+      return false;
     case 'any':
       return condition.conditions.some((c) => eventMatches(c, event));
   }
+}
+
+/** Does a customer in this lifecycle stage satisfy the rule? (Decides entry and exit.) */
+export function stageMatches(condition: SegmentCondition, stage: string): boolean {
+  switch (condition.type) {
+    case 'event':
+      return false;
+    case 'lifecycle':
+      return condition.stage === stage;
+    case 'any':
+      return condition.conditions.some((c) => stageMatches(c, stage));
+  }
+}
+
+/** What decides a segment's membership: events (kept once entered) or the lifecycle stage. */
+export type RuleKind = 'event' | 'lifecycle';
+
+/** The kinds of condition a rule uses (a valid segment uses exactly one). */
+export function ruleKinds(condition: SegmentCondition): Set<RuleKind> {
+  return condition.type === 'any'
+    ? new Set(condition.conditions.flatMap((c) => [...ruleKinds(c)]))
+    : new Set([condition.type]);
 }

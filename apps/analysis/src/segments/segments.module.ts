@@ -3,6 +3,7 @@ import { CustomerErasedConsumer } from './customer-erased.consumer';
 import { CustomerSegmentsController } from './customer-segments.controller';
 import { EventIngestedConsumer } from './event-ingested.consumer';
 import { IdentityMergesConsumer } from './identity-merges.consumer';
+import { ProfileUpdatedConsumer } from './profile-updated.consumer';
 import { SegmentsController } from './segments.controller';
 import { SegmentsService } from './segments.service';
 
@@ -13,6 +14,7 @@ import { SegmentsService } from './segments.service';
     EventIngestedConsumer,
     CustomerErasedConsumer,
     IdentityMergesConsumer,
+    ProfileUpdatedConsumer,
   ],
   providers: [SegmentsService],
 })

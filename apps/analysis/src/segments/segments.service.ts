@@ -1,11 +1,12 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { CreateSegmentRequest, SegmentCondition, Subjects, validate, type PayloadOf } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService } from '@cdp/service-kit';
-import { eventMatches } from './segment-rules';
+import { DatabaseService, invalidInput } from '@cdp/service-kit';
+import { eventMatches, ruleKinds, stageMatches } from './segment-rules';
 
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 type Merged = PayloadOf<typeof Subjects.identityMerged>;
+type ProfileUpdated = PayloadOf<typeof Subjects.profileUpdated>;
 type Unmerged = PayloadOf<typeof Subjects.identityUnmerged>;
 
 /** Segment definitions (stored rules) and real-time membership. */
@@ -19,6 +20,11 @@ export class SegmentsService {
   ) {}
 
   create(workspaceId: string, request: CreateSegmentRequest) {
+    if (ruleKinds(request.definition).size > 1)
+      throw invalidInput(
+        '/definition',
+        'conditions must all be on events or all on the lifecycle stage (one decides by events, kept once entered; the other by the current stage)',
+      );
     return this.db.client.segment.create({
       data: {
         workspaceId,
@@ -129,6 +135,55 @@ export class SegmentsService {
         },
         update: { enteredAt, exitedAt: null },
       });
+    }
+  }
+
+  /**
+   * Lifecycle segments follow the customer's stage: entering the stage a segment names makes them
+   * a member (cdp.segment.entered), leaving it ends the membership (cdp.segment.exited). The
+   * update's time orders the changes: one older than the membership's last change is stale (a
+   * redelivery or an overtaken message) and changes nothing. Announced before the row is written,
+   * with a Nats-Msg-Id tied to the update, as for event segments.
+   */
+  async onProfileUpdated(update: ProfileUpdated): Promise<void> {
+    const segments = await this.db.client.segment.findMany({
+      where: { workspaceId: update.workspaceId, status: 'active', kind: 'realtime' },
+    });
+    const at = new Date(update.updatedAt);
+    for (const segment of segments) {
+      const rule = validate(SegmentCondition, segment.definition);
+      if (!rule.ok || !ruleKinds(rule.value).has('lifecycle')) continue;
+      const key = { segmentId_customerId: { segmentId: segment.id, customerId: update.customerId } };
+      const membership = await this.db.client.segmentMembership.findUnique({ where: key });
+      if (membership && at < (membership.exitedAt ?? membership.enteredAt)) continue;
+      const isMember = membership !== null && membership.exitedAt === null;
+      const matches = stageMatches(rule.value, update.lifecycleStage);
+      if (matches === isMember) continue;
+      const subject = matches ? Subjects.segmentEntered : Subjects.segmentExited;
+      await this.publisher.publish(
+        subject,
+        {
+          workspaceId: update.workspaceId,
+          segmentId: segment.id,
+          segmentName: segment.name,
+          customerId: update.customerId,
+          at: update.updatedAt,
+          cause: `lifecycle:${update.lifecycleStage}`,
+        },
+        { msgId: `${subject.name}:${segment.id}:${update.customerId}:${update.updatedAt}` },
+      );
+      if (matches)
+        await this.db.client.segmentMembership.upsert({
+          where: key,
+          create: {
+            workspaceId: update.workspaceId,
+            segmentId: segment.id,
+            customerId: update.customerId,
+            enteredAt: at,
+          },
+          update: { enteredAt: at, exitedAt: null },
+        });
+      else await this.db.client.segmentMembership.update({ where: key, data: { exitedAt: at } });
     }
   }
 

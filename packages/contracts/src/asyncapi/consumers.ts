@@ -25,6 +25,7 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
   analysis: {
     receives: [
       Subjects.eventIngested,
+      Subjects.profileUpdated,
       Subjects.identityMerged,
       Subjects.identityUnmerged,
       Subjects.customerErased,

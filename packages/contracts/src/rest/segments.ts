@@ -1,4 +1,4 @@
-import { oneOf } from '../payloads/common';
+import { LifecycleStage, oneOf } from '../payloads/common';
 import { Type, type Static } from '@sinclair/typebox';
 
 export const PropertyFilter = Type.Object(
@@ -16,9 +16,11 @@ export const PropertyFilter = Type.Object(
 export type PropertyFilter = Static<typeof PropertyFilter>;
 
 /**
- * Real-time segment rules, evaluated on each stored event: `event` matches a customer who
- * performed the named event (optionally with property filters); `any` matches when one of its
- * conditions does.
+ * Real-time segment rules. `event` matches a customer who performed the named event (optionally
+ * with property filters), evaluated on each stored event; membership, once entered, is kept.
+ * `lifecycle` matches a customer in the given lifecycle stage, evaluated on each change of stage
+ * (cdp.profile.updated): the customer enters when they reach it and exits when they leave it.
+ * `any` matches when one of its conditions does; a segment's conditions are all of one kind.
  */
 export const SegmentCondition = Type.Recursive(
   (Self) =>
@@ -29,6 +31,10 @@ export const SegmentCondition = Type.Recursive(
           name: Type.String({ minLength: 1, maxLength: 512 }),
           where: Type.Optional(Type.Array(PropertyFilter, { maxItems: 20 })),
         },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        { type: Type.Literal('lifecycle'), stage: LifecycleStage },
         { additionalProperties: false },
       ),
       Type.Object(

@@ -1,0 +1,132 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Subjects, subjectFilter, type EventSubject, type PayloadOf } from '@cdp/contracts';
+import { createPrismaClient, createTestDatabase, type PrismaClient } from '@cdp/db';
+import { JetStreamPublisher } from '@cdp/messaging';
+import { createService, hashKey, loadConfig } from '@cdp/service-kit';
+import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
+import { AppModule } from '../src/app.module';
+import { AnalysisConfigSchema } from '../src/config';
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  ms = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export interface AnalysisHarness {
+  app: NestFastifyApplication;
+  prisma: PrismaClient;
+  workspaceId: string;
+  /** An API key with the `segments:read` scope. */
+  apiKey: string;
+  /** An API key with the `admin` scope. */
+  adminKey: string;
+  /** Customer ids announced on cdp.segment.entered / cdp.segment.exited, in order. */
+  entered: string[];
+  exited: string[];
+  publish<S extends EventSubject>(subject: S, payload: PayloadOf<S>): Promise<unknown>;
+  /** Creates `n` customers (the memberships' foreign key) and returns their ids. */
+  customers(n: number): Promise<string[]>;
+  /** Current members of a segment, sorted. */
+  current(segmentId: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The analysis app in-process on its own database and NATS prefix (real Postgres and NATS), with
+ * one workspace, a staff API key, and a listener for the segment announcements.
+ */
+export async function startAnalysis(label: string): Promise<AnalysisHarness> {
+  const prefix = testPrefix(label);
+  const database = await createTestDatabase(`cdp_test_${label}_${randomBytes(4).toString('hex')}`);
+  const prisma = createPrismaClient(database.url, { max: 2 });
+  const workspaceId = (await prisma.workspace.create({ data: { slug: `ws-${prefix}`, name: label } })).id;
+  const apiKey = `cdp_${randomBytes(16).toString('hex')}`;
+  const adminKey = `cdp_${randomBytes(16).toString('hex')}`;
+  const key = (name: string, value: string, scopes: string[]) => ({
+    workspaceId,
+    name,
+    keyHash: hashKey(value),
+    prefix: value.slice(0, 8),
+    scopes,
+  });
+  await prisma.apiKey.createMany({
+    data: [key('staff', apiKey, ['segments:read']), key('admin', adminKey, ['admin'])],
+  });
+  const entered: string[] = [];
+  const exited: string[] = [];
+  let nc: NatsConnection | undefined;
+  let app: NestFastifyApplication | undefined;
+  const close = async () => {
+    await app?.close();
+    await nc?.close();
+    await prisma.$disconnect();
+    await database.drop();
+    await cleanUpRun(prefix);
+  };
+  try {
+    nc = await connect({ servers: NATS_URL });
+    for (const [subject, into] of [
+      [Subjects.segmentEntered, entered],
+      [Subjects.segmentExited, exited],
+    ] as const)
+      nc.subscribe(subjectFilter(prefix, subject.name), {
+        callback: (_e, msg) => void into.push(msg.json<{ customerId: string }>().customerId),
+      });
+    const config = loadConfig(AnalysisConfigSchema, {
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: '3',
+      NATS_URL,
+      NATS_PREFIX: prefix,
+    });
+    app = await createService(
+      { service: 'analysis', configSchema: AnalysisConfigSchema, module: (c) => AppModule.forRoot(c) },
+      config,
+    );
+    await app.init();
+    await app.startAllMicroservices();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const started = app;
+  return {
+    app: started,
+    prisma,
+    workspaceId,
+    apiKey,
+    adminKey,
+    entered,
+    exited,
+    publish: (subject, payload) =>
+      started.get(JetStreamPublisher).publish(subject, payload, { msgId: randomUUID() }),
+    async customers(n) {
+      const ids = Array.from({ length: n }, () => randomUUID());
+      await prisma.customer.createMany({
+        data: ids.map((id, i) => ({
+          id,
+          workspaceId,
+          customerCode: `C${randomBytes(7).toString('hex')}${i}`,
+        })),
+      });
+      return ids;
+    },
+    async current(segmentId) {
+      const rows = await prisma.segmentMembership.findMany({ where: { segmentId, exitedAt: null } });
+      return rows.map((m) => m.customerId).sort();
+    },
+    close,
+  };
+}
