@@ -33,6 +33,8 @@ const REQUIRED_MODELS = [
   'PersonaAssignment',
   'Campaign',
   'CampaignRun',
+  'FrequencyCap',
+  'CampaignSend',
   'Message',
   'MessageProviderId',
   'DeliveryProvider',

@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
+import { FrequencyCapController } from '../frequency/frequency-cap.controller';
+import { FrequencyCapsService } from '../frequency/frequency-caps.service';
 import { CampaignsController } from './campaigns.controller';
 import { CampaignsService } from './campaigns.service';
+import { CustomerErasedConsumer } from './customer-erased.consumer';
 import { SegmentEnteredConsumer } from './segment-entered.consumer';
 
-@Module({ controllers: [CampaignsController, SegmentEnteredConsumer], providers: [CampaignsService] })
+@Module({
+  controllers: [CampaignsController, FrequencyCapController, SegmentEnteredConsumer, CustomerErasedConsumer],
+  providers: [CampaignsService, FrequencyCapsService],
+})
 export class CampaignsModule {}

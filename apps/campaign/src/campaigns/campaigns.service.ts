@@ -10,13 +10,14 @@ import {
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
 import { Counter } from 'prom-client';
+import { FrequencyCapsService } from '../frequency/frequency-caps.service';
 import { emailRecipient, explainSkip } from './consent';
 
 type Entered = PayloadOf<typeof Subjects.segmentEntered>;
 
 const skippedSends = new Counter({
   name: 'campaign_sends_skipped_total',
-  help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent)',
+  help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent, frequency_cap)',
   labelNames: ['reason'],
 });
 
@@ -28,6 +29,7 @@ export class CampaignsService {
   constructor(
     private readonly db: DatabaseService,
     private readonly publisher: JetStreamPublisher,
+    private readonly caps: FrequencyCapsService,
   ) {}
 
   create(workspaceId: string, request: CreateCampaignRequest, createdBy: string) {
@@ -84,6 +86,21 @@ export class CampaignsService {
       }
       const customer = decision.recipient;
       const idempotencyKey = `${campaign.id}:${entry.customerId}:email:entered@${entry.at}`;
+      const send = {
+        id: idempotencyKey,
+        workspaceId: entry.workspaceId,
+        customerId: entry.customerId,
+        campaignId: campaign.id,
+        channel: 'email' as const,
+      };
+      // Transactional messages are no marketing: the frequency cap neither counts nor stops them.
+      if (campaign.consentPolicy !== 'transactional' && !(await this.caps.admit(send))) {
+        this.logger.log(
+          `campaign ${campaign.id}: customer ${entry.customerId} reached the workspace's frequency cap, not sent`,
+        );
+        skippedSends.inc({ reason: 'frequency_cap' });
+        continue;
+      }
       await this.publisher.publish(
         Subjects.deliveryRequested,
         {

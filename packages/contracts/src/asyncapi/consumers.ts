@@ -33,7 +33,7 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
     answers: [],
   },
   campaign: {
-    receives: [Subjects.segmentEntered],
+    receives: [Subjects.segmentEntered, Subjects.customerErased],
     answers: [],
   },
   delivery: {

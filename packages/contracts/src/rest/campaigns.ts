@@ -38,3 +38,21 @@ export const CreateCampaignRequest = Type.Object(
   { additionalProperties: false },
 );
 export type CreateCampaignRequest = Static<typeof CreateCampaignRequest>;
+
+/** PUT /v1/frequency-cap: at most `maxSends` marketing messages per customer in any `periodHours`. */
+export const FrequencyCapRequest = Type.Object(
+  {
+    maxSends: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      description: 'Most marketing messages per customer',
+    }),
+    periodHours: Type.Integer({
+      minimum: 1,
+      maximum: 720,
+      description: 'Sliding period, in hours (at most 30 days: sends are kept that long)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type FrequencyCapRequest = Static<typeof FrequencyCapRequest>;

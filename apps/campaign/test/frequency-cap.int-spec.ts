@@ -1,0 +1,215 @@
+// The workspace's frequency cap on the real local Postgres, Redis and NATS (own database, prefix
+// and queue keys): campaign triggered by a segment entry asks delivery for at most `maxSends`
+// marketing messages per customer within the period, transactional ones aside; the customer
+// look-up is answered here by a raw NATS responder, as collection would.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Subjects, subjectFilter } from '@cdp/contracts';
+import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
+import { JetStreamPublisher } from '@cdp/messaging';
+import { createService, hashKey, loadConfig } from '@cdp/service-kit';
+import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
+import { AppModule } from '../src/app.module';
+import { CampaignConfigSchema } from '../src/config';
+import { FrequencyCapsService } from '../src/frequency/frequency-caps.service';
+
+async function waitFor(what: string, probe: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('frequency cap on marketing sends', () => {
+  const prefix = testPrefix('campfreq');
+  const segmentId = randomUUID();
+  const apiKey = `cdp_${randomBytes(16).toString('hex')}`;
+  let database: TestDatabase;
+  let prisma: PrismaClient;
+  let app: NestFastifyApplication;
+  let nc: NatsConnection;
+  let workspaceId: string;
+  const requested: Array<{ campaignId: string; customerId: string }> = [];
+  const kim = randomUUID();
+
+  const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) =>
+    app.inject({ method, url, headers: { authorization: `Bearer ${apiKey}` }, ...(payload && { payload }) });
+  const enter = (customerId: string, at = new Date().toISOString()) =>
+    app
+      .get(JetStreamPublisher)
+      .publish(
+        Subjects.segmentEntered,
+        { workspaceId, segmentId, segmentName: 'Savers', customerId, at },
+        { msgId: randomUUID() },
+      );
+  const campaign = async (name: string, consent?: string) => {
+    const res = await call('POST', '/v1/campaigns', {
+      name,
+      channel: 'email',
+      status: 'active',
+      trigger: { type: 'segment_entered', segmentId },
+      template: { subject: name, body: 'Hello' },
+      ...(consent && { consent }),
+    });
+    expect(res.statusCode).toBe(201);
+    return res.json().id as string;
+  };
+  const sendsOf = (customerId: string) => prisma.campaignSend.count({ where: { customerId } });
+
+  beforeAll(async () => {
+    database = await createTestDatabase(`cdp_test_campfreq_${randomBytes(4).toString('hex')}`);
+    prisma = createPrismaClient(database.url, { max: 2 });
+    workspaceId = (await prisma.workspace.create({ data: { slug: `ws-${prefix}`, name: 'campaign' } })).id;
+    await prisma.apiKey.create({
+      data: {
+        workspaceId,
+        name: 'marketer',
+        keyHash: hashKey(apiKey),
+        prefix: apiKey.slice(0, 8),
+        scopes: ['campaigns:write'],
+      },
+    });
+    nc = await connect({ servers: NATS_URL });
+    nc.subscribe(`${prefix}.cdp-rpc.customer.lookup.*`, {
+      callback: (_e, msg) => {
+        const { customerId } = msg.json<{ customerId: string }>();
+        msg.respond(
+          JSON.stringify({
+            found: true,
+            customer: {
+              id: customerId,
+              customerCode: `C-${customerId.slice(0, 8)}`,
+              lifecycleStage: 'prospect',
+              email: `${customerId.slice(0, 8)}@example.com`,
+              traits: {},
+              consents: [],
+              restricted: false,
+            },
+          }),
+        );
+      },
+    });
+    nc.subscribe(subjectFilter(prefix, Subjects.deliveryRequested.name), {
+      callback: (_e, msg) => void requested.push(msg.json<{ campaignId: string; customerId: string }>()),
+    });
+    await nc.flush();
+    const config = loadConfig(CampaignConfigSchema, {
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: '3',
+      NATS_URL,
+      NATS_PREFIX: prefix,
+    });
+    app = await createService(
+      { service: 'campaign', configSchema: CampaignConfigSchema, module: (c) => AppModule.forRoot(c) },
+      config,
+    );
+    await app.init();
+    await app.startAllMicroservices();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await prisma?.$disconnect();
+    await database?.drop();
+    await cleanUpRun(prefix);
+  });
+
+  it('is set, read and refused with the field paths', async () => {
+    expect((await call('GET', '/v1/frequency-cap')).json()).toEqual({ frequencyCap: null });
+    const bad = await call('PUT', '/v1/frequency-cap', { maxSends: 0, periodHours: 1000 });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .issues.map((i: { path: string }) => i.path)
+        .sort(),
+    ).toEqual(['/maxSends', '/periodHours']);
+    const set = await call('PUT', '/v1/frequency-cap', { maxSends: 2, periodHours: 24 });
+    expect(set.statusCode).toBe(200);
+    expect(set.json().frequencyCap).toMatchObject({
+      maxSends: 2,
+      periodHours: 24,
+      updatedBy: expect.stringMatching(/^api-key:/),
+    });
+    expect((await call('GET', '/v1/frequency-cap')).json().frequencyCap).toMatchObject({ maxSends: 2 });
+  });
+
+  it('asks for at most maxSends marketing messages per customer, transactional ones aside', async () => {
+    const marketing = [await campaign('A'), await campaign('B'), await campaign('C')];
+    const notice = await campaign('Card blocked', 'transactional');
+    await enter(kim);
+    await waitFor('the requests', () => requested.filter((r) => r.customerId === kim).length >= 3);
+    await sleep(500); // a fourth request would have come by now
+    const asked = requested.filter((r) => r.customerId === kim).map((r) => r.campaignId);
+    expect(asked).toHaveLength(3);
+    expect(asked).toContain(notice);
+    expect(asked.filter((c) => marketing.includes(c))).toHaveLength(2);
+    // Only marketing sends are recorded (and counted).
+    expect(await sendsOf(kim)).toBe(2);
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^campaign_sends_skipped_total\{[^}]*reason="frequency_cap"[^}]*\} 1$/m);
+
+    // Another customer has their own allowance.
+    const lee = randomUUID();
+    await enter(lee);
+    await waitFor('lee’s requests', () => requested.filter((r) => r.customerId === lee).length >= 3);
+  });
+
+  it('admits sends of one customer arriving at once no further than the cap, and a redelivered one again', async () => {
+    const caps = app.get(FrequencyCapsService);
+    const park = randomUUID();
+    const send = (i: number) => ({
+      id: `c${i}:${park}:email:entered@x`,
+      workspaceId,
+      customerId: park,
+      campaignId: `c${i}`,
+      channel: 'email' as const,
+    });
+    const admitted = await Promise.all([0, 1, 2, 3, 4].map((i) => caps.admit(send(i))));
+    expect(admitted.filter(Boolean)).toHaveLength(2);
+    const first = admitted.indexOf(true);
+    expect(await caps.admit(send(first))).toBe(true);
+    expect(await sendsOf(park)).toBe(2);
+    // Sends older than the period do not count; those older than any period are pruned.
+    await prisma.campaignSend.updateMany({
+      where: { customerId: park },
+      data: { requestedAt: new Date(Date.now() - 25 * 3_600_000) },
+    });
+    expect(await caps.admit(send(9))).toBe(true);
+    await prisma.campaignSend.updateMany({
+      where: { customerId: park, campaignId: { not: 'c9' } },
+      data: { requestedAt: new Date(Date.now() - 31 * 24 * 3_600_000) },
+    });
+    expect(await caps.prune()).toBe(2);
+    expect(await sendsOf(park)).toBe(1);
+  });
+
+  it('forgets an erased customer’s sends, and sends freely once the cap is removed', async () => {
+    expect(await sendsOf(kim)).toBe(2);
+    await app.get(JetStreamPublisher).publish(
+      Subjects.customerErased,
+      {
+        workspaceId,
+        customerId: kim,
+        customerCode: 'C-x',
+        erasedIds: [kim],
+        erasedAt: new Date().toISOString(),
+      },
+      { msgId: randomUUID() },
+    );
+    await waitFor('the sends forgotten', async () => (await sendsOf(kim)) === 0);
+
+    expect((await call('DELETE', '/v1/frequency-cap')).json()).toEqual({ removed: true });
+    const choi = randomUUID();
+    await enter(choi);
+    await waitFor(
+      'every campaign’s request',
+      () => requested.filter((r) => r.customerId === choi).length >= 4,
+    );
+  });
+});
