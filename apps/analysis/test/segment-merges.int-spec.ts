@@ -3,7 +3,8 @@
 // so the same person does not enter (and trigger campaigns) twice; cdp.identity.unmerged undoes it.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Subjects } from '@cdp/contracts';
+import { RpcSubjects, Subjects } from '@cdp/contracts';
+import { JetStreamPublisher } from '@cdp/messaging';
 import { startAnalysis, waitFor, type AnalysisHarness } from './analysis-harness';
 
 describe('segment memberships across identity merges', () => {
@@ -152,6 +153,14 @@ describe('segment memberships across identity merges', () => {
     expect((await get(`/v1/customers/${web}/segments?history=true`)).json().segments).toEqual([
       expect.objectContaining({ segmentId, exitedAt: expect.any(String), endedByMerge: 'mrg-360' }),
     ]);
+
+    // The same, over NATS, for collection's Customer 360 view.
+    const reply = await h.app
+      .get(JetStreamPublisher)
+      .request(RpcSubjects.customerSegments, { workspaceId, customerId: branch! });
+    expect(reply).toEqual({
+      segments: [{ segmentId, name: 'Savers', enteredAt: survivor.json().segments[0].enteredAt }],
+    });
 
     const badId = await get('/v1/customers/not-a-uuid/segments');
     expect(badId.statusCode).toBe(400);

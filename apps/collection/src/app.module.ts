@@ -4,6 +4,7 @@ import { ServiceKitModule } from '@cdp/service-kit';
 import type { CollectionConfigSchema } from './config';
 import { ConnectorsModule } from './connectors/connectors.module';
 import { ConsentsModule } from './consents/consents.module';
+import { Customer360Module } from './customer360/customer360.module';
 import { CustomersModule } from './customers/customers.module';
 import { DevicesModule } from './devices/devices.module';
 import { GovernanceModule } from './governance/governance.module';
@@ -29,6 +30,7 @@ export class AppModule {
         IdentityModule,
         IngestModule,
         CustomersModule,
+        Customer360Module,
         HistoryModule,
         ProfilesModule,
         OperationalModule,

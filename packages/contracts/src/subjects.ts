@@ -12,7 +12,13 @@ import {
   IngestBatchAcceptedV1,
   ProfileUpdatedV1,
 } from './payloads/collection';
-import { ScoreUpdatedV1, SegmentEnteredV1, SegmentExitedV1 } from './payloads/analysis';
+import {
+  CustomerSegmentsReplyV1,
+  CustomerSegmentsRequestV1,
+  ScoreUpdatedV1,
+  SegmentEnteredV1,
+  SegmentExitedV1,
+} from './payloads/analysis';
 import { ConsentChangedV1, DeliveryRequestedV1, DeliveryStatusV1 } from './payloads/delivery';
 
 export type ServiceName = 'collection' | 'analysis' | 'campaign' | 'delivery';
@@ -198,6 +204,14 @@ export const RpcSubjects = {
     summary: 'Find a customer by id or identifier',
     request: CustomerLookupRequestV1,
     reply: CustomerLookupReplyV1,
+  } satisfies RpcSubject,
+  customerSegments: {
+    name: 'cdp-rpc.customer.segments',
+    version: 1,
+    responder: 'analysis',
+    summary: "A customer's current segments, for collection's Customer 360 view",
+    request: CustomerSegmentsRequestV1,
+    reply: CustomerSegmentsReplyV1,
   } satisfies RpcSubject,
   apiKeysUsed: {
     name: 'cdp-rpc.apikeys.used',

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CustomerErasedConsumer } from './customer-erased.consumer';
 import { CustomerSegmentsController } from './customer-segments.controller';
+import { CustomerSegmentsHandler } from './customer-segments.handler';
 import { EventIngestedConsumer } from './event-ingested.consumer';
 import { IdentityMergesConsumer } from './identity-merges.consumer';
 import { ProfileUpdatedConsumer } from './profile-updated.consumer';
@@ -11,6 +12,7 @@ import { SegmentsService } from './segments.service';
   controllers: [
     SegmentsController,
     CustomerSegmentsController,
+    CustomerSegmentsHandler,
     EventIngestedConsumer,
     CustomerErasedConsumer,
     IdentityMergesConsumer,

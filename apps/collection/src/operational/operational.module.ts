@@ -9,5 +9,6 @@ import { OperationalService } from './operational.service';
   imports: [HistoryModule, ProfilesModule],
   controllers: [OperationalController],
   providers: [OperationalService, CustomerRefResolver],
+  exports: [OperationalService],
 })
 export class OperationalModule {}

@@ -30,7 +30,7 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
       Subjects.identityUnmerged,
       Subjects.customerErased,
     ],
-    answers: [],
+    answers: [RpcSubjects.customerSegments],
   },
   campaign: {
     receives: [Subjects.segmentEntered, Subjects.customerErased],

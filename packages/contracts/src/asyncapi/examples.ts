@@ -174,6 +174,14 @@ export const RpcExamples: { readonly [K in RpcKey]: readonly RpcExample<(typeof 
       reply: { found: false },
     },
   ],
+  customerSegments: [
+    {
+      request: { workspaceId: 'ws_acme', customerId: 'cus_01HQ3Z8K2M' },
+      reply: {
+        segments: [{ segmentId: 'seg_prospects', name: 'Prospects', enteredAt: '2025-03-14T09:27:02.301Z' }],
+      },
+    },
+  ],
   apiKeysUsed: [
     {
       request: {

@@ -25,3 +25,20 @@ export const ScoreUpdatedV1 = payload(
   },
   'A customer score (value, propensity, churn ...) was computed',
 );
+
+export const CustomerSegmentsRequestV1 = payload(
+  { customerId: CustomerId },
+  "A customer's current segments (memberships follow merges: ask with the live customer's id)",
+);
+
+export const CustomerSegmentsReplyV1 = Type.Object(
+  {
+    segments: Type.Array(
+      Type.Object(
+        { segmentId: Type.String(), name: Type.String(), enteredAt: Timestamp },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { description: 'The segments the customer is a member of, newest entry first' },
+);
