@@ -10,6 +10,7 @@ import { DatabaseService, type BaseConfig } from '@cdp/service-kit';
 import { EventStore } from '../src/history/event-store';
 import { IdentityService } from '../src/identity/identity.service';
 import { IdentityRulesService } from '../src/identity/identity-rules.service';
+import { RestrictionAnnouncer } from '../src/identity/restriction-announcer';
 import { SuppressionService } from '../src/identity/suppressions.service';
 import { MergeAnnouncer } from '../src/merges/merge-announcer';
 import { MergeService } from '../src/merges/merge.service';
@@ -100,12 +101,14 @@ export class IngestSuite {
     // for by a batch's merges must not start after the test file has ended.
     this.closers.push(() => announcer.onApplicationShutdown());
     const secrets = { NATIONAL_ID_HMAC_SECRET: TEST_SECRETS.NATIONAL_ID_HMAC_SECRET! };
+    const restrictions = new RestrictionAnnouncer(db, publisher, { MERGE_OUTBOX_SWEEP_MS: 60_000 });
+    this.closers.push(() => restrictions.onApplicationShutdown());
     const merges = new MergeService(db, announcer);
     const identity = new IdentityService(
       new IdentityRulesService(db),
       merges,
       announcer,
-      new SuppressionService(db, merges, secrets),
+      new SuppressionService(db, merges, restrictions, secrets),
       secrets,
     );
     return new IngestService(db, identity, new EventStore(), publisher, new LifecycleService(db, publisher));

@@ -202,7 +202,15 @@ describe('suppression of erased people', () => {
       await h.prisma.auditLog.count({ where: { action: 'customer.suppressed', entityId: customer!.id } }),
     ).toBe(1);
 
-    // Other services learn of the restriction from the customer look-up: no sends, no ad audiences.
+    // Other services learn of it from cdp.customer.restricted (the outbox row, announced)...
+    const changes = () =>
+      h.prisma.customerRestriction.findMany({
+        where: { customerId: customer!.id },
+        select: { restricted: true, announcedAt: true },
+        orderBy: { changedAt: 'asc' },
+      });
+    expect(await changes()).toEqual([{ restricted: true, announcedAt: expect.any(Date) }]);
+    // ...and from the customer look-up: no sends, no ad audiences.
     const lookup = h.app.get(CustomerLookupHandler);
     const lookedUp = () => lookup.lookup({ workspaceId: h.workspaceId, customerId: customer!.id });
     expect(await lookedUp()).toMatchObject({ found: true, customer: { restricted: true } });
@@ -211,6 +219,7 @@ describe('suppression of erased people', () => {
       (await h.request('DELETE', `/v1/suppressions?customerCode=${customer!.customerCode}`)).body,
     ).toEqual({ lifted: 3 });
     expect(await lookedUp()).toMatchObject({ found: true, customer: { restricted: false } });
+    expect((await changes()).map((c) => c.restricted)).toEqual([true, false]);
     const resumed = call({ userId: 'u-paused', event: 'After The Pause' });
     await ingest.storeBatch([resumed]);
     const event = await h.prisma.event.findFirstOrThrow({ where: { messageId: resumed.messageId } });

@@ -277,6 +277,35 @@ describe('ad audience sync from segment membership', () => {
     expect(await delivery.prisma.adAudienceMember.count({ where: { customerId: 'cust-kim' } })).toBe(1);
   });
 
+  it('removes a customer whose processing became restricted, and not on a lifted restriction', async () => {
+    received.length = 0;
+    const restriction = (restricted: boolean) =>
+      delivery.app.get(JetStreamPublisher).publish(
+        Subjects.customerRestricted,
+        {
+          workspaceId: delivery.workspaceId,
+          customerId: 'cust-kim',
+          customerCode: 'C-cust-kim',
+          restricted,
+          changedAt: new Date().toISOString(),
+        },
+        { msgId: `customer.restricted:${randomUUID()}` },
+      );
+    await restriction(false);
+    await new Promise((r) => setTimeout(r, 600)); // a removal would have been sent by now
+    expect(received).toEqual([]);
+    await restriction(true);
+    await waitFor('the removal of the restricted customer', async () => received.length >= 1, 15_000);
+    expect(received[0]).toEqual({
+      method: 'DELETE',
+      rows: [[sha256('kim.min@example.com'), sha256('+821012345678')]],
+    });
+    await waitFor(
+      'the record gone',
+      async () => (await delivery.prisma.adAudienceMember.count({ where: { customerId: 'cust-kim' } })) === 0,
+    );
+  });
+
   it('retries a batch the platform did not accept, so nothing is lost', async () => {
     received.length = 0;
     failNext = 1;

@@ -8,6 +8,7 @@ import {
   IdentityMergedV1,
   IdentityUnmergedV1,
   CustomerErasedV1,
+  CustomerRestrictedV1,
   IngestAcceptedV1,
   IngestBatchAcceptedV1,
   ProfileUpdatedV1,
@@ -142,6 +143,14 @@ export const Subjects = {
     producer: 'collection',
     summary: "Customer's personal data erased",
     schema: CustomerErasedV1,
+  }),
+  customerRestricted: event({
+    name: 'cdp.customer.restricted',
+    version: 1,
+    stream: 'EVENTS',
+    producer: 'collection',
+    summary: "Customer's processing restricted, or the restriction lifted",
+    schema: CustomerRestrictedV1,
   }),
   segmentEntered: event({
     name: 'cdp.segment.entered',

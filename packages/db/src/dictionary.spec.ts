@@ -44,6 +44,7 @@ const REQUIRED_MODELS = [
   'AuditLog',
   'IdentityRuleSet',
   'CustomerErasure',
+  'CustomerRestriction',
   'SuppressedIdentifier',
   'AdAudienceMember',
   'CustomerMerge',

@@ -5,6 +5,7 @@ import { MergesController } from '../merges/merges.controller';
 import { IdentityRulesController } from './identity.controller';
 import { IdentityRulesService } from './identity-rules.service';
 import { IdentityService } from './identity.service';
+import { RestrictionAnnouncer } from './restriction-announcer';
 import { SuppressionService } from './suppressions.service';
 
 /**
@@ -15,7 +16,14 @@ import { SuppressionService } from './suppressions.service';
 @Global()
 @Module({
   controllers: [IdentityRulesController, MergesController],
-  providers: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer, SuppressionService],
+  providers: [
+    IdentityService,
+    IdentityRulesService,
+    MergeService,
+    MergeAnnouncer,
+    SuppressionService,
+    RestrictionAnnouncer,
+  ],
   exports: [IdentityService, IdentityRulesService, MergeService, MergeAnnouncer, SuppressionService],
 })
 export class IdentityModule {}

@@ -5,6 +5,7 @@ import { advisoryLocks } from '../merges/advisory-locks';
 import { MergeService } from '../merges/merge.service';
 import { identifierLockKey, PREVIOUS_ID, type Identifier } from './identifiers';
 import { WorkspaceHmac } from './national-id';
+import { RestrictionAnnouncer } from './restriction-announcer';
 
 /** A suppression as the API shows it (never the identifier: only its type). */
 export interface SuppressionView {
@@ -34,6 +35,7 @@ export class SuppressionService {
   constructor(
     private readonly db: DatabaseService,
     private readonly merges: MergeService,
+    private readonly announcer: RestrictionAnnouncer,
     @Inject(SERVICE_CONFIG) config: { NATIONAL_ID_HMAC_SECRET: string },
   ) {
     this.hmac = new WorkspaceHmac(config.NATIONAL_ID_HMAC_SECRET, 'cdp-suppression');
@@ -114,7 +116,7 @@ export class SuppressionService {
    * the identifier locks ingest takes. 404 for an unknown customer, 410 for an erased one.
    */
   async suppressCustomer(workspaceId: string, customerId: string, actor: string) {
-    return this.db.client.$transaction(async (tx) => {
+    const result = await this.db.client.$transaction(async (tx) => {
       const survivor = await this.merges.survivorOf(tx, workspaceId, customerId);
       if (!survivor) throw new NotFoundException(`Customer ${customerId} not found`);
       if (survivor.erasedAt) throw new GoneException(`Customer ${customerId} was erased`);
@@ -152,8 +154,14 @@ export class SuppressionService {
           after: { suppressed, identifierTypes: [...new Set(identities.map((i) => i.type))].sort() },
         },
       });
+      // Other services stop using their copies (ad audiences) on cdp.customer.restricted.
+      await tx.customerRestriction.create({
+        data: { workspaceId, customerId: survivor.id, customerCode, restricted: true, actor },
+      });
       return { customerId: survivor.id, customerCode, suppressed };
     });
+    await this.announcer.announcePending().catch(() => undefined);
+    return result;
   }
 
   /**
@@ -196,9 +204,12 @@ export class SuppressionService {
     which: { id: string } | { customerCode: string },
     actor: string,
   ): Promise<{ lifted: number }> {
-    return this.db.client.$transaction(async (tx) => {
+    const result = await this.db.client.$transaction(async (tx) => {
       const where = { workspaceId, ...which };
-      const rows = await tx.suppressedIdentifier.findMany({ where, select: { id: true, type: true } });
+      const rows = await tx.suppressedIdentifier.findMany({
+        where,
+        select: { id: true, type: true, customerCode: true },
+      });
       if (!rows.length)
         throw new NotFoundException(
           'id' in which
@@ -206,6 +217,18 @@ export class SuppressionService {
             : `No suppression for customer code ${which.customerCode}`,
         );
       await tx.suppressedIdentifier.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+      // A live customer with nothing left on the list is no longer restricted (an erased one stays erased).
+      for (const customerCode of new Set(rows.map((r) => r.customerCode))) {
+        const left = await tx.suppressedIdentifier.count({ where: { workspaceId, customerCode } });
+        const live = await tx.customer.findFirst({
+          where: { workspaceId, customerCode, erasedAt: null, mergedIntoId: null },
+          select: { id: true },
+        });
+        if (!left && live)
+          await tx.customerRestriction.create({
+            data: { workspaceId, customerId: live.id, customerCode, restricted: false, actor },
+          });
+      }
       await tx.auditLog.create({
         data: {
           workspaceId,
@@ -219,6 +242,8 @@ export class SuppressionService {
       });
       return { lifted: rows.length };
     });
+    await this.announcer.announcePending().catch(() => undefined);
+    return result;
   }
 }
 

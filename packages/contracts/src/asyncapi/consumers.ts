@@ -42,6 +42,7 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
       Subjects.segmentEntered,
       Subjects.segmentExited,
       Subjects.customerErased,
+      Subjects.customerRestricted,
     ],
     answers: [],
   },

@@ -77,6 +77,13 @@ export const EventExamples: { readonly [K in SubjectKey]: PayloadOf<(typeof Subj
     erasedIds: ['cus_01HQ3Z8K2M', 'cus_01HQ41B7TR'],
     erasedAt: '2025-04-02T08:15:00.000Z',
   },
+  customerRestricted: {
+    workspaceId: 'ws_acme',
+    customerId: 'cus_01HQ3Z8K2M',
+    customerCode: 'C-7Q4X-92LD',
+    restricted: true,
+    changedAt: '2025-04-02T08:15:00.000Z',
+  },
   segmentEntered: {
     workspaceId: 'ws_acme',
     segmentId: 'seg_mortgage_interest',

@@ -132,6 +132,19 @@ export const CustomerErasedV1 = payload(
   "A customer's personal data was erased (right to erasure, or disposal at the end of its retention); services erase their own copies",
 );
 
+export const CustomerRestrictedV1 = payload(
+  {
+    customerId: CustomerId,
+    customerCode: Type.String({ description: 'Pseudonymous code of the customer' }),
+    restricted: Type.Boolean({
+      description:
+        'true: processing is restricted from now on (suppressed without erasure): send nothing, share nothing with ad platforms, keep the data; false: lifted',
+    }),
+    changedAt: Timestamp,
+  },
+  "A live customer's restriction of processing changed (e.g. a GDPR art. 18 request, or its end); services stop or resume using their copies",
+);
+
 /** Management API keys of a workspace that a service saw used since its last report. */
 export const ApiKeysUsedRequestV1 = payload(
   {
