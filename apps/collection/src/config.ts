@@ -25,6 +25,6 @@ export const CollectionConfigSchema = configSchema(3001, {
     minimum: 100,
     default: 5000,
     description:
-      'How often unannounced identity merges and customer erasures are looked for and published (crash recovery, NATS outages)',
+      'How often the outboxes (identity merges, customer erasures, restriction changes) are looked through for rows not yet published (crash recovery, NATS outages); each commit is announced at once anyway',
   }),
 });
