@@ -1,4 +1,5 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { DatabaseService } from '@cdp/service-kit';
 
 /** Rows a relay claims per transaction. */
 export const OUTBOX_BATCH = 100;
@@ -79,5 +80,51 @@ export abstract class OutboxRelay implements OnModuleInit, OnApplicationShutdown
     } finally {
       this.running = undefined;
     }
+  }
+}
+
+/** An outbox table whose rows are each announced once, marked in their `announced_at` column. */
+export interface OutboxTable {
+  /** Table name (a constant, never input). */
+  name: string;
+  /** Columns the event needs besides `id` (SQL select list, constants). */
+  columns: string;
+  /** Column the rows are announced in the order of. */
+  orderBy: string;
+}
+
+/**
+ * The relay of an {@link OutboxTable}: claims the rows not announced yet, publishes each one's
+ * event ({@link publishRow}, with a msgId naming the row) and marks it, in one transaction.
+ */
+export abstract class AnnouncedRowsRelay<Row extends { id: string }> extends OutboxRelay {
+  protected constructor(
+    private readonly db: DatabaseService,
+    private readonly table: OutboxTable,
+    sweepMs: number,
+    what: string,
+  ) {
+    super(sweepMs, what);
+  }
+
+  /** Publishes one row's event; a msgId naming the row makes a re-publish after a crash a duplicate. */
+  protected abstract publishRow(row: Row): Promise<unknown>;
+
+  protected async announceBatch(): Promise<number> {
+    const { name, columns, orderBy } = this.table;
+    return this.db.client.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRawUnsafe<Row[]>(
+          `SELECT id, ${columns} FROM ${name} WHERE announced_at IS NULL
+          ORDER BY ${orderBy} LIMIT ${OUTBOX_BATCH} FOR UPDATE SKIP LOCKED`,
+        );
+        for (const row of rows) {
+          await this.publishRow(row);
+          await tx.$executeRawUnsafe(`UPDATE ${name} SET announced_at = now() WHERE id = $1`, row.id);
+        }
+        return rows.length;
+      },
+      { timeout: 60_000 },
+    );
   }
 }
