@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Subjects, subjectFilter, type EventSubject, type PayloadOf } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { createService, hashKey, loadConfig } from '@cdp/service-kit';
+import { hashKey, startServiceInProcess } from '@cdp/service-kit';
 import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
 import { AppModule } from '../src/app.module';
 import { AnalysisConfigSchema } from '../src/config';
@@ -84,19 +84,16 @@ export async function startAnalysis(label: string): Promise<AnalysisHarness> {
       nc.subscribe(subjectFilter(prefix, subject.name), {
         callback: (_e, msg) => void into.push(msg.json<{ customerId: string }>().customerId),
       });
-    const config = loadConfig(AnalysisConfigSchema, {
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: '3',
-      NATS_URL,
-      NATS_PREFIX: prefix,
-    });
-    app = await createService(
+    app = await startServiceInProcess(
       { service: 'analysis', configSchema: AnalysisConfigSchema, module: (c) => AppModule.forRoot(c) },
-      config,
+      {
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: database.url,
+        DATABASE_POOL_SIZE: '3',
+        NATS_URL,
+        NATS_PREFIX: prefix,
+      },
     );
-    await app.init();
-    await app.startAllMicroservices();
   } catch (error) {
     await close();
     throw error;

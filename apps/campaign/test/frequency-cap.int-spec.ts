@@ -9,7 +9,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Subjects, subjectFilter } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { createService, hashKey, loadConfig } from '@cdp/service-kit';
+import { hashKey, startServiceInProcess } from '@cdp/service-kit';
 import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
 import { AppModule } from '../src/app.module';
 import { CampaignConfigSchema } from '../src/config';
@@ -96,19 +96,16 @@ describe('frequency cap on marketing sends', () => {
       callback: (_e, msg) => void requested.push(msg.json<{ campaignId: string; customerId: string }>()),
     });
     await nc.flush();
-    const config = loadConfig(CampaignConfigSchema, {
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: '3',
-      NATS_URL,
-      NATS_PREFIX: prefix,
-    });
-    app = await createService(
+    app = await startServiceInProcess(
       { service: 'campaign', configSchema: CampaignConfigSchema, module: (c) => AppModule.forRoot(c) },
-      config,
+      {
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: database.url,
+        DATABASE_POOL_SIZE: '3',
+        NATS_URL,
+        NATS_PREFIX: prefix,
+      },
     );
-    await app.init();
-    await app.startAllMicroservices();
   });
 
   afterAll(async () => {

@@ -61,6 +61,25 @@ export async function createService<S extends TObject>(
 }
 
 /**
+ * A service inside the calling process (integration tests): config read from `env`, the app
+ * initialised and its JetStream consumers and responders started; requests go through `inject()`.
+ */
+export async function startServiceInProcess<S extends TObject>(
+  options: RunServiceOptions<S>,
+  env: Record<string, string>,
+): Promise<NestFastifyApplication> {
+  const app = await createService(options, loadConfig(options.configSchema, env) as Static<S> & BaseConfig);
+  try {
+    await app.init();
+    await app.startAllMicroservices();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
+}
+
+/**
  * Starts one service as its own process: config validated first (a bad variable stops it with
  * its name), then HTTP + JetStream consumers; SIGTERM/SIGINT drain everything before exit.
  */
