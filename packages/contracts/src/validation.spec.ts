@@ -2,6 +2,7 @@ import { EventExamples, RpcExamples } from './asyncapi/examples';
 import { RpcSubjects, Subjects, type SubjectKey } from './subjects';
 import { Type } from '@sinclair/typebox';
 import { CHANNELS } from './payloads/common';
+import { CreateSegmentRequest } from './rest/segments';
 import { ContractViolation, assertValid, validate } from './validation';
 
 const subjectKeys = Object.keys(Subjects) as SubjectKey[];
@@ -66,6 +67,34 @@ describe('validate() explains what is wrong', () => {
       { path: '/expiresAt', reason: 'must be a date-time string or null' },
       { path: '/value', reason: 'must be a string, a number or a boolean' },
     ]);
+  });
+
+  it('reports a tagged union member by its own fields, however deep, and an unknown tag at /type', () => {
+    const issues = (definition: unknown) => {
+      const result = validate(CreateSegmentRequest, { name: 'x', definition });
+      return result.ok ? [] : result.issues;
+    };
+    expect(
+      issues({
+        type: 'any',
+        conditions: [
+          { type: 'event', name: 'a' },
+          { type: 'lifecycle', stage: 'vip' },
+        ],
+      }),
+    ).toEqual([
+      {
+        path: '/definition/conditions/1/stage',
+        reason: 'must be one of "potential", "prospect", "contracted"',
+      },
+    ]);
+    expect(issues({ type: 'event', name: 'a', where: [{ property: 'p', op: 'like' }] })).toEqual([
+      { path: '/definition/where/0/op', reason: expect.stringMatching(/^must be one of "eq", "neq"/) },
+    ]);
+    expect(issues({ type: 'cohort' })).toEqual([
+      { path: '/definition/type', reason: 'must be one of "event", "lifecycle", "any"' },
+    ]);
+    expect(issues('everyone')).toEqual([{ path: '/definition', reason: 'must be an object' }]);
   });
 
   it.each([

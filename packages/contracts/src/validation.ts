@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FormatRegistry } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -63,6 +64,39 @@ function reasonFor(error: ValueError): string {
   return `must be ${kinds.length > 1 ? `${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}` : kinds[0]}`;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The issues of a value that matches none of a union of objects told apart by their `type`
+ * (e.g. segment conditions): those of the member its `type` names, at their own paths, or an
+ * unknown `type` named as such, instead of one issue for the whole value.
+ */
+function discriminatedIssues(error: ValueError, references: TSchema[]): ValidationIssue[] | undefined {
+  const members = error.schema.anyOf as TSchema[] | undefined;
+  if (error.type !== ValueErrorType.Union || !members?.length || !isRecord(error.value)) return undefined;
+  const tags: unknown[] = members.map(
+    (m) => (m.properties as Record<string, TSchema> | undefined)?.type?.const as unknown,
+  );
+  if (tags.some((t) => typeof t !== 'string')) return undefined;
+  const member = members[tags.indexOf(error.value.type)];
+  if (!member)
+    return [
+      {
+        path: `${error.path}/type`,
+        reason: `must be one of ${tags.map((t) => JSON.stringify(t)).join(', ')}`,
+      },
+    ];
+  const refs = error.schema.$id ? [...references, error.schema] : references;
+  return [...Value.Errors(member, refs, error.value)].flatMap((inner) =>
+    issuesFor({ ...inner, path: `${error.path}${inner.path}` }, refs),
+  );
+}
+
+function issuesFor(error: ValueError, references: TSchema[] = []): ValidationIssue[] {
+  return discriminatedIssues(error, references) ?? [{ path: error.path || '/', reason: reasonFor(error) }];
+}
+
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
 function checker<S extends TSchema>(schema: S): TypeCheck<S> {
@@ -82,10 +116,11 @@ export function validate<S extends TSchema>(schema: S, value: unknown, maxIssues
   if (check.Check(value)) return { ok: true, value };
   const issues: ValidationIssue[] = [];
   for (const error of check.Errors(value)) {
-    const path = error.path || '/';
-    // TypeBox reports a missing property twice (required, then its type): keep the first.
-    if (issues.some((i) => i.path === path)) continue;
-    issues.push({ path, reason: reasonFor(error) });
+    for (const issue of issuesFor(error)) {
+      // TypeBox reports a missing property twice (required, then its type): keep the first.
+      if (issues.some((i) => i.path === issue.path)) continue;
+      issues.push(issue);
+    }
     if (issues.length >= maxIssues) break;
   }
   return { ok: false, issues };
