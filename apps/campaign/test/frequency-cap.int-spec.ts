@@ -45,12 +45,12 @@ describe('frequency cap on marketing sends', () => {
         { workspaceId, segmentId, segmentName: 'Savers', customerId, at },
         { msgId: randomUUID() },
       );
-  const campaign = async (name: string, consent?: string) => {
+  const campaign = async (name: string, consent?: string, trigger = 'segment_entered') => {
     const res = await call('POST', '/v1/campaigns', {
       name,
       channel: 'email',
       status: 'active',
-      trigger: { type: 'segment_entered', segmentId },
+      trigger: { type: trigger, segmentId },
       template: { subject: name, body: 'Hello' },
       ...(consent && { consent }),
     });
@@ -208,5 +208,28 @@ describe('frequency cap on marketing sends', () => {
       'every campaign’s request',
       () => requested.filter((r) => r.customerId === choi).length >= 4,
     );
+  });
+
+  it('sends a campaign triggered by leaving the segment on the exit only', async () => {
+    const goodbye = await campaign('Sorry to see you go', undefined, 'segment_exited');
+    const leaving = randomUUID();
+    await app
+      .get(JetStreamPublisher)
+      .publish(
+        Subjects.segmentExited,
+        { workspaceId, segmentId, segmentName: 'Savers', customerId: leaving, at: new Date().toISOString() },
+        { msgId: randomUUID() },
+      );
+    await waitFor('the exit campaign’s request', () => requested.some((r) => r.customerId === leaving));
+    await sleep(500);
+    expect(requested.filter((r) => r.customerId === leaving).map((r) => r.campaignId)).toEqual([goodbye]);
+    const joining = randomUUID();
+    await enter(joining);
+    await waitFor(
+      'the entry campaigns’ requests',
+      () => requested.filter((r) => r.customerId === joining).length >= 4,
+    );
+    await sleep(500);
+    expect(requested.filter((r) => r.customerId === joining).map((r) => r.campaignId)).not.toContain(goodbye);
   });
 });

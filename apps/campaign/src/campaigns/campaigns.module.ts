@@ -4,10 +4,15 @@ import { FrequencyCapsService } from '../frequency/frequency-caps.service';
 import { CampaignsController } from './campaigns.controller';
 import { CampaignsService } from './campaigns.service';
 import { CustomerErasedConsumer } from './customer-erased.consumer';
-import { SegmentEnteredConsumer } from './segment-entered.consumer';
+import { SegmentMembershipConsumer } from './segment-membership.consumer';
 
 @Module({
-  controllers: [CampaignsController, FrequencyCapController, SegmentEnteredConsumer, CustomerErasedConsumer],
+  controllers: [
+    CampaignsController,
+    FrequencyCapController,
+    SegmentMembershipConsumer,
+    CustomerErasedConsumer,
+  ],
   providers: [CampaignsService, FrequencyCapsService],
 })
 export class CampaignsModule {}

@@ -13,7 +13,9 @@ import { Counter } from 'prom-client';
 import { FrequencyCapsService } from '../frequency/frequency-caps.service';
 import { emailRecipient, explainSkip } from './consent';
 
-type Entered = PayloadOf<typeof Subjects.segmentEntered>;
+/** A segment entry or exit (the same payload). */
+type Membership = PayloadOf<typeof Subjects.segmentEntered>;
+export type MembershipChange = 'entered' | 'exited';
 
 const skippedSends = new Counter({
   name: 'campaign_sends_skipped_total',
@@ -52,15 +54,18 @@ export class CampaignsService {
   }
 
   /**
-   * Fans a segment entry out to every active campaign it triggers. The idempotency key ties the
-   * send to (campaign, customer, channel, entry), so a redelivered entry never asks twice.
+   * Fans a segment entry or exit out to every active campaign it triggers. The idempotency key
+   * ties the send to (campaign, customer, channel, change), so a redelivered change never asks twice.
    */
-  async onSegmentEntered(entry: Entered): Promise<void> {
+  async onSegmentChange(change: MembershipChange, entry: Membership): Promise<void> {
     const campaigns = await this.db.client.campaign.findMany({
       where: {
         workspaceId: entry.workspaceId,
         status: 'active',
-        trigger: { path: ['segmentId'], equals: entry.segmentId },
+        AND: [
+          { trigger: { path: ['type'], equals: `segment_${change}` } },
+          { trigger: { path: ['segmentId'], equals: entry.segmentId } },
+        ],
       },
     });
     if (!campaigns.length) return;
@@ -85,7 +90,7 @@ export class CampaignsService {
         continue;
       }
       const customer = decision.recipient;
-      const idempotencyKey = `${campaign.id}:${entry.customerId}:email:entered@${entry.at}`;
+      const idempotencyKey = `${campaign.id}:${entry.customerId}:email:${change}@${entry.at}`;
       const send = {
         id: idempotencyKey,
         workspaceId: entry.workspaceId,

@@ -224,6 +224,7 @@ describe('the consumer map', () => {
     expect(consumersOf(Subjects.deliveryRequested)).toEqual(['delivery']);
     expect(consumersOf(Subjects.segmentEntered)).toEqual(['campaign', 'delivery']);
     expect(consumersOf(Subjects.customerErased)).toEqual(['analysis', 'campaign', 'delivery']);
+    expect(consumersOf(Subjects.segmentExited)).toEqual(['campaign', 'delivery']);
     expect(consumersOf(Subjects.profileUpdated)).toEqual(['analysis']);
     expect(consumersOf(Subjects.identityMerged)).toEqual(['analysis']);
   });

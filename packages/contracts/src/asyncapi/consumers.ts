@@ -33,7 +33,7 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
     answers: [RpcSubjects.customerSegments],
   },
   campaign: {
-    receives: [Subjects.segmentEntered, Subjects.customerErased],
+    receives: [Subjects.segmentEntered, Subjects.segmentExited, Subjects.customerErased],
     answers: [],
   },
   delivery: {

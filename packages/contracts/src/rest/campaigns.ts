@@ -1,8 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/**
+ * What starts a campaign's send to one customer: entering a segment, or leaving one (cdp.segment.exited,
+ * e.g. a lifecycle segment the customer moved out of: a welcome when they leave "prospects").
+ */
 export const CampaignTrigger = Type.Union([
   Type.Object(
     { type: Type.Literal('segment_entered'), segmentId: Type.String({ minLength: 1 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('segment_exited'), segmentId: Type.String({ minLength: 1 }) },
     { additionalProperties: false },
   ),
 ]);
