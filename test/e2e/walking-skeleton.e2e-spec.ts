@@ -261,6 +261,78 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
     }
   });
 
+  it('follows a customer through lifecycle segments: leaving "prospects" on becoming contracted sends the welcome', async () => {
+    try {
+      const prospects = await json(
+        await manage(services.analysis, '/v1/segments', {
+          name: 'Prospects',
+          definition: { type: 'lifecycle', stage: 'prospect' },
+        }),
+      );
+      expect(prospects.id).toEqual(expect.any(String));
+      const welcome = await manage(services.campaign, '/v1/campaigns', {
+        name: 'Welcome aboard',
+        channel: 'email',
+        status: 'active',
+        trigger: { type: 'segment_exited', segmentId: prospects.id },
+        template: { subject: 'Welcome aboard, {{ traits.firstName }}', body: 'Your contract is open.' },
+      });
+      expect(welcome.status).toBe(201);
+
+      // Lin compares loans (a prospect), then signs a contract (contracted: leaves "prospects").
+      expect(
+        (
+          await tracking('/v1/identify', {
+            userId: 'u-2001',
+            traits: { email: 'lin@example.com', firstName: 'Lin' },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await tracking('/v1/track', {
+            userId: 'u-2001',
+            event: 'Loan Compared',
+            properties: { journeyStage: 'explore_compare' },
+          })
+        ).status,
+      ).toBe(200);
+      const lin = await waitFor('Lin', async () => {
+        const res = await manage(
+          services.collection,
+          '/v1/customers?identifierType=user_id&identifierValue=u-2001',
+        );
+        return res.status === 200 ? json(res) : undefined;
+      });
+      await waitFor('Lin among the prospects', async () => {
+        const page = await json(await manage(services.analysis, `/v1/customers/${lin.id}/segments`));
+        return page.segments.some((s: any) => s.segmentId === prospects.id);
+      });
+      expect(smtp.received.filter((m) => m.to.includes('lin@example.com'))).toHaveLength(0);
+
+      expect((await tracking('/v1/track', { userId: 'u-2001', event: 'Contract Opened' })).status).toBe(200);
+      const mail = await waitFor('the welcome email', async () =>
+        smtp.received.find((m) => m.to.includes('lin@example.com')),
+      );
+      expect(mail.raw).toContain('Subject: Welcome aboard, Lin');
+
+      // The Customer 360 view: contracted, in no segment any more (analysis answers over NATS).
+      const view = await json(await manage(services.collection, `/v1/customers/${lin.id}/360`));
+      expect(view).toMatchObject({
+        customer: { id: lin.id, lifecycleStage: 'contracted' },
+        restricted: false,
+        segments: [],
+        unavailable: [],
+      });
+      expect(view.recentEvents.map((e: any) => e.name)).toEqual(
+        expect.arrayContaining(['Loan Compared', 'Contract Opened']),
+      );
+    } catch (e) {
+      for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
+      throw e;
+    }
+  });
+
   it('rejects bad input with field paths, and unknown keys with 401', async () => {
     const bad = await tracking('/v1/track', { userId: 'u-1', properties: 'nope' });
     expect(bad.status).toBe(400);
