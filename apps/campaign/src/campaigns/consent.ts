@@ -24,7 +24,7 @@ export function marketingAllowed(
 
 type LookedUp = NonNullable<ReplyOf<typeof RpcSubjects.customerLookup>['customer']>;
 
-/** Why a campaign leaves a customer out of an email send, or undefined when it may send. */
+/** Why a campaign leaves a customer out of an email send. */
 export type SkipReason = 'no_address' | 'restricted' | 'consent';
 
 const SKIP_EXPLANATIONS: Record<SkipReason, string> = {

@@ -35,6 +35,11 @@ export class CustomerLookupHandler {
           )
         : null;
     if (!customer) return { found: false };
+    // What a sender must respect: campaign checks these before asking for a send.
+    const [consents, restricted] = await Promise.all([
+      this.consents.states(request.workspaceId, customer.id),
+      this.suppressions.restricts(request.workspaceId, customer.customerCode),
+    ]);
     return {
       found: true,
       customer: {
@@ -44,9 +49,8 @@ export class CustomerLookupHandler {
         ...(customer.email && { email: customer.email }),
         ...(customer.phone && { phone: customer.phone }),
         traits: (customer.traits ?? {}) as Record<string, unknown>,
-        // What a sender must respect (campaign checks marketing consent before asking for a send).
-        consents: await this.consents.states(request.workspaceId, customer.id),
-        restricted: await this.suppressions.restricts(request.workspaceId, customer.customerCode),
+        consents,
+        restricted,
       },
     };
   }

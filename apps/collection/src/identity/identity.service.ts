@@ -18,14 +18,7 @@ import type { RuleBook } from './identity-rules';
 import { NationalIdHasher } from './national-id';
 import { SuppressionService } from './suppressions.service';
 
-export {
-  identifierLockKey,
-  identifiersOf,
-  normalizeEmail,
-  normalizePhone,
-  PREVIOUS_ID,
-  type Identifier,
-} from './identifiers';
+export { identifiersOf, normalizeEmail, normalizePhone, PREVIOUS_ID, type Identifier } from './identifiers';
 export { stripNationalId } from './national-id';
 
 type Tx = Prisma.TransactionClient;

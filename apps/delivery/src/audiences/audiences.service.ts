@@ -76,7 +76,7 @@ export class AudiencesService implements OnApplicationShutdown {
     });
     if (!audiences.length) return;
     if (change === 'add') {
-      const member = await this.lookUp(workspaceId, customerId);
+      const member = await this.lookUp(workspaceId, customerId, { forAdding: true });
       if (!member) return;
       await Promise.all(audiences.map((a) => this.batcherFor(a.id, 'add').add(member)));
       await this.record(workspaceId, customerId, audiences, member);
@@ -114,9 +114,14 @@ export class AudiencesService implements OnApplicationShutdown {
     await this.db.client.adAudienceMember.deleteMany({ where: { id: { in: members.map((m) => m.id) } } });
   }
 
-  private async lookUp(workspaceId: string, customerId: string): Promise<HashedMember | undefined> {
+  /** The customer's hashes; none to add a customer whose processing is restricted (removing them still works). */
+  private async lookUp(
+    workspaceId: string,
+    customerId: string,
+    { forAdding = false } = {},
+  ): Promise<HashedMember | undefined> {
     const reply = await this.publisher.request(RpcSubjects.customerLookup, { workspaceId, customerId }, 5000);
-    if (reply.customer?.restricted) {
+    if (forAdding && reply.customer?.restricted) {
       this.logger.log(
         `customer ${customerId} has processing restricted (suppressed): not shared with ad audiences`,
       );
