@@ -172,4 +172,61 @@ describe('MicroBatcher', () => {
     await Promise.all(Array.from({ length: 11 }, (_, i) => batcher.add(i)));
     expect(most).toBe(2);
   });
+
+  describe('with keyOf', () => {
+    it('keeps the items of a key out of a batch while another batch holding that key flushes', async () => {
+      const gates: Array<ReturnType<typeof deferred>> = [];
+      const flushed: string[][] = [];
+      const batcher = new MicroBatcher<string>({
+        maxSize: 3,
+        maxDelayMs: 1,
+        concurrentFlushes: 3,
+        keyOf: (item) => item[0]!,
+        flush: async (items) => {
+          flushed.push(items);
+          const gate = deferred();
+          gates.push(gate);
+          await gate.promise;
+        },
+      });
+      // a1 b1 c1 fill the first batch; the second takes d1 e1 and leaves a2 b2 for later.
+      const done = ['a1', 'b1', 'c1', 'a2', 'd1', 'b2', 'e1'].map((item) => batcher.add(item));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(flushed).toEqual([
+        ['a1', 'b1', 'c1'],
+        ['d1', 'e1'],
+      ]);
+      gates[0]!.resolve();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(flushed[2]).toEqual(['a2', 'b2']);
+      gates.forEach((gate) => gate.resolve());
+      await Promise.all(done);
+      expect(flushed.flat().sort()).toEqual(['a1', 'a2', 'b1', 'b2', 'c1', 'd1', 'e1']);
+    });
+
+    it("flushes a key's items in arrival order, and waits when every waiting key is busy", async () => {
+      const flushed: string[][] = [];
+      let running = 0;
+      let most = 0;
+      const batcher = new MicroBatcher<string>({
+        maxSize: 2,
+        maxDelayMs: 0,
+        concurrentFlushes: 4,
+        keyOf: (item) => item[0]!,
+        flush: async (items) => {
+          most = Math.max(most, ++running);
+          flushed.push(items);
+          await new Promise((r) => setTimeout(r, 5));
+          running--;
+        },
+      });
+      const items = ['a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'a6'];
+      await Promise.all(items.map((item) => batcher.add(item)));
+      const order = flushed.flat();
+      expect(order.filter((i) => i.startsWith('a'))).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+      // Never two batches holding a's items at once: at most one of a's and b's own.
+      expect(most).toBe(2);
+      await batcher.drain();
+    });
+  });
 });
