@@ -50,7 +50,7 @@ export type AnnouncedEvent = Pick<
   | 'customer'
 >;
 
-/** An event row as a JSON object of its column names (json_to_recordset matches keys to columns). */
+/** An event row as a JSON object of its column names (jsonb_to_recordset matches keys to columns). */
 function jsonRow(r: NewEventRow, ord: number) {
   return {
     ord,
@@ -155,7 +155,9 @@ export class EventStore {
 
   /**
    * Inserts many events with one statement for both tables: the rows travel as one JSON parameter
-   * (Postgres parses it; no per-element array escaping on the client). The caller guarantees the
+   * (Postgres parses it; no per-element array escaping on the client), read as jsonb so it is
+   * parsed once (as json, every row's properties and context were parsed again into jsonb: the
+   * statement took ~15% longer for 250 rows of 1 KB). The caller guarantees the
    * message ids are new and distinct; a concurrent writer of the same id makes the
    * event_message_ids insert fail (unique key), which rolls the whole transaction back.
    * Returns the ids in input order.
@@ -164,7 +166,7 @@ export class EventStore {
     if (rows.length === 0) return [];
     const inserted = await sql.query<{ id: string; ord: string }>(
       `WITH input AS (
-        SELECT * FROM json_to_recordset($1::json) AS t(workspace_id text, customer_id text,
+        SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(workspace_id text, customer_id text,
           message_id text, source_id text, type event_type, name text, channel channel,
           journey_stage journey_stage, properties jsonb, context jsonb, anonymous_id text, user_id text,
           occurred_at timestamptz, sent_at timestamptz, received_at timestamptz, ord int)
