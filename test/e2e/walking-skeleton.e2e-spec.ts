@@ -316,12 +316,13 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
       );
       expect(mail.raw).toContain('Subject: Welcome aboard, Lin');
 
-      // The Customer 360 view: contracted, in no segment any more (analysis answers over NATS).
+      // The Customer 360 view: contracted, in no segment any more, scored (analysis answers over NATS).
       const view = await json(await manage(services.collection, `/v1/customers/${lin.id}/360`));
       expect(view).toMatchObject({
         customer: { id: lin.id, lifecycleStage: 'contracted' },
         restricted: false,
         segments: [],
+        scores: [{ model: 'customer_value', modelVersion: 'rfm-decay-1', value: expect.any(Number) }],
         unavailable: [],
       });
       expect(view.recentEvents.map((e: any) => e.name)).toEqual(

@@ -35,6 +35,8 @@ export interface AnalysisHarness {
   /** Customer ids announced on cdp.segment.entered / cdp.segment.exited, in order. */
   entered: string[];
   exited: string[];
+  /** cdp.score.updated announcements, in order. */
+  scoreUpdates: Array<PayloadOf<typeof Subjects.scoreUpdated>>;
   publish<S extends EventSubject>(subject: S, payload: PayloadOf<S>): Promise<unknown>;
   /** Creates `n` customers (the memberships' foreign key) and returns their ids. */
   customers(n: number): Promise<string[]>;
@@ -66,6 +68,7 @@ export async function startAnalysis(label: string): Promise<AnalysisHarness> {
   });
   const entered: string[] = [];
   const exited: string[] = [];
+  const scoreUpdates: Array<PayloadOf<typeof Subjects.scoreUpdated>> = [];
   let nc: NatsConnection | undefined;
   let app: NestFastifyApplication | undefined;
   const close = async () => {
@@ -84,6 +87,9 @@ export async function startAnalysis(label: string): Promise<AnalysisHarness> {
       nc.subscribe(subjectFilter(prefix, subject.name), {
         callback: (_e, msg) => void into.push(msg.json<{ customerId: string }>().customerId),
       });
+    nc.subscribe(subjectFilter(prefix, Subjects.scoreUpdated.name), {
+      callback: (_e, msg) => void scoreUpdates.push(msg.json()),
+    });
     app = await startServiceInProcess(
       { service: 'analysis', configSchema: AnalysisConfigSchema, module: (c) => AppModule.forRoot(c) },
       {
@@ -107,6 +113,7 @@ export async function startAnalysis(label: string): Promise<AnalysisHarness> {
     adminKey,
     entered,
     exited,
+    scoreUpdates,
     publish: (subject, payload) =>
       started.get(JetStreamPublisher).publish(subject, payload, { msgId: randomUUID() }),
     async customers(n) {

@@ -93,7 +93,9 @@ describe('lifecycle segments', () => {
     expect(mixed.json().issues).toEqual([
       {
         path: '/definition',
-        reason: expect.stringMatching(/must all be on events or all on the lifecycle stage/),
+        reason: expect.stringMatching(
+          /must all be of one kind: on events .*, on the lifecycle stage, or on scores/,
+        ),
       },
     ]);
     const badStage = await create('Bad', { type: 'lifecycle', stage: 'vip' });

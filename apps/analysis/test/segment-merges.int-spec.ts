@@ -158,9 +158,10 @@ describe('segment memberships across identity merges', () => {
     const reply = await h.app
       .get(JetStreamPublisher)
       .request(RpcSubjects.customerSegments, { workspaceId, customerId: branch! });
-    expect(reply).toEqual({
-      segments: [{ segmentId, name: 'Savers', enteredAt: survivor.json().segments[0].enteredAt }],
-    });
+    expect(reply.segments).toEqual([
+      { segmentId, name: 'Savers', enteredAt: survivor.json().segments[0].enteredAt },
+    ]);
+    expect(reply.scores).toEqual(expect.any(Array)); // the customer_value score: customer-value.int-spec.ts
 
     const badId = await get('/v1/customers/not-a-uuid/segments');
     expect(badId.statusCode).toBe(400);

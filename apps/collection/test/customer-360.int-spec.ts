@@ -1,13 +1,20 @@
 // The Customer 360 view on the real local Postgres and NATS (own database and prefix): one call
 // gives staff the profile, identities, consents, restriction, operational records, recent
-// interactions, devices and analysis's segments (answered here by a raw NATS responder standing
-// in for analysis); without analysis the view still comes, marked as missing its segments.
+// interactions, devices and analysis's segments and scores (answered here by a raw NATS responder
+// standing in for analysis); without analysis the view still comes, marked as missing them.
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { NATS_URL } from '@cdp/testing';
 import { IngestService } from '../src/ingest/ingest.service';
 import { accepted, type Accepted } from './ingest-fixtures';
 import { startIdentityHarness, type IdentityHarness } from './identity-support';
+
+const SCORE = {
+  model: 'customer_value',
+  modelVersion: 'rfm-decay-1',
+  value: 0.42,
+  computedAt: '2026-12-01T10:00:00.000Z',
+};
 
 describe('Customer 360 view', () => {
   let h: IdentityHarness;
@@ -35,6 +42,7 @@ describe('Customer 360 view', () => {
             segments: [
               { segmentId: 'seg-prospects', name: 'Prospects', enteredAt: '2026-12-01T10:00:00.000Z' },
             ],
+            scores: [SCORE],
           }),
         );
       },
@@ -94,6 +102,7 @@ describe('Customer 360 view', () => {
       recentConsultations: [],
       devices: { deviceTokens: [], webPushSubscriptions: [] },
       segments: [{ segmentId: 'seg-prospects', name: 'Prospects', enteredAt: '2026-12-01T10:00:00.000Z' }],
+      scores: [SCORE],
       unavailable: [],
     });
     expect(res.body.recentEvents.map((e: { messageId: string }) => e.messageId)).toEqual(
@@ -114,7 +123,7 @@ describe('Customer 360 view', () => {
     );
   });
 
-  it('comes without the segments, saying so, when analysis does not answer', async () => {
+  it('comes without the segments and scores, saying so, when analysis does not answer', async () => {
     await analysis?.drain();
     const identify = call({ type: 'identify', userId: 'u-360-b', traits: { email: 'b@example.com' } });
     await ingest.storeBatch([identify]);
@@ -126,7 +135,8 @@ describe('Customer 360 view', () => {
     expect(res.body).toMatchObject({
       customer: { id: customerId },
       segments: null,
-      unavailable: ['segments'],
+      scores: null,
+      unavailable: ['segments', 'scores'],
     });
     await standInForAnalysis();
   });

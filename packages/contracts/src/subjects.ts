@@ -218,7 +218,7 @@ export const RpcSubjects = {
     name: 'cdp-rpc.customer.segments',
     version: 1,
     responder: 'analysis',
-    summary: "A customer's current segments, for collection's Customer 360 view",
+    summary: "A customer's current segments and scores, for collection's Customer 360 view",
     request: CustomerSegmentsRequestV1,
     reply: CustomerSegmentsReplyV1,
   } satisfies RpcSubject,

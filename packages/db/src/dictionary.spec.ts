@@ -29,6 +29,8 @@ const REQUIRED_MODELS = [
   'Segment',
   'SegmentMembership',
   'Score',
+  'CustomerActivity',
+  'ScoredEvent',
   'Persona',
   'PersonaAssignment',
   'Campaign',

@@ -1,4 +1,10 @@
-import { eventMatches, ruleKinds, stageMatches } from './segment-rules';
+import {
+  eventMatches,
+  ruleKinds,
+  scoreMatches,
+  stageMatches,
+  unboundedScoreCondition,
+} from './segment-rules';
 
 describe('eventMatches', () => {
   const opened = {
@@ -100,5 +106,51 @@ describe('stageMatches and ruleKinds', () => {
         ],
       }),
     ]).toEqual(['event', 'lifecycle']);
+  });
+});
+
+describe('scoreMatches and unboundedScoreCondition', () => {
+  const scores = new Map([
+    ['customer_value', 0.5],
+    ['churn_risk', 0.9],
+  ]);
+
+  it('matches a score at least gte and below lt', () => {
+    const band = (gte?: number, lt?: number) =>
+      scoreMatches({ type: 'score', model: 'customer_value', gte, lt }, scores);
+    expect(band(0.5)).toBe(true);
+    expect(band(0.51)).toBe(false);
+    expect(band(undefined, 0.5)).toBe(false);
+    expect(band(0.2, 0.6)).toBe(true);
+    expect(scoreMatches({ type: 'score', model: 'propensity', gte: 0 }, scores)).toBe(false);
+    expect(
+      scoreMatches(
+        {
+          type: 'any',
+          conditions: [
+            { type: 'score', model: 'customer_value', gte: 0.8 },
+            { type: 'score', model: 'churn_risk', gte: 0.8 },
+          ],
+        },
+        scores,
+      ),
+    ).toBe(true);
+    expect(scoreMatches({ type: 'lifecycle', stage: 'prospect' }, scores)).toBe(false);
+    expect(eventMatches({ type: 'score', model: 'x', gte: 0 }, { name: 'x', properties: {} })).toBe(false);
+    expect([...ruleKinds({ type: 'score', model: 'x', lt: 1 })]).toEqual(['score']);
+  });
+
+  it('finds a score condition with neither bound', () => {
+    expect(unboundedScoreCondition({ type: 'score', model: 'x', gte: 0 })).toBeUndefined();
+    expect(unboundedScoreCondition({ type: 'score', model: 'x' })).toBe('');
+    expect(
+      unboundedScoreCondition({
+        type: 'any',
+        conditions: [
+          { type: 'score', model: 'x', lt: 1 },
+          { type: 'any', conditions: [{ type: 'score', model: 'y' }] },
+        ],
+      }),
+    ).toBe('/conditions/1/conditions/0');
   });
 });

@@ -54,6 +54,7 @@ export function eventMatches(condition: SegmentCondition, event: EvaluatedEvent)
         (condition.where ?? []).every((f) => compare(valueAt(event.properties, f.property), f))
       );
     case 'lifecycle':
+    case 'score':
       return false;
     case 'any':
       return condition.conditions.some((c) => eventMatches(c, event));
@@ -64,6 +65,7 @@ export function eventMatches(condition: SegmentCondition, event: EvaluatedEvent)
 export function stageMatches(condition: SegmentCondition, stage: string): boolean {
   switch (condition.type) {
     case 'event':
+    case 'score':
       return false;
     case 'lifecycle':
       return condition.stage === stage;
@@ -72,8 +74,39 @@ export function stageMatches(condition: SegmentCondition, stage: string): boolea
   }
 }
 
-/** What decides a segment's membership: events (kept once entered) or the lifecycle stage. */
-export type RuleKind = 'event' | 'lifecycle';
+/** Does a customer with these latest scores (by model) satisfy the rule? (Decides entry and exit.) */
+export function scoreMatches(condition: SegmentCondition, scores: ReadonlyMap<string, number>): boolean {
+  switch (condition.type) {
+    case 'event':
+    case 'lifecycle':
+      return false;
+    case 'score': {
+      const value = scores.get(condition.model);
+      return (
+        value !== undefined &&
+        (condition.gte === undefined || value >= condition.gte) &&
+        (condition.lt === undefined || value < condition.lt)
+      );
+    }
+    case 'any':
+      return condition.conditions.some((c) => scoreMatches(c, scores));
+  }
+}
+
+/** Where a score condition has neither bound (it would match any score), as a JSON pointer. */
+export function unboundedScoreCondition(condition: SegmentCondition, path = ''): string | undefined {
+  if (condition.type === 'score')
+    return condition.gte === undefined && condition.lt === undefined ? path : undefined;
+  if (condition.type !== 'any') return undefined;
+  for (const [i, c] of condition.conditions.entries()) {
+    const found = unboundedScoreCondition(c, `${path}/conditions/${i}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** What decides a segment's membership: events (kept once entered), the lifecycle stage or scores. */
+export type RuleKind = 'event' | 'lifecycle' | 'score';
 
 /** The kinds of condition a rule uses (a valid segment uses exactly one). */
 export function ruleKinds(condition: SegmentCondition): Set<RuleKind> {

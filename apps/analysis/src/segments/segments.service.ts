@@ -2,12 +2,20 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { CreateSegmentRequest, SegmentCondition, Subjects, validate, type PayloadOf } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput } from '@cdp/service-kit';
-import { eventMatches, ruleKinds, stageMatches } from './segment-rules';
+import {
+  eventMatches,
+  ruleKinds,
+  scoreMatches,
+  stageMatches,
+  unboundedScoreCondition,
+  type RuleKind,
+} from './segment-rules';
 
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 type Merged = PayloadOf<typeof Subjects.identityMerged>;
 type ProfileUpdated = PayloadOf<typeof Subjects.profileUpdated>;
 type Unmerged = PayloadOf<typeof Subjects.identityUnmerged>;
+type ScoreUpdated = PayloadOf<typeof Subjects.scoreUpdated>;
 
 /** Segment definitions (stored rules) and real-time membership. */
 @Injectable()
@@ -23,8 +31,11 @@ export class SegmentsService {
     if (ruleKinds(request.definition).size > 1)
       throw invalidInput(
         '/definition',
-        'conditions must all be on events or all on the lifecycle stage (one decides by events, kept once entered; the other by the current stage)',
+        'conditions must all be of one kind: on events (kept once entered), on the lifecycle stage, or on scores (both followed as they change)',
       );
+    const unbounded = unboundedScoreCondition(request.definition);
+    if (unbounded !== undefined)
+      throw invalidInput(`/definition${unbounded}`, 'a score condition needs gte, lt or both');
     return this.db.client.segment.create({
       data: {
         workspaceId,
@@ -138,49 +149,77 @@ export class SegmentsService {
     }
   }
 
-  /**
-   * Lifecycle segments follow the customer's stage: entering the stage a segment names makes them
-   * a member (cdp.segment.entered), leaving it ends the membership (cdp.segment.exited). The
-   * update's time orders the changes: one older than the membership's last change is stale (a
-   * redelivery or an overtaken message) and changes nothing. Announced before the row is written,
-   * with a Nats-Msg-Id tied to the update, as for event segments.
-   */
+  /** Lifecycle segments follow the customer's stage (see {@link followState}). */
   async onProfileUpdated(update: ProfileUpdated): Promise<void> {
-    const segments = await this.db.client.segment.findMany({
-      where: { workspaceId: update.workspaceId, status: 'active', kind: 'realtime' },
+    await this.followState(
+      update.workspaceId,
+      update.customerId,
+      update.updatedAt,
+      'lifecycle',
+      (rule) => stageMatches(rule, update.lifecycleStage),
+      `lifecycle:${update.lifecycleStage}`,
+    );
+  }
+
+  /**
+   * Score segments follow the customer's scores: the updated one as announced (its row may not
+   * be committed yet), the customer's others as stored.
+   */
+  async onScoreUpdated(update: ScoreUpdated): Promise<void> {
+    const stored = await this.db.client.score.findMany({
+      where: { workspaceId: update.workspaceId, customerId: update.customerId },
+      select: { model: true, value: true },
     });
-    const at = new Date(update.updatedAt);
+    const scores = new Map(stored.map((s) => [s.model, s.value]));
+    scores.set(update.model, update.value);
+    await this.followState(
+      update.workspaceId,
+      update.customerId,
+      update.computedAt,
+      'score',
+      (rule) => scoreMatches(rule, scores),
+      `score:${update.model}:${update.value}`,
+    );
+  }
+
+  /**
+   * Segments of a state (the lifecycle stage, scores): a customer who comes to match the rule
+   * becomes a member (cdp.segment.entered), one who no longer does leaves (cdp.segment.exited).
+   * The change's time orders them: one older than the membership's last change is stale (a
+   * redelivery or an overtaken message) and changes nothing. Announced before the row is
+   * written, with a Nats-Msg-Id tied to the change, as for event segments.
+   */
+  private async followState(
+    workspaceId: string,
+    customerId: string,
+    changedAt: string,
+    kind: RuleKind,
+    matchesRule: (rule: SegmentCondition) => boolean,
+    cause: string,
+  ): Promise<void> {
+    const segments = await this.db.client.segment.findMany({
+      where: { workspaceId, status: 'active', kind: 'realtime' },
+    });
+    const at = new Date(changedAt);
     for (const segment of segments) {
       const rule = validate(SegmentCondition, segment.definition);
-      if (!rule.ok || !ruleKinds(rule.value).has('lifecycle')) continue;
-      const key = { segmentId_customerId: { segmentId: segment.id, customerId: update.customerId } };
+      if (!rule.ok || !ruleKinds(rule.value).has(kind)) continue;
+      const key = { segmentId_customerId: { segmentId: segment.id, customerId } };
       const membership = await this.db.client.segmentMembership.findUnique({ where: key });
       if (membership && at < (membership.exitedAt ?? membership.enteredAt)) continue;
       const isMember = membership !== null && membership.exitedAt === null;
-      const matches = stageMatches(rule.value, update.lifecycleStage);
+      const matches = matchesRule(rule.value);
       if (matches === isMember) continue;
       const subject = matches ? Subjects.segmentEntered : Subjects.segmentExited;
       await this.publisher.publish(
         subject,
-        {
-          workspaceId: update.workspaceId,
-          segmentId: segment.id,
-          segmentName: segment.name,
-          customerId: update.customerId,
-          at: update.updatedAt,
-          cause: `lifecycle:${update.lifecycleStage}`,
-        },
-        { msgId: `${subject.name}:${segment.id}:${update.customerId}:${update.updatedAt}` },
+        { workspaceId, segmentId: segment.id, segmentName: segment.name, customerId, at: changedAt, cause },
+        { msgId: `${subject.name}:${segment.id}:${customerId}:${changedAt}` },
       );
       if (matches)
         await this.db.client.segmentMembership.upsert({
           where: key,
-          create: {
-            workspaceId: update.workspaceId,
-            segmentId: segment.id,
-            customerId: update.customerId,
-            enteredAt: at,
-          },
+          create: { workspaceId, segmentId: segment.id, customerId, enteredAt: at },
           update: { enteredAt: at, exitedAt: null },
         });
       else await this.db.client.segmentMembership.update({ where: key, data: { exitedAt: at } });
@@ -264,18 +303,19 @@ export class SegmentsService {
   }
 
   /**
-   * An erased customer's part of analysis: segment memberships, scores and persona assignments go
-   * (no cdp.segment.exited: the person is gone, not out of the segment).
+   * An erased customer's part of analysis: segment memberships, scores, the activity behind them
+   * and persona assignments go (no cdp.segment.exited: the person is gone, not out of the segment).
    */
   async forgetCustomers(workspaceId: string, customerIds: string[]): Promise<void> {
     const where = { workspaceId, customerId: { in: customerIds } };
-    const [memberships, scores, personas] = await this.db.client.$transaction([
+    const [memberships, scores, activity, personas] = await this.db.client.$transaction([
       this.db.client.segmentMembership.deleteMany({ where }),
       this.db.client.score.deleteMany({ where }),
+      this.db.client.customerActivity.deleteMany({ where }),
       this.db.client.personaAssignment.deleteMany({ where }),
     ]);
     this.logger.log(
-      `erased ${customerIds.length} customer(s) of ${workspaceId}: ${memberships.count} memberships, ${scores.count} scores, ${personas.count} persona assignments deleted`,
+      `erased ${customerIds.length} customer(s) of ${workspaceId}: ${memberships.count} memberships, ${scores.count} scores, ${activity.count} activity rows, ${personas.count} persona assignments deleted`,
     );
   }
 }

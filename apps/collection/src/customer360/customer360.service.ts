@@ -9,16 +9,16 @@ import { OperationalService } from '../operational/operational.service';
 
 /** How many of each list the view shows (the paged endpoints have the rest). */
 const RECENT = { events: 20, transactions: 10, consultations: 10 };
-/** How long the view waits for analysis's segments before answering without them. */
-const SEGMENTS_TIMEOUT_MS = 2000;
+/** How long the view waits for analysis's segments and scores before answering without them. */
+const ANALYSIS_TIMEOUT_MS = 2000;
 
-type Segments = ReplyOf<typeof RpcSubjects.customerSegments>['segments'];
+type AnalysisPart = ReplyOf<typeof RpcSubjects.customerSegments>;
 
 /**
  * The Customer 360 view: one customer as every touchpoint should see them, in one call: profile
  * and identities, consents and whether processing is restricted, contracts, recent transactions,
- * consultations and interactions, devices, and analysis's segments (asked over NATS; when
- * analysis does not answer in time the view comes without them, listed in `unavailable`).
+ * consultations and interactions, devices, and analysis's segments and scores (asked over NATS;
+ * when analysis does not answer in time the view comes without them, listed in `unavailable`).
  */
 @Injectable()
 export class Customer360Service {
@@ -37,7 +37,7 @@ export class Customer360Service {
     // A merged id answers as its survivor; an erased customer is 410, an unknown one 404.
     const customer = await this.customers.get(workspaceId, customerId);
     const id = customer.id;
-    const [consents, restricted, contracts, transactions, consultations, devices, timeline, segments] =
+    const [consents, restricted, contracts, transactions, consultations, devices, timeline, analysis] =
       await Promise.all([
         this.consents.states(workspaceId, id),
         this.suppressions.restricts(workspaceId, customer.customerCode),
@@ -46,7 +46,7 @@ export class Customer360Service {
         this.operational.list(workspaceId, id, 'consultations', RECENT.consultations),
         this.devices.list(workspaceId, id),
         this.customers.timeline(workspaceId, id, RECENT.events),
-        this.segmentsOf(workspaceId, id),
+        this.analysisOf(workspaceId, id),
       ]);
     return {
       customer,
@@ -57,22 +57,23 @@ export class Customer360Service {
       recentConsultations: consultations,
       devices,
       recentEvents: timeline.items,
-      segments,
-      unavailable: segments === null ? ['segments'] : [],
+      segments: analysis?.segments ?? null,
+      // An analysis from before scores answers without them.
+      scores: analysis?.scores ?? null,
+      unavailable: [...(analysis ? [] : ['segments']), ...(analysis?.scores ? [] : ['scores'])],
     };
   }
 
-  private async segmentsOf(workspaceId: string, customerId: string): Promise<Segments | null> {
+  private async analysisOf(workspaceId: string, customerId: string): Promise<AnalysisPart | null> {
     try {
-      const reply = await this.publisher.request(
+      return await this.publisher.request(
         RpcSubjects.customerSegments,
         { workspaceId, customerId },
-        SEGMENTS_TIMEOUT_MS,
+        ANALYSIS_TIMEOUT_MS,
       );
-      return reply.segments;
     } catch (error) {
       this.logger.warn(
-        `Customer 360 of ${customerId} without segments: analysis did not answer (${error instanceof Error ? error.message : String(error)})`,
+        `Customer 360 of ${customerId} without segments and scores: analysis did not answer (${error instanceof Error ? error.message : String(error)})`,
       );
       return null;
     }

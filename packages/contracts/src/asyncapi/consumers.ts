@@ -29,6 +29,7 @@ export const Consumers: Record<ServiceName, ServiceConsumption> = {
       Subjects.identityMerged,
       Subjects.identityUnmerged,
       Subjects.customerErased,
+      Subjects.scoreUpdated,
     ],
     answers: [RpcSubjects.customerSegments],
   },

@@ -39,6 +39,15 @@ export const CustomerSegmentsReplyV1 = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    scores: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { model: Type.String(), modelVersion: Type.String(), value: Type.Number(), computedAt: Timestamp },
+          { additionalProperties: false },
+        ),
+        { description: "The customer's latest score by each model (absent from older analysis versions)" },
+      ),
+    ),
   },
-  { description: 'The segments the customer is a member of, newest entry first' },
+  { description: 'The segments the customer is a member of, newest entry first, and their scores' },
 );

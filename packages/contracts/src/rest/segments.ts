@@ -20,7 +20,10 @@ export type PropertyFilter = Static<typeof PropertyFilter>;
  * with property filters), evaluated on each stored event; membership, once entered, is kept.
  * `lifecycle` matches a customer in the given lifecycle stage, evaluated on each change of stage
  * (cdp.profile.updated): the customer enters when they reach it and exits when they leave it.
- * `any` matches when one of its conditions does; a segment's conditions are all of one kind.
+ * `score` matches a customer whose latest score by `model` (e.g. `customer_value`) is at least
+ * `gte` and below `lt` (one of them at least), evaluated on each cdp.score.updated: entry and
+ * exit follow the score. `any` matches when one of its conditions does; a segment's conditions
+ * are all of one kind.
  */
 export const SegmentCondition = Type.Recursive(
   (Self) =>
@@ -35,6 +38,15 @@ export const SegmentCondition = Type.Recursive(
       ),
       Type.Object(
         { type: Type.Literal('lifecycle'), stage: LifecycleStage },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        {
+          type: Type.Literal('score'),
+          model: Type.String({ minLength: 1, maxLength: 100 }),
+          gte: Type.Optional(Type.Number({ description: 'The score is at least this' })),
+          lt: Type.Optional(Type.Number({ description: 'The score is below this' })),
+        },
         { additionalProperties: false },
       ),
       Type.Object(
