@@ -12,11 +12,12 @@ describe('segment memberships across identity merges', () => {
   let workspaceId: string;
   let segmentId: string;
   let otherSegmentId: string;
+  let eventSeq = 0;
 
   const opened = (customerId: string, product = 'savings') =>
     h.publish(Subjects.eventIngested, {
       workspaceId,
-      eventId: String(Date.now()),
+      eventId: String(++eventSeq),
       messageId: randomUUID(),
       customerId,
       customerCode: `C-${customerId.slice(0, 8)}`,
@@ -168,6 +169,40 @@ describe('segment memberships across identity merges', () => {
     expect(badId.json().issues).toEqual([{ path: '/id', reason: 'a UUID' }]);
     expect((await get(`/v1/customers/${web}/segments?history=yes`)).json().issues[0].path).toBe('/history');
     expect((await get(`/v1/customers/${web}/segments`, 'cdp_wrong')).statusCode).toBe(401);
+  });
+
+  it('counts an event of a merged customer handled after the merge for the survivor: no second entry', async () => {
+    const [tablet, branch] = await h.customers(2);
+    await opened(branch!);
+    await waitFor('branch in the segment', async () => (await h.current(segmentId)).includes(branch!));
+    // The tablet's profile had no event analysis had seen when collection merged it.
+    await h.publish(Subjects.identityMerged, {
+      workspaceId,
+      survivorId: branch!,
+      mergedIds: [tablet!],
+      reason: 'alias',
+      mergeId: 'mrg-late',
+      mergedAt: new Date().toISOString(),
+    });
+    await waitFor(
+      'the merge seen',
+      async () =>
+        (await h.prisma.customerActivity.findUnique({ where: { customerId: tablet! } }))?.mergedInto ===
+        branch,
+    );
+    const entries = h.entered.length;
+    await opened(tablet!); // stored under the tablet before the merge, handled after it
+    await waitFor(
+      'counted for branch',
+      async () =>
+        // Two events moments apart: just under 2 once the first has decayed those moments.
+        ((await h.prisma.customerActivity.findUnique({ where: { customerId: branch! } }))?.events ?? 0) >
+        1.99,
+    );
+    await sleep(300);
+    expect(await memberships(tablet!)).toEqual([]);
+    expect(await h.current(segmentId)).toContain(branch);
+    expect(h.entered.length).toBe(entries);
   });
 
   it('undoes it on unmerge: the restored customer is a member again, the survivor only if it met the rule itself', async () => {

@@ -24,6 +24,8 @@ const HOUR_MS = 3_600_000;
 /** How long a counted event is remembered, so a redelivery of it is not counted again. */
 export const SCORED_EVENT_RETENTION_DAYS = 7;
 const PRUNE_SCORED_EVENTS = 'prune-scored-events';
+/** Merges followed from a merged customer to the live one (a survivor merged in turn, ...). */
+const MAX_MERGE_HOPS = 10;
 const RESCORE = 'rescore-customer-value';
 /** Scores not computed for this long are computed again (their activity has decayed meanwhile). */
 const RESCORE_AFTER_MS = 24 * HOUR_MS;
@@ -97,31 +99,31 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Counts a stored event in its customer's activity, once: the event id is recorded in the same
    * transaction, and a redelivered event finds it there. An event of a customer merged away before
-   * it got here counts on that customer's frozen row (given back by an unmerge) and on the survivor.
+   * it got here counts on that customer's frozen row (given back by an unmerge) and on every
+   * survivor down the chain of merges, and the live one is scored.
+   * @returns the live customer the event belongs to now (its own, or its survivor's).
    */
-  async onEventIngested(event: Ingested): Promise<void> {
+  async onEventIngested(event: Ingested): Promise<string> {
     const received = new Date(event.receivedAt);
     const occurred = new Date(event.occurredAt);
     // A client clock ahead of ours must not push the decay's reference time into the future.
     const at = occurred < received ? occurred : received;
     const revenue = revenueOf(event.properties);
-    await this.db.client.$transaction(async (tx) => {
+    const add = (a: Activity) => addEvent(a, at, revenue, this.parameters.halfLifeDays);
+    return this.db.client.$transaction(async (tx) => {
       const counted = await tx.$executeRaw`
         INSERT INTO scored_events (event_id, workspace_id) VALUES (${BigInt(event.eventId)}, ${event.workspaceId})
         ON CONFLICT DO NOTHING`;
-      if (!counted) return;
-      const cause = `event:${event.eventId}`;
-      const add = (a: Activity) => addEvent(a, at, revenue, this.parameters.halfLifeDays);
-      const row = await this.lockActivity(tx, event.workspaceId, event.customerId, at);
-      if (!row.endedByMerge) {
-        await this.saveAndScore(tx, event.workspaceId, event.customerId, add(row), cause);
-        return;
+      let customerId = event.customerId;
+      let row = await this.lockActivity(tx, event.workspaceId, customerId, at);
+      for (let hop = 0; row.mergedInto && hop < MAX_MERGE_HOPS; hop++) {
+        if (counted) await this.saveActivity(tx, customerId, add(row));
+        customerId = row.mergedInto;
+        row = await this.lockActivity(tx, event.workspaceId, customerId, at);
       }
-      await this.saveActivity(tx, event.customerId, add(row));
-      if (row.mergedInto) {
-        const survivor = await this.lockActivity(tx, event.workspaceId, row.mergedInto, at);
-        await this.saveAndScore(tx, event.workspaceId, row.mergedInto, add(survivor), cause);
-      }
+      if (counted)
+        await this.saveAndScore(tx, event.workspaceId, customerId, add(row), `event:${event.eventId}`);
+      return customerId;
     });
   }
 
@@ -139,7 +141,13 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
         FROM customer_activity
         WHERE customer_id = ANY(${merged.mergedIds}::text[]) AND ended_by_merge IS NULL
         ORDER BY customer_id FOR UPDATE`;
-      if (!rows.length) return;
+      // Merged customers with no activity yet get a frozen row too: it sends their late events on.
+      const marked = await tx.$executeRaw`
+        INSERT INTO customer_activity (customer_id, workspace_id, as_of, ended_by_merge, merged_into)
+        SELECT id, ${merged.workspaceId}, ${at}, ${merged.mergeId}, ${merged.survivorId}
+        FROM unnest(${merged.mergedIds}::text[]) AS id
+        ON CONFLICT DO NOTHING`;
+      if (!rows.length && !marked) return;
       let survivor: Activity = await this.lockActivity(tx, merged.workspaceId, merged.survivorId, at);
       for (const row of rows) survivor = combine(survivor, row, this.parameters.halfLifeDays);
       await tx.customerActivity.updateMany({

@@ -5,7 +5,10 @@ import { JetStreamEventPattern } from '@cdp/messaging';
 import { ScoresService } from '../scores/scores.service';
 import { SegmentsService } from './segments.service';
 
-/** Each stored event counts in its customer's score and may make them enter segments (both idempotent). */
+/**
+ * Each stored event counts in its customer's score and may make them enter segments (both
+ * idempotent), for the live customer: the survivor if the event's customer was merged meanwhile.
+ */
 @Controller()
 export class EventIngestedConsumer {
   constructor(
@@ -15,7 +18,8 @@ export class EventIngestedConsumer {
 
   @JetStreamEventPattern(Subjects.eventIngested)
   async onEventIngested(@Payload() event: PayloadOf<typeof Subjects.eventIngested>) {
-    await this.scores.onEventIngested(event);
-    await this.segments.onEventIngested(event);
+    // An event of a customer merged away after it was stored counts for the survivor.
+    const customerId = await this.scores.onEventIngested(event);
+    await this.segments.onEventIngested({ ...event, customerId });
   }
 }
