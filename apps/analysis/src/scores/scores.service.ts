@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import type { Prisma } from '@cdp/db';
+import type { Sql } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { AnalysisConfig } from '../config';
@@ -18,7 +19,6 @@ import {
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
 type Merged = PayloadOf<typeof Subjects.identityMerged>;
 type Unmerged = PayloadOf<typeof Subjects.identityUnmerged>;
-type Tx = Prisma.TransactionClient;
 
 const HOUR_MS = 3_600_000;
 /** How long a counted event is remembered, so a redelivery of it is not counted again. */
@@ -110,19 +110,20 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
     const at = occurred < received ? occurred : received;
     const revenue = revenueOf(event.properties);
     const add = (a: Activity) => addEvent(a, at, revenue, this.parameters.halfLifeDays);
-    return this.db.client.$transaction(async (tx) => {
-      const counted = await tx.$executeRaw`
-        INSERT INTO scored_events (event_id, workspace_id) VALUES (${BigInt(event.eventId)}, ${event.workspaceId})
-        ON CONFLICT DO NOTHING`;
+    return this.db.transaction(async (sql) => {
+      const counted = await sql.execute(
+        'INSERT INTO scored_events (event_id, workspace_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [event.eventId, event.workspaceId],
+      );
       let customerId = event.customerId;
-      let row = await this.lockActivity(tx, event.workspaceId, customerId, at);
+      let row = await this.lockActivity(sql, event.workspaceId, customerId, at);
       for (let hop = 0; row.mergedInto && hop < MAX_MERGE_HOPS; hop++) {
-        if (counted) await this.saveActivity(tx, customerId, add(row));
+        if (counted) await this.saveActivity(sql, customerId, add(row));
         customerId = row.mergedInto;
-        row = await this.lockActivity(tx, event.workspaceId, customerId, at);
+        row = await this.lockActivity(sql, event.workspaceId, customerId, at);
       }
       if (counted)
-        await this.saveAndScore(tx, event.workspaceId, customerId, add(row), `event:${event.eventId}`);
+        await this.saveAndScore(sql, event.workspaceId, customerId, add(row), `event:${event.eventId}`);
       return customerId;
     });
   }
@@ -134,59 +135,69 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
    */
   async onIdentityMerged(merged: Merged): Promise<void> {
     const at = new Date(merged.mergedAt);
-    await this.db.client.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<Array<ActivityRow & { customerId: string }>>`
-        SELECT customer_id AS "customerId", events, revenue, as_of AS "asOf",
+    await this.db.transaction(async (sql) => {
+      const rows = await sql.query<ActivityRow & { customerId: string }>(
+        `SELECT customer_id AS "customerId", events, revenue, as_of AS "asOf",
           ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"
         FROM customer_activity
-        WHERE customer_id = ANY(${merged.mergedIds}::text[]) AND ended_by_merge IS NULL
-        ORDER BY customer_id FOR UPDATE`;
+        WHERE customer_id = ANY($1::text[]) AND ended_by_merge IS NULL
+        ORDER BY customer_id FOR UPDATE`,
+        [merged.mergedIds],
+      );
       // Merged customers with no activity yet get a frozen row too: it sends their late events on.
-      const marked = await tx.$executeRaw`
-        INSERT INTO customer_activity (customer_id, workspace_id, as_of, ended_by_merge, merged_into)
-        SELECT id, ${merged.workspaceId}, ${at}, ${merged.mergeId}, ${merged.survivorId}
-        FROM unnest(${merged.mergedIds}::text[]) AS id
-        ON CONFLICT DO NOTHING`;
+      const marked = await sql.execute(
+        `INSERT INTO customer_activity (customer_id, workspace_id, as_of, ended_by_merge, merged_into)
+        SELECT id, $2, $3, $4, $5 FROM unnest($1::text[]) AS id
+        ON CONFLICT DO NOTHING`,
+        [merged.mergedIds, merged.workspaceId, at, merged.mergeId, merged.survivorId],
+      );
       if (!rows.length && !marked) return;
-      let survivor: Activity = await this.lockActivity(tx, merged.workspaceId, merged.survivorId, at);
+      let survivor: Activity = await this.lockActivity(sql, merged.workspaceId, merged.survivorId, at);
       for (const row of rows) survivor = combine(survivor, row, this.parameters.halfLifeDays);
-      await tx.customerActivity.updateMany({
-        where: { customerId: { in: rows.map((r) => r.customerId) } },
-        data: { endedByMerge: merged.mergeId, mergedInto: merged.survivorId },
-      });
-      await tx.score.deleteMany({
-        where: { customerId: { in: merged.mergedIds }, model: CUSTOMER_VALUE_MODEL },
-      });
-      await this.saveAndScore(tx, merged.workspaceId, merged.survivorId, survivor, `merge:${merged.mergeId}`);
+      await sql.execute(
+        'UPDATE customer_activity SET ended_by_merge = $2, merged_into = $3 WHERE customer_id = ANY($1::text[])',
+        [rows.map((r) => r.customerId), merged.mergeId, merged.survivorId],
+      );
+      await sql.execute(
+        'DELETE FROM scores WHERE workspace_id = $1 AND customer_id = ANY($2::text[]) AND model = $3',
+        [merged.workspaceId, merged.mergedIds, CUSTOMER_VALUE_MODEL],
+      );
+      await this.saveAndScore(
+        sql,
+        merged.workspaceId,
+        merged.survivorId,
+        survivor,
+        `merge:${merged.mergeId}`,
+      );
     });
   }
 
   /** An undone merge takes the restored customers' activity out of the survivor's and gives it back. */
   async onIdentityUnmerged(unmerged: Unmerged): Promise<void> {
     const cause = `unmerge:${unmerged.mergeId}`;
-    await this.db.client.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<Array<ActivityRow & { customerId: string }>>`
-        SELECT customer_id AS "customerId", events, revenue, as_of AS "asOf",
+    await this.db.transaction(async (sql) => {
+      const rows = await sql.query<ActivityRow & { customerId: string }>(
+        `SELECT customer_id AS "customerId", events, revenue, as_of AS "asOf",
           ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"
         FROM customer_activity
-        WHERE customer_id = ANY(${unmerged.restoredIds}::text[]) AND ended_by_merge = ${unmerged.mergeId}
-        ORDER BY customer_id FOR UPDATE`;
+        WHERE customer_id = ANY($1::text[]) AND ended_by_merge = $2
+        ORDER BY customer_id FOR UPDATE`,
+        [unmerged.restoredIds, unmerged.mergeId],
+      );
       if (!rows.length) return;
       let survivor: Activity = await this.lockActivity(
-        tx,
+        sql,
         unmerged.workspaceId,
         unmerged.survivorId,
         new Date(unmerged.unmergedAt),
       );
       for (const row of rows) survivor = combine(survivor, row, this.parameters.halfLifeDays, -1);
-      await this.saveAndScore(tx, unmerged.workspaceId, unmerged.survivorId, survivor, cause);
-      for (const row of rows) {
-        await tx.customerActivity.update({
-          where: { customerId: row.customerId },
-          data: { endedByMerge: null, mergedInto: null },
-        });
-        await this.saveAndScore(tx, unmerged.workspaceId, row.customerId, row, cause);
-      }
+      await this.saveAndScore(sql, unmerged.workspaceId, unmerged.survivorId, survivor, cause);
+      await sql.execute(
+        'UPDATE customer_activity SET ended_by_merge = NULL, merged_into = NULL WHERE customer_id = ANY($1::text[])',
+        [rows.map((r) => r.customerId)],
+      );
+      for (const row of rows) await this.saveAndScore(sql, unmerged.workspaceId, row.customerId, row, cause);
     });
   }
 
@@ -203,10 +214,10 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
       take: RESCORE_BATCH,
     });
     for (const { workspaceId, customerId } of stale)
-      await this.db.client.$transaction(async (tx) => {
-        const row = await this.lockActivity(tx, workspaceId, customerId, now);
+      await this.db.transaction(async (sql) => {
+        const row = await this.lockActivity(sql, workspaceId, customerId, now);
         if (row.endedByMerge) return;
-        await this.saveAndScore(tx, workspaceId, customerId, row, `rescore:${now.toISOString()}`, now);
+        await this.saveAndScore(sql, workspaceId, customerId, row, `rescore:${now.toISOString()}`, now);
       });
     if (stale.length) this.logger.log(`re-scored ${stale.length} customer(s) not scored for a day`);
     return stale.length;
@@ -221,25 +232,31 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
 
   /** The customer's activity row, created empty if they have none, locked until the commit. */
   private async lockActivity(
-    tx: Tx,
+    sql: Sql,
     workspaceId: string,
     customerId: string,
     at: Date,
   ): Promise<ActivityRow> {
-    await tx.$executeRaw`
-      INSERT INTO customer_activity (customer_id, workspace_id, as_of) VALUES (${customerId}, ${workspaceId}, ${at})
-      ON CONFLICT DO NOTHING`;
-    const [row] = await tx.$queryRaw<ActivityRow[]>`
-      SELECT events, revenue, as_of AS "asOf", ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"
-      FROM customer_activity WHERE customer_id = ${customerId} FOR UPDATE`;
+    // DO UPDATE (a no-op) rather than DO NOTHING: it locks an existing row and returns it, in one round trip.
+    const [row] = await sql.query<ActivityRow>(
+      `INSERT INTO customer_activity (customer_id, workspace_id, as_of) VALUES ($1, $2, $3)
+      ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id
+      RETURNING events, revenue, as_of AS "asOf", ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"`,
+      [customerId, workspaceId, at],
+    );
     return row!;
   }
 
-  private async saveActivity(tx: Tx, customerId: string, activity: Activity): Promise<void> {
-    await tx.customerActivity.update({
-      where: { customerId },
-      data: { events: activity.events, revenue: activity.revenue, asOf: activity.asOf },
-    });
+  /** Saves the activity; returns the customer's current `customer_value`, if any (same round trip). */
+  private async saveActivity(sql: Sql, customerId: string, activity: Activity): Promise<number | null> {
+    const [row] = await sql.query<{ previous: number | null }>(
+      `UPDATE customer_activity a SET events = $2, revenue = $3, as_of = $4, updated_at = now()
+      WHERE customer_id = $1
+      RETURNING (SELECT value FROM scores s
+        WHERE s.workspace_id = a.workspace_id AND s.customer_id = $1 AND s.model = $5) AS previous`,
+      [customerId, activity.events, activity.revenue, activity.asOf, CUSTOMER_VALUE_MODEL],
+    );
+    return row?.previous ?? null;
   }
 
   /**
@@ -248,20 +265,22 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
    * an unchanged one only records that it was computed.
    */
   private async saveAndScore(
-    tx: Tx,
+    sql: Sql,
     workspaceId: string,
     customerId: string,
     activity: Activity,
     cause: string,
     now = new Date(),
   ): Promise<void> {
-    await this.saveActivity(tx, customerId, activity);
+    const previous = await this.saveActivity(sql, customerId, activity);
     const { value, explanation } = customerValue(activity, now, this.parameters);
-    const key = { workspaceId_customerId_model: { workspaceId, customerId, model: CUSTOMER_VALUE_MODEL } };
-    const previous = await tx.score.findUnique({ where: key, select: { value: true } });
     const computedAt = new Date();
-    if (previous?.value === value) {
-      await tx.score.update({ where: key, data: { explanation, computedAt } });
+    if (previous === value) {
+      await sql.execute(
+        `UPDATE scores SET explanation = $4, computed_at = $5
+        WHERE workspace_id = $1 AND customer_id = $2 AND model = $3`,
+        [workspaceId, customerId, CUSTOMER_VALUE_MODEL, JSON.stringify(explanation), computedAt],
+      );
       return;
     }
     await this.publisher.publish(
@@ -272,23 +291,26 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
         model: CUSTOMER_VALUE_MODEL,
         modelVersion: CUSTOMER_VALUE_VERSION,
         value,
-        ...(previous && { previousValue: previous.value }),
+        ...(previous !== null && { previousValue: previous }),
         computedAt: computedAt.toISOString(),
       },
       { msgId: `score:${customerId}:${CUSTOMER_VALUE_MODEL}:${cause}` },
     );
-    await tx.score.upsert({
-      where: key,
-      create: {
+    await sql.execute(
+      `INSERT INTO scores (id, workspace_id, customer_id, model, model_version, value, explanation, computed_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (workspace_id, customer_id, model) DO UPDATE SET model_version = excluded.model_version,
+        value = excluded.value, explanation = excluded.explanation, computed_at = excluded.computed_at`,
+      [
+        randomUUID(),
         workspaceId,
         customerId,
-        model: CUSTOMER_VALUE_MODEL,
-        modelVersion: CUSTOMER_VALUE_VERSION,
+        CUSTOMER_VALUE_MODEL,
+        CUSTOMER_VALUE_VERSION,
         value,
-        explanation,
+        JSON.stringify(explanation),
         computedAt,
-      },
-      update: { modelVersion: CUSTOMER_VALUE_VERSION, value, explanation, computedAt },
-    });
+      ],
+    );
   }
 }

@@ -17,10 +17,29 @@ type ProfileUpdated = PayloadOf<typeof Subjects.profileUpdated>;
 type Unmerged = PayloadOf<typeof Subjects.identityUnmerged>;
 type ScoreUpdated = PayloadOf<typeof Subjects.scoreUpdated>;
 
+/**
+ * How long a replica uses a workspace's active segments before reading them again. Every event,
+ * stage change and score change is matched against them; reading and validating them each time
+ * cost more than the rest of the work. A segment created through another replica applies here
+ * within this time (through this one, at once).
+ */
+const SEGMENTS_CACHE_MS = 1000;
+
+interface ActiveSegment {
+  id: string;
+  name: string;
+  rule: SegmentCondition;
+  kinds: Set<RuleKind>;
+}
+
 /** Segment definitions (stored rules) and real-time membership. */
 @Injectable()
 export class SegmentsService {
   private readonly logger = new Logger(SegmentsService.name);
+  private readonly activeByWorkspace = new Map<
+    string,
+    { loadedAt: number; segments: Promise<ActiveSegment[]> }
+  >();
 
   constructor(
     private readonly db: DatabaseService,
@@ -36,6 +55,7 @@ export class SegmentsService {
     const unbounded = unboundedScoreCondition(request.definition);
     if (unbounded !== undefined)
       throw invalidInput(`/definition${unbounded}`, 'a score condition needs gte, lt or both');
+    this.activeByWorkspace.delete(workspaceId);
     return this.db.client.segment.create({
       data: {
         workspaceId,
@@ -96,31 +116,17 @@ export class SegmentsService {
    * then writes the row, so no entry is lost and none is announced twice within the window.
    */
   async onEventIngested(event: Ingested): Promise<void> {
-    const segments = await this.db.client.segment.findMany({
-      where: { workspaceId: event.workspaceId, status: 'active', kind: 'realtime' },
-    });
-    for (const segment of segments) {
-      const rule = validate(SegmentCondition, segment.definition);
-      if (!rule.ok) {
-        this.logger.warn(
-          `segment ${segment.id} has an invalid definition, skipped: ${JSON.stringify(rule.issues)}`,
-        );
-        continue;
-      }
-      if (
-        !eventMatches(rule.value, { ...(event.name && { name: event.name }), properties: event.properties })
-      )
-        continue;
-      const membership = await this.db.client.segmentMembership.findUnique({
-        where: { segmentId_customerId: { segmentId: segment.id, customerId: event.customerId } },
-      });
+    const evaluated = { ...(event.name && { name: event.name }), properties: event.properties };
+    for (const segment of await this.active(event.workspaceId)) {
+      if (!segment.kinds.has('event') || !eventMatches(segment.rule, evaluated)) continue;
+      const membership = await this.membership(segment.id, event.customerId);
       if (membership && !membership.exitedAt) {
         // The survivor of a merge now meets the rule itself: undoing the merge keeps it a member.
         if (membership.gainedByMerge)
-          await this.db.client.segmentMembership.update({
-            where: { segmentId_customerId: { segmentId: segment.id, customerId: event.customerId } },
-            data: { gainedByMerge: null },
-          });
+          await this.db.pool.query(
+            'UPDATE segment_memberships SET gained_by_merge = NULL WHERE segment_id = $1 AND customer_id = $2',
+            [segment.id, event.customerId],
+          );
         continue;
       }
       const enteredAt = new Date();
@@ -136,16 +142,7 @@ export class SegmentsService {
         },
         { msgId: `segment-entered:${segment.id}:${event.customerId}:${event.messageId}` },
       );
-      await this.db.client.segmentMembership.upsert({
-        where: { segmentId_customerId: { segmentId: segment.id, customerId: event.customerId } },
-        create: {
-          workspaceId: event.workspaceId,
-          segmentId: segment.id,
-          customerId: event.customerId,
-          enteredAt,
-        },
-        update: { enteredAt, exitedAt: null },
-      });
+      await this.enter(event.workspaceId, segment.id, event.customerId, enteredAt);
     }
   }
 
@@ -166,11 +163,12 @@ export class SegmentsService {
    * be committed yet), the customer's others as stored.
    */
   async onScoreUpdated(update: ScoreUpdated): Promise<void> {
-    const stored = await this.db.client.score.findMany({
-      where: { workspaceId: update.workspaceId, customerId: update.customerId },
-      select: { model: true, value: true },
-    });
-    const scores = new Map(stored.map((s) => [s.model, s.value]));
+    if (!(await this.active(update.workspaceId)).some((s) => s.kinds.has('score'))) return;
+    const { rows } = await this.db.pool.query<{ model: string; value: number }>(
+      'SELECT model, value FROM scores WHERE workspace_id = $1 AND customer_id = $2',
+      [update.workspaceId, update.customerId],
+    );
+    const scores = new Map(rows.map((s) => [s.model, s.value]));
     scores.set(update.model, update.value);
     await this.followState(
       update.workspaceId,
@@ -197,18 +195,13 @@ export class SegmentsService {
     matchesRule: (rule: SegmentCondition) => boolean,
     cause: string,
   ): Promise<void> {
-    const segments = await this.db.client.segment.findMany({
-      where: { workspaceId, status: 'active', kind: 'realtime' },
-    });
     const at = new Date(changedAt);
-    for (const segment of segments) {
-      const rule = validate(SegmentCondition, segment.definition);
-      if (!rule.ok || !ruleKinds(rule.value).has(kind)) continue;
-      const key = { segmentId_customerId: { segmentId: segment.id, customerId } };
-      const membership = await this.db.client.segmentMembership.findUnique({ where: key });
+    for (const segment of await this.active(workspaceId)) {
+      if (!segment.kinds.has(kind)) continue;
+      const membership = await this.membership(segment.id, customerId);
       if (membership && at < (membership.exitedAt ?? membership.enteredAt)) continue;
       const isMember = membership !== null && membership.exitedAt === null;
-      const matches = matchesRule(rule.value);
+      const matches = matchesRule(segment.rule);
       if (matches === isMember) continue;
       const subject = matches ? Subjects.segmentEntered : Subjects.segmentExited;
       await this.publisher.publish(
@@ -216,14 +209,36 @@ export class SegmentsService {
         { workspaceId, segmentId: segment.id, segmentName: segment.name, customerId, at: changedAt, cause },
         { msgId: `${subject.name}:${segment.id}:${customerId}:${changedAt}` },
       );
-      if (matches)
-        await this.db.client.segmentMembership.upsert({
-          where: key,
-          create: { workspaceId, segmentId: segment.id, customerId, enteredAt: at },
-          update: { enteredAt: at, exitedAt: null },
-        });
-      else await this.db.client.segmentMembership.update({ where: key, data: { exitedAt: at } });
+      if (matches) await this.enter(workspaceId, segment.id, customerId, at);
+      else
+        await this.db.pool.query(
+          'UPDATE segment_memberships SET exited_at = $3 WHERE segment_id = $1 AND customer_id = $2',
+          [segment.id, customerId, at],
+        );
     }
+  }
+
+  /** One membership row (plain SQL: read for every matching event and every change of state). */
+  private async membership(segmentId: string, customerId: string) {
+    const { rows } = await this.db.pool.query<{
+      enteredAt: Date;
+      exitedAt: Date | null;
+      gainedByMerge: string | null;
+    }>(
+      `SELECT entered_at AS "enteredAt", exited_at AS "exitedAt", gained_by_merge AS "gainedByMerge"
+      FROM segment_memberships WHERE segment_id = $1 AND customer_id = $2`,
+      [segmentId, customerId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Makes the customer a current member, entered at `at`. */
+  private async enter(workspaceId: string, segmentId: string, customerId: string, at: Date): Promise<void> {
+    await this.db.pool.query(
+      `INSERT INTO segment_memberships (segment_id, customer_id, workspace_id, entered_at) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (segment_id, customer_id) DO UPDATE SET entered_at = excluded.entered_at, exited_at = NULL`,
+      [segmentId, customerId, workspaceId, at],
+    );
   }
 
   /**
@@ -300,6 +315,32 @@ export class SegmentsService {
       this.logger.log(
         `unmerge ${unmerged.mergeId}: ${restored.count} membership(s) restored, ${taken.count} held only through the merge ended`,
       );
+  }
+
+  /** The workspace's active real-time segments with their parsed rules (cached SEGMENTS_CACHE_MS). */
+  private active(workspaceId: string): Promise<ActiveSegment[]> {
+    const cached = this.activeByWorkspace.get(workspaceId);
+    if (cached && Date.now() - cached.loadedAt < SEGMENTS_CACHE_MS) return cached.segments;
+    const segments = this.loadActive(workspaceId);
+    this.activeByWorkspace.set(workspaceId, { loadedAt: Date.now(), segments });
+    segments.catch(() => this.activeByWorkspace.delete(workspaceId));
+    return segments;
+  }
+
+  private async loadActive(workspaceId: string): Promise<ActiveSegment[]> {
+    const rows = await this.db.client.segment.findMany({
+      where: { workspaceId, status: 'active', kind: 'realtime' },
+      select: { id: true, name: true, definition: true },
+    });
+    return rows.flatMap((segment) => {
+      const rule = validate(SegmentCondition, segment.definition);
+      if (rule.ok)
+        return [{ id: segment.id, name: segment.name, rule: rule.value, kinds: ruleKinds(rule.value) }];
+      this.logger.warn(
+        `segment ${segment.id} has an invalid definition, skipped: ${JSON.stringify(rule.issues)}`,
+      );
+      return [];
+    });
   }
 
   /**
