@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeMachine } from './machine';
 import { writeReport } from './report';
+import { analysisSuite } from './suites/analysis';
 import { deliverySuite } from './suites/delivery';
 import { importSuite } from './suites/import';
 import { ingestSuite } from './suites/ingest';
@@ -9,11 +10,12 @@ import type { BenchOptions, SuiteResult } from './types';
 const SUITES: Record<string, (opts: BenchOptions) => Promise<SuiteResult>> = {
   ingest: ingestSuite,
   import: importSuite,
+  analysis: analysisSuite,
   delivery: deliverySuite,
 };
 
 const USAGE = `Usage: pnpm bench [options]   (or: node bench/dist/run.js [options] after pnpm turbo run build)
-  --only <suite>       run only this suite (ingest, import, delivery); repeatable
+  --only <suite>       run only this suite (ingest, import, analysis, delivery); repeatable
   --duration <s>       seconds of load per ingest phase (default 60)
   --connections <n>    HTTP connections (default 50)
   --track-rate <n>     requests/s of the fixed-rate /v1/track phase (default 4000)
