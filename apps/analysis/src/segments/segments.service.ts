@@ -46,7 +46,7 @@ export class SegmentsService {
     private readonly publisher: JetStreamPublisher,
   ) {}
 
-  create(workspaceId: string, request: CreateSegmentRequest) {
+  async create(workspaceId: string, request: CreateSegmentRequest) {
     if (ruleKinds(request.definition).size > 1)
       throw invalidInput(
         '/definition',
@@ -55,8 +55,7 @@ export class SegmentsService {
     const unbounded = unboundedScoreCondition(request.definition);
     if (unbounded !== undefined)
       throw invalidInput(`/definition${unbounded}`, 'a score condition needs gte, lt or both');
-    this.activeByWorkspace.delete(workspaceId);
-    return this.db.client.segment.create({
+    const segment = await this.db.client.segment.create({
       data: {
         workspaceId,
         name: request.name,
@@ -66,6 +65,9 @@ export class SegmentsService {
         status: 'active',
       },
     });
+    // After the commit: a reload started before it would cache the list without the new segment.
+    this.activeByWorkspace.delete(workspaceId);
+    return segment;
   }
 
   list(workspaceId: string) {
