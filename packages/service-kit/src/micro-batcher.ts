@@ -26,6 +26,8 @@ export interface MicroBatcherOptions<T> {
 
 interface Pending<T> {
   item: T;
+  /** keyOf(item), computed once: a batch's selection reads it for every waiting item. */
+  key?: string;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -53,7 +55,7 @@ export class MicroBatcher<T> {
   /** Resolves once the batch holding `item` has been flushed. */
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, key: this.options.keyOf?.(item), resolve, reject });
       this.schedule();
     });
   }
@@ -128,13 +130,12 @@ export class MicroBatcher<T> {
    * keyOf the first maxSize whose key no running batch holds.
    */
   private take(minSize: number): Array<Pending<T>> {
-    const { keyOf, maxSize } = this.options;
-    if (!keyOf || !this.busyKeys.size)
-      return this.queue.length >= minSize ? this.queue.splice(0, maxSize) : [];
+    const { maxSize } = this.options;
+    if (!this.busyKeys.size) return this.queue.length >= minSize ? this.queue.splice(0, maxSize) : [];
     const batch: Array<Pending<T>> = [];
     const left: Array<Pending<T>> = [];
     for (const pending of this.queue) {
-      if (batch.length < maxSize && !this.busyKeys.has(keyOf(pending.item))) batch.push(pending);
+      if (batch.length < maxSize && !this.busyKeys.has(pending.key!)) batch.push(pending);
       else left.push(pending);
     }
     if (batch.length < minSize) return [];
@@ -143,9 +144,8 @@ export class MicroBatcher<T> {
   }
 
   private hold(batch: Array<Pending<T>>): string[] {
-    const { keyOf } = this.options;
-    if (!keyOf) return [];
-    const keys = [...new Set(batch.map((p) => keyOf(p.item)))];
+    if (!this.options.keyOf) return [];
+    const keys = [...new Set(batch.map((p) => p.key!))];
     for (const key of keys) this.busyKeys.add(key);
     return keys;
   }

@@ -1,4 +1,6 @@
-import { addEvent, combine, customerValue, decayTo, NO_ACTIVITY, revenueOf } from './customer-value';
+import { addEvent, combine, customerValue, decayTo, revenueOf, type Activity } from './customer-value';
+
+const NO_ACTIVITY = (asOf: Date): Activity => ({ events: 0, revenue: 0, asOf });
 
 const DAY = 86_400_000;
 const t0 = new Date('2026-12-01T00:00:00.000Z');

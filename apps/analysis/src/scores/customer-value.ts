@@ -27,8 +27,6 @@ export interface Activity {
   asOf: Date;
 }
 
-export const NO_ACTIVITY = (asOf: Date): Activity => ({ events: 0, revenue: 0, asOf });
-
 function decayFactor(fromMs: number, toMs: number, halfLifeDays: number): number {
   return Math.pow(2, -(toMs - fromMs) / (halfLifeDays * 86_400_000));
 }

@@ -22,7 +22,7 @@ type Unmerged = PayloadOf<typeof Subjects.identityUnmerged>;
 
 const HOUR_MS = 3_600_000;
 /** How long a counted event is remembered, so a redelivery of it is not counted again. */
-export const SCORED_EVENT_RETENTION_DAYS = 7;
+const SCORED_EVENT_RETENTION_DAYS = 7;
 const PRUNE_SCORED_EVENTS = 'prune-scored-events';
 /** Merges followed from a merged customer to the live one (a survivor merged in turn, ...). */
 const MAX_MERGE_HOPS = 10;
@@ -30,12 +30,14 @@ const RESCORE = 'rescore-customer-value';
 /** Scores not computed for this long are computed again (their activity has decayed meanwhile). */
 const RESCORE_AFTER_MS = 24 * HOUR_MS;
 /** Customers re-scored per run (hourly, on one replica): ~480,000 a day. */
-export const RESCORE_BATCH = 20_000;
+const RESCORE_BATCH = 20_000;
 
 interface ActivityRow extends Activity {
   endedByMerge: string | null;
   mergedInto: string | null;
 }
+
+const ACTIVITY_COLUMNS = `events, revenue, as_of AS "asOf", ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"`;
 
 /**
  * The `customer_value` score of every customer (see customer-value.ts), kept up to date from
@@ -136,14 +138,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   async onIdentityMerged(merged: Merged): Promise<void> {
     const at = new Date(merged.mergedAt);
     await this.db.transaction(async (sql) => {
-      const rows = await sql.query<ActivityRow & { customerId: string }>(
-        `SELECT customer_id AS "customerId", events, revenue, as_of AS "asOf",
-          ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"
-        FROM customer_activity
-        WHERE customer_id = ANY($1::text[]) AND ended_by_merge IS NULL
-        ORDER BY customer_id FOR UPDATE`,
-        [merged.mergedIds],
-      );
+      const rows = await this.lockActivities(sql, merged.mergedIds, null);
       // Merged customers with no activity yet get a frozen row too: it sends their late events on.
       const marked = await sql.execute(
         `INSERT INTO customer_activity (customer_id, workspace_id, as_of, ended_by_merge, merged_into)
@@ -176,14 +171,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   async onIdentityUnmerged(unmerged: Unmerged): Promise<void> {
     const cause = `unmerge:${unmerged.mergeId}`;
     await this.db.transaction(async (sql) => {
-      const rows = await sql.query<ActivityRow & { customerId: string }>(
-        `SELECT customer_id AS "customerId", events, revenue, as_of AS "asOf",
-          ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"
-        FROM customer_activity
-        WHERE customer_id = ANY($1::text[]) AND ended_by_merge = $2
-        ORDER BY customer_id FOR UPDATE`,
-        [unmerged.restoredIds, unmerged.mergeId],
-      );
+      const rows = await this.lockActivities(sql, unmerged.restoredIds, unmerged.mergeId);
       if (!rows.length) return;
       let survivor: Activity = await this.lockActivity(
         sql,
@@ -241,10 +229,20 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
     const [row] = await sql.query<ActivityRow>(
       `INSERT INTO customer_activity (customer_id, workspace_id, as_of) VALUES ($1, $2, $3)
       ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id
-      RETURNING events, revenue, as_of AS "asOf", ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"`,
+      RETURNING ${ACTIVITY_COLUMNS}`,
       [customerId, workspaceId, at],
     );
     return row!;
+  }
+
+  /** The existing activity rows of these customers frozen by `mergeId` (null: live ones), locked in id order. */
+  private lockActivities(sql: Sql, customerIds: string[], mergeId: string | null) {
+    return sql.query<ActivityRow & { customerId: string }>(
+      `SELECT customer_id AS "customerId", ${ACTIVITY_COLUMNS} FROM customer_activity
+      WHERE customer_id = ANY($1::text[]) AND ended_by_merge IS NOT DISTINCT FROM $2::text
+      ORDER BY customer_id FOR UPDATE`,
+      [customerIds, mergeId],
+    );
   }
 
   /** Saves the activity; returns the customer's current `customer_value`, if any (same round trip). */
