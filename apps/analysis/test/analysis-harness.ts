@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Subjects, subjectFilter, type EventSubject, type PayloadOf } from '@cdp/contracts';
+import { streamName, Subjects, subjectFilter, type EventSubject, type PayloadOf } from '@cdp/contracts';
 import { createPrismaClient, createTestDatabase, type PrismaClient } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { hashKey, startServiceInProcess } from '@cdp/service-kit';
@@ -32,12 +33,17 @@ export interface AnalysisHarness {
   apiKey: string;
   /** An API key with the `admin` scope. */
   adminKey: string;
-  /** Customer ids announced on cdp.segment.entered / cdp.segment.exited, in order. */
+  /**
+   * Customer ids announced on cdp.segment.entered / cdp.segment.exited, in order, as published
+   * (a duplicate JetStream does not store, by its Nats-Msg-Id, is here too: see `stored`).
+   */
   entered: string[];
   exited: string[];
   /** cdp.score.updated announcements, in order. */
   scoreUpdates: Array<PayloadOf<typeof Subjects.scoreUpdated>>;
   publish<S extends EventSubject>(subject: S, payload: PayloadOf<S>): Promise<unknown>;
+  /** The messages of a subject its stream holds (what durable consumers get), in order. */
+  stored<S extends EventSubject>(subject: S): Promise<Array<PayloadOf<S>>>;
   /** Creates `n` customers (the memberships' foreign key) and returns their ids. */
   customers(n: number): Promise<string[]>;
   /** Current members of a segment, sorted. */
@@ -116,6 +122,20 @@ export async function startAnalysis(label: string): Promise<AnalysisHarness> {
     scoreUpdates,
     publish: (subject, payload) =>
       started.get(JetStreamPublisher).publish(subject, payload, { msgId: randomUUID() }),
+    async stored(subject) {
+      // An ordered (ephemeral) consumer of the subject reads what the stream holds of it.
+      const consumer = await jetstream(nc).consumers.get(streamName(prefix, subject.stream), {
+        filter_subjects: subjectFilter(prefix, subject.name),
+      });
+      const { num_pending: pending } = await consumer.info();
+      const out: Array<PayloadOf<typeof subject>> = [];
+      if (!pending) return out;
+      for await (const m of await consumer.fetch({ max_messages: pending, expires: 5000 })) {
+        out.push(m.json());
+        if (out.length >= pending) break;
+      }
+      return out;
+    },
     async customers(n) {
       const ids = Array.from({ length: n }, () => randomUUID());
       await prisma.customer.createMany({

@@ -46,6 +46,8 @@ describe('customer_value score', () => {
   it('counts each stored event once, scores frequency and revenue, and announces the change', async () => {
     const [kim] = await h.customers(1);
     await event(kim!, { revenue: 500, currency: 'EUR' }, 1);
+    // Counted before the next one comes: events of one customer handled in one batch are announced once.
+    await eventsCounted(kim!, 1);
     await event(kim!, {}, 2);
     await eventsCounted(kim!, 2);
     // frequency 2 / (2 + 10), monetary 500 / (500 + 1000): 0.4 x 0.1667 + 0.6 x 0.3333
@@ -70,6 +72,41 @@ describe('customer_value score', () => {
     ]);
     expect(announced[0]!.previousValue).toBeUndefined();
     expect(announced[0]).toMatchObject({ model: 'customer_value', modelVersion: 'rfm-decay-1' });
+  });
+
+  it('takes a burst of events in batches: each counted once, one entry per customer, scores as announced', async () => {
+    const made = await h.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      headers: { authorization: `Bearer ${h.adminKey}` },
+      payload: { name: 'Buyers', definition: { type: 'event', name: 'Order Completed' } },
+    });
+    expect(made.statusCode).toBe(201);
+    const segmentId = made.json<{ id: string }>().id;
+    const people = await h.customers(40);
+    const perPerson = 15;
+    const sends: Promise<unknown>[] = [];
+    for (let round = 0; round < perPerson; round++)
+      for (const person of people) {
+        const eventId = ++nextEventId;
+        sends.push(event(person, {}, eventId));
+        if (round % 5 === 0) sends.push(event(person, {}, eventId)); // a redelivery
+      }
+    await Promise.all(sends);
+    for (const person of people) await eventsCounted(person, perPerson);
+    await waitFor(
+      'every customer a member',
+      async () => (await h.current(segmentId)).length === people.length,
+    );
+    await sleep(300);
+    // Many events of one customer matched at once (in one batch, or in two at the same time): one
+    // entry stored (an entry published twice at once has one Nats-Msg-Id).
+    const entries = (await h.stored(Subjects.segmentEntered)).filter((e) => e.segmentId === segmentId);
+    for (const person of people) expect(entries.filter((e) => e.customerId === person)).toHaveLength(1);
+    for (const person of people) {
+      const last = h.scoreUpdates.filter((u) => u.customerId === person).at(-1);
+      expect(last?.value).toBe((await score(person))!.value);
+    }
   });
 
   it('adds a merged customer’s activity into the survivor’s and takes it back on unmerge', async () => {

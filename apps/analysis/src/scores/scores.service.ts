@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import type { Sql } from '@cdp/db';
@@ -33,11 +32,30 @@ const RESCORE_AFTER_MS = 24 * HOUR_MS;
 const RESCORE_BATCH = 20_000;
 
 interface ActivityRow extends Activity {
+  customerId: string;
+  workspaceId: string;
   endedByMerge: string | null;
   mergedInto: string | null;
 }
 
-const ACTIVITY_COLUMNS = `events, revenue, as_of AS "asOf", ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"`;
+/** A customer's activity to save and score, and what changed it (in the announcement's Nats-Msg-Id). */
+interface ScoreChange {
+  workspaceId: string;
+  customerId: string;
+  activity: Activity;
+  cause: string;
+}
+
+const ACTIVITY_COLUMNS = `customer_id AS "customerId", workspace_id AS "workspaceId", events, revenue,
+  as_of AS "asOf", ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"`;
+
+/** When an event counts from: its time, unless the client's clock was ahead of ours. */
+function eventTime(event: Ingested): Date {
+  const received = new Date(event.receivedAt);
+  const occurred = new Date(event.occurredAt);
+  // A client clock ahead of ours must not push the decay's reference time into the future.
+  return occurred < received ? occurred : received;
+}
 
 /**
  * The `customer_value` score of every customer (see customer-value.ts), kept up to date from
@@ -50,6 +68,7 @@ const ACTIVITY_COLUMNS = `events, revenue, as_of AS "asOf", ended_by_merge AS "e
 export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ScoresService.name);
   private readonly parameters: CustomerValueParameters;
+  private readonly halfLifeDays: number;
   private readonly jobs: ScheduledJobs;
 
   constructor(
@@ -62,6 +81,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
       eventsMidpoint: config.CUSTOMER_VALUE_EVENTS_MIDPOINT,
       revenueMidpoint: config.CUSTOMER_VALUE_REVENUE_MIDPOINT,
     };
+    this.halfLifeDays = config.CUSTOMER_VALUE_HALF_LIFE_DAYS;
     this.jobs = new ScheduledJobs('analysis-maintenance', queueOptions(config));
   }
 
@@ -99,34 +119,72 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Counts a stored event in its customer's activity, once: the event id is recorded in the same
-   * transaction, and a redelivered event finds it there. An event of a customer merged away before
-   * it got here counts on that customer's frozen row (given back by an unmerge) and on every
-   * survivor down the chain of merges, and the live one is scored.
-   * @returns the live customer the event belongs to now (its own, or its survivor's).
+   * Counts stored events in their customers' activity, each once, in one transaction: the event
+   * ids are recorded in it, and a redelivered event finds its id there. An event of a customer
+   * merged away before it got here counts on that customer's frozen row (given back by an
+   * unmerge) and on every survivor down the chain of merges, and the live one is scored: once per
+   * customer and batch, whatever the number of their events in it.
+   * @returns the live customer each event belongs to now (its own, or its survivor's), in order.
    */
-  async onEventIngested(event: Ingested): Promise<string> {
-    const received = new Date(event.receivedAt);
-    const occurred = new Date(event.occurredAt);
-    // A client clock ahead of ours must not push the decay's reference time into the future.
-    const at = occurred < received ? occurred : received;
-    const revenue = revenueOf(event.properties);
-    const add = (a: Activity) => addEvent(a, at, revenue, this.parameters.halfLifeDays);
+  async onEventsIngested(events: readonly Ingested[]): Promise<string[]> {
     return this.db.transaction(async (sql) => {
-      const counted = await sql.execute(
-        'INSERT INTO scored_events (event_id, workspace_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-        [event.eventId, event.workspaceId],
+      // In id order: two batches holding one redelivered event wait for each other, not deadlock.
+      const ids = [...new Map(events.map((e) => [e.eventId, e.workspaceId]))].sort(([a], [b]) =>
+        BigInt(a) < BigInt(b) ? -1 : 1,
       );
-      let customerId = event.customerId;
-      let row = await this.lockActivity(sql, event.workspaceId, customerId, at);
-      for (let hop = 0; row.mergedInto && hop < MAX_MERGE_HOPS; hop++) {
-        if (counted) await this.saveActivity(sql, customerId, add(row));
-        customerId = row.mergedInto;
-        row = await this.lockActivity(sql, event.workspaceId, customerId, at);
-      }
-      if (counted)
-        await this.saveAndScore(sql, event.workspaceId, customerId, add(row), `event:${event.eventId}`);
-      return customerId;
+      const uncounted = new Set(
+        (
+          await sql.query<{ id: string }>(
+            `INSERT INTO scored_events (event_id, workspace_id)
+            SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING RETURNING event_id::text AS id`,
+            [ids.map(([id]) => id), ids.map(([, ws]) => ws)],
+          )
+        ).map((r) => r.id),
+      );
+      const rows = await this.lockChains(
+        sql,
+        events.map((e) => ({ workspaceId: e.workspaceId, customerId: e.customerId, at: eventTime(e) })),
+      );
+      const changed = new Set<string>();
+      const scored = new Map<string, { lastEventId: string; events: number }>();
+      const live = events.map((event) => {
+        const counts = uncounted.delete(event.eventId);
+        const add = (customerId: string) => {
+          const row = rows.get(customerId)!;
+          const activity = addEvent(row, eventTime(event), revenueOf(event.properties), this.halfLifeDays);
+          rows.set(customerId, { ...row, ...activity });
+          changed.add(customerId);
+        };
+        let customerId = event.customerId;
+        for (let hop = 0; rows.get(customerId)!.mergedInto && hop < MAX_MERGE_HOPS; hop++) {
+          if (counts) add(customerId);
+          customerId = rows.get(customerId)!.mergedInto!;
+        }
+        if (counts) {
+          add(customerId);
+          const seen = scored.get(customerId);
+          scored.set(customerId, { lastEventId: event.eventId, events: (seen?.events ?? 0) + 1 });
+        }
+        return customerId;
+      });
+      // Frozen rows down a chain of merges keep the event for an unmerge; the live ones are scored.
+      await this.saveActivities(
+        sql,
+        [...changed]
+          .filter((id) => !scored.has(id))
+          .map((id) => ({ customerId: id, activity: rows.get(id)! })),
+      );
+      await this.saveAndScore(
+        sql,
+        [...scored].map(([customerId, { lastEventId, events: n }]) => ({
+          workspaceId: rows.get(customerId)!.workspaceId,
+          customerId,
+          activity: rows.get(customerId)!,
+          // Tied to the events counted: a redelivery of the same batch announces under the same id.
+          cause: `event:${lastEventId}${n > 1 ? `:${n}` : ''}`,
+        })),
+      );
+      return live;
     });
   }
 
@@ -148,7 +206,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
       );
       if (!rows.length && !marked) return;
       let survivor: Activity = await this.lockActivity(sql, merged.workspaceId, merged.survivorId, at);
-      for (const row of rows) survivor = combine(survivor, row, this.parameters.halfLifeDays);
+      for (const row of rows) survivor = combine(survivor, row, this.halfLifeDays);
       await sql.execute(
         'UPDATE customer_activity SET ended_by_merge = $2, merged_into = $3 WHERE customer_id = ANY($1::text[])',
         [rows.map((r) => r.customerId), merged.mergeId, merged.survivorId],
@@ -157,13 +215,14 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
         'DELETE FROM scores WHERE workspace_id = $1 AND customer_id = ANY($2::text[]) AND model = $3',
         [merged.workspaceId, merged.mergedIds, CUSTOMER_VALUE_MODEL],
       );
-      await this.saveAndScore(
-        sql,
-        merged.workspaceId,
-        merged.survivorId,
-        survivor,
-        `merge:${merged.mergeId}`,
-      );
+      await this.saveAndScore(sql, [
+        {
+          workspaceId: merged.workspaceId,
+          customerId: merged.survivorId,
+          activity: survivor,
+          cause: `merge:${merged.mergeId}`,
+        },
+      ]);
     });
   }
 
@@ -179,13 +238,23 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
         unmerged.survivorId,
         new Date(unmerged.unmergedAt),
       );
-      for (const row of rows) survivor = combine(survivor, row, this.parameters.halfLifeDays, -1);
-      await this.saveAndScore(sql, unmerged.workspaceId, unmerged.survivorId, survivor, cause);
+      for (const row of rows) survivor = combine(survivor, row, this.halfLifeDays, -1);
+      await this.saveAndScore(sql, [
+        { workspaceId: unmerged.workspaceId, customerId: unmerged.survivorId, activity: survivor, cause },
+      ]);
       await sql.execute(
         'UPDATE customer_activity SET ended_by_merge = NULL, merged_into = NULL WHERE customer_id = ANY($1::text[])',
         [rows.map((r) => r.customerId)],
       );
-      for (const row of rows) await this.saveAndScore(sql, unmerged.workspaceId, row.customerId, row, cause);
+      await this.saveAndScore(
+        sql,
+        rows.map((row) => ({
+          workspaceId: unmerged.workspaceId,
+          customerId: row.customerId,
+          activity: row,
+          cause,
+        })),
+      );
     });
   }
 
@@ -205,7 +274,11 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
       await this.db.transaction(async (sql) => {
         const row = await this.lockActivity(sql, workspaceId, customerId, now);
         if (row.endedByMerge) return;
-        await this.saveAndScore(sql, workspaceId, customerId, row, `rescore:${now.toISOString()}`, now);
+        await this.saveAndScore(
+          sql,
+          [{ workspaceId, customerId, activity: row, cause: `rescore:${now.toISOString()}` }],
+          now,
+        );
       });
     if (stale.length) this.logger.log(`re-scored ${stale.length} customer(s) not scored for a day`);
     return stale.length;
@@ -219,95 +292,129 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The customer's activity row, created empty if they have none, locked until the commit. */
-  private async lockActivity(
-    sql: Sql,
-    workspaceId: string,
-    customerId: string,
-    at: Date,
-  ): Promise<ActivityRow> {
-    // DO UPDATE (a no-op) rather than DO NOTHING: it locks an existing row and returns it, in one round trip.
-    const [row] = await sql.query<ActivityRow>(
-      `INSERT INTO customer_activity (customer_id, workspace_id, as_of) VALUES ($1, $2, $3)
+  private async lockActivity(sql: Sql, workspaceId: string, customerId: string, at: Date) {
+    const [row] = await this.lockRows(sql, [{ workspaceId, customerId, at }]);
+    return row!;
+  }
+
+  /** Activity rows, created empty for customers with none, locked until the commit in the order given. */
+  private lockRows(sql: Sql, customers: readonly { workspaceId: string; customerId: string; at: Date }[]) {
+    // DO UPDATE (a no-op) rather than DO NOTHING: it locks existing rows and returns them, in one round trip.
+    return sql.query<ActivityRow>(
+      `INSERT INTO customer_activity (customer_id, workspace_id, as_of)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
       ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id
       RETURNING ${ACTIVITY_COLUMNS}`,
-      [customerId, workspaceId, at],
+      [customers.map((c) => c.customerId), customers.map((c) => c.workspaceId), customers.map((c) => c.at)],
     );
-    return row!;
   }
 
   /** The existing activity rows of these customers frozen by `mergeId` (null: live ones), locked in id order. */
   private lockActivities(sql: Sql, customerIds: string[], mergeId: string | null) {
-    return sql.query<ActivityRow & { customerId: string }>(
-      `SELECT customer_id AS "customerId", ${ACTIVITY_COLUMNS} FROM customer_activity
+    return sql.query<ActivityRow>(
+      `SELECT ${ACTIVITY_COLUMNS} FROM customer_activity
       WHERE customer_id = ANY($1::text[]) AND ended_by_merge IS NOT DISTINCT FROM $2::text
       ORDER BY customer_id FOR UPDATE`,
       [customerIds, mergeId],
     );
   }
 
-  /** Saves the activity; returns the customer's current `customer_value`, if any (same round trip). */
-  private async saveActivity(sql: Sql, customerId: string, activity: Activity): Promise<number | null> {
-    const [row] = await sql.query<{ previous: number | null }>(
-      `UPDATE customer_activity a SET events = $2, revenue = $3, as_of = $4, updated_at = now()
-      WHERE customer_id = $1
-      RETURNING (SELECT value FROM scores s
-        WHERE s.workspace_id = a.workspace_id AND s.customer_id = $1 AND s.model = $5) AS previous`,
-      [customerId, activity.events, activity.revenue, activity.asOf, CUSTOMER_VALUE_MODEL],
+  /**
+   * The activity rows of these customers (created empty for those with none) and of the survivors
+   * their merges lead to, locked until the commit: the first ones in id order, in one statement.
+   */
+  private async lockChains(
+    sql: Sql,
+    customers: readonly { workspaceId: string; customerId: string; at: Date }[],
+  ): Promise<Map<string, ActivityRow>> {
+    const rows = new Map<string, ActivityRow>();
+    let wanted = [...new Map(customers.map((c) => [c.customerId, c])).values()];
+    for (let hop = 0; wanted.length && hop <= MAX_MERGE_HOPS; hop++) {
+      wanted.sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+      const locked = await this.lockRows(sql, wanted);
+      for (const row of locked) rows.set(row.customerId, row);
+      const next = new Map<string, { workspaceId: string; customerId: string; at: Date }>();
+      for (const row of locked)
+        if (row.mergedInto && !rows.has(row.mergedInto))
+          next.set(row.mergedInto, {
+            workspaceId: row.workspaceId,
+            customerId: row.mergedInto,
+            at: row.asOf,
+          });
+      wanted = [...next.values()];
+    }
+    return rows;
+  }
+
+  /** Saves activities; returns each customer's current `customer_value`, if any (same round trip). */
+  private async saveActivities(
+    sql: Sql,
+    saved: readonly { customerId: string; activity: Activity }[],
+  ): Promise<Map<string, number | null>> {
+    if (!saved.length) return new Map();
+    const rows = await sql.query<{ customerId: string; previous: number | null }>(
+      `UPDATE customer_activity a SET events = v.events, revenue = v.revenue, as_of = v.as_of, updated_at = now()
+      FROM unnest($1::text[], $2::float8[], $3::float8[], $4::timestamptz[]) AS v(customer_id, events, revenue, as_of)
+      WHERE a.customer_id = v.customer_id
+      RETURNING a.customer_id AS "customerId", (SELECT value FROM scores s
+        WHERE s.workspace_id = a.workspace_id AND s.customer_id = a.customer_id AND s.model = $5) AS previous`,
+      [
+        saved.map((s) => s.customerId),
+        saved.map((s) => s.activity.events),
+        saved.map((s) => s.activity.revenue),
+        saved.map((s) => s.activity.asOf),
+        CUSTOMER_VALUE_MODEL,
+      ],
     );
-    return row?.previous ?? null;
+    return new Map(rows.map((r) => [r.customerId, r.previous]));
   }
 
   /**
-   * Saves the activity and the score it gives as of `now` (the time the value is read at; an
-   * activity of events timestamped later is read as of them). A changed score is announced first;
-   * an unchanged one only records that it was computed.
+   * Saves the activities and the scores they give as of `now` (the time the values are read at;
+   * an activity of events timestamped later is read as of them). Changed scores are announced
+   * first; unchanged ones only record that they were computed.
    */
-  private async saveAndScore(
-    sql: Sql,
-    workspaceId: string,
-    customerId: string,
-    activity: Activity,
-    cause: string,
-    now = new Date(),
-  ): Promise<void> {
-    const previous = await this.saveActivity(sql, customerId, activity);
-    const { value, explanation } = customerValue(activity, now, this.parameters);
+  private async saveAndScore(sql: Sql, changes: readonly ScoreChange[], now = new Date()): Promise<void> {
+    if (!changes.length) return;
+    const previous = await this.saveActivities(sql, changes);
     const computedAt = new Date();
-    if (previous === value) {
-      await sql.execute(
-        `UPDATE scores SET explanation = $4, computed_at = $5
-        WHERE workspace_id = $1 AND customer_id = $2 AND model = $3`,
-        [workspaceId, customerId, CUSTOMER_VALUE_MODEL, JSON.stringify(explanation), computedAt],
-      );
-      return;
-    }
-    await this.publisher.publish(
-      Subjects.scoreUpdated,
-      {
-        workspaceId,
-        customerId,
-        model: CUSTOMER_VALUE_MODEL,
-        modelVersion: CUSTOMER_VALUE_VERSION,
-        value,
-        ...(previous !== null && { previousValue: previous }),
-        computedAt: computedAt.toISOString(),
-      },
-      { msgId: `score:${customerId}:${CUSTOMER_VALUE_MODEL}:${cause}` },
+    const scored = changes.map((change) => ({
+      change,
+      ...customerValue(change.activity, now, this.parameters),
+    }));
+    const announced = scored.filter((s) => previous.get(s.change.customerId) !== s.value);
+    await this.publisher.publishMany(
+      announced.map(({ change: { workspaceId, customerId, cause }, value }) => {
+        const before = previous.get(customerId);
+        return {
+          subject: Subjects.scoreUpdated,
+          payload: {
+            workspaceId,
+            customerId,
+            model: CUSTOMER_VALUE_MODEL,
+            modelVersion: CUSTOMER_VALUE_VERSION,
+            value,
+            ...(before !== null && before !== undefined && { previousValue: before }),
+            computedAt: computedAt.toISOString(),
+          },
+          msgId: `score:${customerId}:${CUSTOMER_VALUE_MODEL}:${cause}`,
+        };
+      }),
     );
     await sql.execute(
       `INSERT INTO scores (id, workspace_id, customer_id, model, model_version, value, explanation, computed_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      SELECT gen_random_uuid(), v.workspace_id, v.customer_id, $1, $2, v.value, v.explanation::jsonb, $3
+      FROM unnest($4::text[], $5::text[], $6::float8[], $7::text[]) AS v(workspace_id, customer_id, value, explanation)
       ON CONFLICT (workspace_id, customer_id, model) DO UPDATE SET model_version = excluded.model_version,
         value = excluded.value, explanation = excluded.explanation, computed_at = excluded.computed_at`,
       [
-        randomUUID(),
-        workspaceId,
-        customerId,
         CUSTOMER_VALUE_MODEL,
         CUSTOMER_VALUE_VERSION,
-        value,
-        JSON.stringify(explanation),
         computedAt,
+        scored.map((s) => s.change.workspaceId),
+        scored.map((s) => s.change.customerId),
+        scored.map((s) => s.value),
+        scored.map((s) => JSON.stringify(s.explanation)),
       ],
     );
   }

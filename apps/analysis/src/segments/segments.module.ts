@@ -5,10 +5,9 @@ import { CustomerSegmentsController } from './customer-segments.controller';
 import { CustomerSegmentsHandler } from './customer-segments.handler';
 import { EventIngestedConsumer } from './event-ingested.consumer';
 import { IdentityMergesConsumer } from './identity-merges.consumer';
-import { ProfileUpdatedConsumer } from './profile-updated.consumer';
-import { ScoreUpdatedConsumer } from './score-updated.consumer';
 import { SegmentsController } from './segments.controller';
 import { SegmentsService } from './segments.service';
+import { StateChangesConsumer } from './state-changes.consumer';
 
 @Module({
   imports: [ScoresModule],
@@ -19,8 +18,7 @@ import { SegmentsService } from './segments.service';
     EventIngestedConsumer,
     CustomerErasedConsumer,
     IdentityMergesConsumer,
-    ProfileUpdatedConsumer,
-    ScoreUpdatedConsumer,
+    StateChangesConsumer,
   ],
   providers: [SegmentsService],
 })

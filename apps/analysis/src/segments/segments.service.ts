@@ -1,6 +1,6 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { CreateSegmentRequest, SegmentCondition, Subjects, validate, type PayloadOf } from '@cdp/contracts';
-import { JetStreamPublisher } from '@cdp/messaging';
+import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
 import { DatabaseService, invalidInput } from '@cdp/service-kit';
 import {
   eventMatches,
@@ -24,6 +24,35 @@ type ScoreUpdated = PayloadOf<typeof Subjects.scoreUpdated>;
  * within this time (through this one, at once).
  */
 const SEGMENTS_CACHE_MS = 1000;
+
+/** A segment and a customer, the key of a membership. */
+interface Pair {
+  workspaceId: string;
+  segmentId: string;
+  customerId: string;
+}
+
+interface Membership {
+  enteredAt: Date;
+  exitedAt: Date | null;
+  gainedByMerge: string | null;
+}
+
+/** A customer's state changed (their stage, a score) at `changedAt`: `matches` tells which rules it meets now. */
+interface StateChange {
+  workspaceId: string;
+  customerId: string;
+  changedAt: string;
+  cause: string;
+  matches: (rule: SegmentCondition) => boolean;
+}
+
+const pairKey = (segmentId: string, customerId: string) => `${segmentId} ${customerId}`;
+
+/** The items sorted by an ISO time of theirs (stable: equal times keep their order). */
+function inTimeOrder<T>(items: readonly T[], timeOf: (item: T) => string): T[] {
+  return [...items].sort((a, b) => Date.parse(timeOf(a)) - Date.parse(timeOf(b)));
+}
 
 interface ActiveSegment {
   id: string;
@@ -112,134 +141,192 @@ export class SegmentsService {
   }
 
   /**
-   * Puts the event's customer into every active real-time segment whose rule the event meets.
-   * cdp.segment.entered goes out before the membership row is written, with a Nats-Msg-Id tied to
-   * the causing event: a redelivery after a crash publishes again (deduplicated by JetStream) and
-   * then writes the row, so no entry is lost and none is announced twice within the window.
+   * Puts the events' customers into every active real-time segment whose rule one of their events
+   * meets. cdp.segment.entered goes out before the membership rows are written, with a Nats-Msg-Id
+   * tied to the membership it changes (none yet, or the one that ended at a given time): a
+   * redelivery after a crash, or another replica handling an event of the same customer at once,
+   * publishes the same id (deduplicated by JetStream), so no entry is lost and none is announced
+   * twice within the window.
    */
-  async onEventIngested(event: Ingested): Promise<void> {
-    const evaluated = { ...(event.name && { name: event.name }), properties: event.properties };
-    for (const segment of await this.active(event.workspaceId)) {
-      if (!segment.kinds.has('event') || !eventMatches(segment.rule, evaluated)) continue;
-      const membership = await this.membership(segment.id, event.customerId);
-      if (membership && !membership.exitedAt) {
-        // The survivor of a merge now meets the rule itself: undoing the merge keeps it a member.
-        if (membership.gainedByMerge)
-          await this.db.pool.query(
-            'UPDATE segment_memberships SET gained_by_merge = NULL WHERE segment_id = $1 AND customer_id = $2',
-            [segment.id, event.customerId],
-          );
-        continue;
+  async onEventsIngested(events: readonly Ingested[]): Promise<void> {
+    const matched = new Map<string, Pair & { segmentName: string; cause: string }>();
+    for (const event of events) {
+      const evaluated = { ...(event.name && { name: event.name }), properties: event.properties };
+      for (const segment of await this.active(event.workspaceId)) {
+        if (!segment.kinds.has('event') || !eventMatches(segment.rule, evaluated)) continue;
+        const key = pairKey(segment.id, event.customerId);
+        if (!matched.has(key))
+          matched.set(key, {
+            workspaceId: event.workspaceId,
+            segmentId: segment.id,
+            segmentName: segment.name,
+            customerId: event.customerId,
+            cause: event.messageId,
+          });
       }
-      const enteredAt = new Date();
-      await this.publisher.publish(
-        Subjects.segmentEntered,
-        {
-          workspaceId: event.workspaceId,
-          segmentId: segment.id,
-          segmentName: segment.name,
-          customerId: event.customerId,
-          at: enteredAt.toISOString(),
-          cause: event.messageId,
-        },
-        { msgId: `segment-entered:${segment.id}:${event.customerId}:${event.messageId}` },
-      );
-      await this.enter(event.workspaceId, segment.id, event.customerId, enteredAt);
     }
+    if (!matched.size) return;
+    const held = await this.memberships([...matched.values()]);
+    const entering = [...matched].filter(([key]) => held.get(key)?.exitedAt !== null);
+    // The survivor of a merge now meets the rule itself: undoing the merge keeps it a member.
+    const confirmed = [...matched].filter(
+      ([key]) => held.get(key)?.gainedByMerge && !held.get(key)?.exitedAt,
+    );
+    if (confirmed.length)
+      await this.db.pool.query(
+        `UPDATE segment_memberships m SET gained_by_merge = NULL
+        FROM unnest($1::text[], $2::text[]) AS k(segment_id, customer_id)
+        WHERE m.segment_id = k.segment_id AND m.customer_id = k.customer_id`,
+        [confirmed.map(([, p]) => p.segmentId), confirmed.map(([, p]) => p.customerId)],
+      );
+    if (!entering.length) return;
+    const at = new Date();
+    await this.publisher.publishMany(
+      entering.map(([key, { workspaceId, segmentId, segmentName, customerId, cause }]) => ({
+        subject: Subjects.segmentEntered,
+        payload: { workspaceId, segmentId, segmentName, customerId, at: at.toISOString(), cause },
+        msgId: `segment-entered:${segmentId}:${customerId}:${held.get(key)?.exitedAt?.toISOString() ?? 'new'}`,
+      })),
+    );
+    await this.writeMemberships(entering.map(([, p]) => ({ ...p, enteredAt: at, exitedAt: null })));
   }
 
-  /** Lifecycle segments follow the customer's stage (see {@link followState}). */
-  async onProfileUpdated(update: ProfileUpdated): Promise<void> {
-    await this.followState(
-      update.workspaceId,
-      update.customerId,
-      update.updatedAt,
+  /** Lifecycle segments follow the customers' stages (see {@link followStates}). */
+  async onProfilesUpdated(updates: readonly ProfileUpdated[]): Promise<void> {
+    await this.followStates(
       'lifecycle',
-      (rule) => stageMatches(rule, update.lifecycleStage),
-      `lifecycle:${update.lifecycleStage}`,
+      updates.map((u) => ({
+        workspaceId: u.workspaceId,
+        customerId: u.customerId,
+        changedAt: u.updatedAt,
+        cause: `lifecycle:${u.lifecycleStage}`,
+        matches: (rule) => stageMatches(rule, u.lifecycleStage),
+      })),
     );
   }
 
   /**
-   * Score segments follow the customer's scores: the updated one as announced (its row may not
+   * Score segments follow the customers' scores: each updated one as announced (its row may not
    * be committed yet), the customer's others as stored.
    */
-  async onScoreUpdated(update: ScoreUpdated): Promise<void> {
-    if (!(await this.active(update.workspaceId)).some((s) => s.kinds.has('score'))) return;
-    const { rows } = await this.db.pool.query<{ model: string; value: number }>(
-      'SELECT model, value FROM scores WHERE workspace_id = $1 AND customer_id = $2',
-      [update.workspaceId, update.customerId],
+  async onScoresUpdated(updates: readonly ScoreUpdated[]): Promise<void> {
+    const relevant: ScoreUpdated[] = [];
+    for (const u of updates)
+      if ((await this.active(u.workspaceId)).some((s) => s.kinds.has('score'))) relevant.push(u);
+    if (!relevant.length) return;
+    const { rows } = await this.db.pool.query<{
+      workspaceId: string;
+      customerId: string;
+      model: string;
+      value: number;
+    }>(
+      `SELECT s.workspace_id AS "workspaceId", s.customer_id AS "customerId", model, value
+      FROM scores s JOIN unnest($1::text[], $2::text[]) AS k(workspace_id, customer_id)
+        ON s.workspace_id = k.workspace_id AND s.customer_id = k.customer_id`,
+      [relevant.map((u) => u.workspaceId), relevant.map((u) => u.customerId)],
     );
-    const scores = new Map(rows.map((s) => [s.model, s.value]));
-    scores.set(update.model, update.value);
-    await this.followState(
-      update.workspaceId,
-      update.customerId,
-      update.computedAt,
+    const stored = new Map<string, Map<string, number>>();
+    const scoresOf = (customerId: string) => stored.get(customerId) ?? new Map<string, number>();
+    for (const r of rows) stored.set(r.customerId, scoresOf(r.customerId).set(r.model, r.value));
+    await this.followStates(
       'score',
-      (rule) => scoreMatches(rule, scores),
-      `score:${update.model}:${update.value}`,
+      inTimeOrder(relevant, (u) => u.computedAt).map((u) => {
+        // Each update is matched with the customer's scores as they stand after it.
+        const scores = new Map(scoresOf(u.customerId)).set(u.model, u.value);
+        stored.set(u.customerId, scores);
+        return {
+          workspaceId: u.workspaceId,
+          customerId: u.customerId,
+          changedAt: u.computedAt,
+          cause: `score:${u.model}:${u.value}`,
+          matches: (rule) => scoreMatches(rule, scores),
+        };
+      }),
     );
   }
 
   /**
    * Segments of a state (the lifecycle stage, scores): a customer who comes to match the rule
    * becomes a member (cdp.segment.entered), one who no longer does leaves (cdp.segment.exited).
-   * The change's time orders them: one older than the membership's last change is stale (a
-   * redelivery or an overtaken message) and changes nothing. Announced before the row is
+   * The changes are taken in time order; one older than the membership's last change is stale (a
+   * redelivery or an overtaken message) and changes nothing. Announced before the rows are
    * written, with a Nats-Msg-Id tied to the change, as for event segments.
    */
-  private async followState(
-    workspaceId: string,
-    customerId: string,
-    changedAt: string,
-    kind: RuleKind,
-    matchesRule: (rule: SegmentCondition) => boolean,
-    cause: string,
-  ): Promise<void> {
-    const at = new Date(changedAt);
-    for (const segment of await this.active(workspaceId)) {
-      if (!segment.kinds.has(kind)) continue;
-      const membership = await this.membership(segment.id, customerId);
-      if (membership && at < (membership.exitedAt ?? membership.enteredAt)) continue;
-      const isMember = membership !== null && membership.exitedAt === null;
-      const matches = matchesRule(segment.rule);
-      if (matches === isMember) continue;
-      const subject = matches ? Subjects.segmentEntered : Subjects.segmentExited;
-      await this.publisher.publish(
-        subject,
-        { workspaceId, segmentId: segment.id, segmentName: segment.name, customerId, at: changedAt, cause },
-        { msgId: `${subject.name}:${segment.id}:${customerId}:${changedAt}` },
-      );
-      if (matches) await this.enter(workspaceId, segment.id, customerId, at);
-      else
-        await this.db.pool.query(
-          'UPDATE segment_memberships SET exited_at = $3 WHERE segment_id = $1 AND customer_id = $2',
-          [segment.id, customerId, at],
-        );
+  private async followStates(kind: RuleKind, changes: readonly StateChange[]): Promise<void> {
+    const followed: { change: StateChange; segments: ActiveSegment[] }[] = [];
+    for (const change of inTimeOrder(changes, (c) => c.changedAt)) {
+      const segments = (await this.active(change.workspaceId)).filter((s) => s.kinds.has(kind));
+      if (segments.length) followed.push({ change, segments });
     }
-  }
-
-  /** One membership row (plain SQL: read for every matching event and every change of state). */
-  private async membership(segmentId: string, customerId: string) {
-    const { rows } = await this.db.pool.query<{
-      enteredAt: Date;
-      exitedAt: Date | null;
-      gainedByMerge: string | null;
-    }>(
-      `SELECT entered_at AS "enteredAt", exited_at AS "exitedAt", gained_by_merge AS "gainedByMerge"
-      FROM segment_memberships WHERE segment_id = $1 AND customer_id = $2`,
-      [segmentId, customerId],
+    const pairs = followed.flatMap(({ change, segments }) =>
+      segments.map((s) => ({ segmentId: s.id, customerId: change.customerId })),
     );
-    return rows[0] ?? null;
+    if (!pairs.length) return;
+    const held = await this.memberships(pairs);
+    const announcements: PublishItem[] = [];
+    const written = new Map<string, Pair & { enteredAt: Date; exitedAt: Date | null }>();
+    for (const { change, segments } of followed) {
+      const { workspaceId, customerId, changedAt, cause } = change;
+      const at = new Date(changedAt);
+      for (const segment of segments) {
+        const key = pairKey(segment.id, customerId);
+        const membership = held.get(key);
+        if (membership && at < (membership.exitedAt ?? membership.enteredAt)) continue;
+        const isMember = membership !== undefined && membership.exitedAt === null;
+        const matches = change.matches(segment.rule);
+        if (matches === isMember) continue;
+        const subject = matches ? Subjects.segmentEntered : Subjects.segmentExited;
+        announcements.push({
+          subject,
+          payload: {
+            workspaceId,
+            segmentId: segment.id,
+            segmentName: segment.name,
+            customerId,
+            at: changedAt,
+            cause,
+          },
+          msgId: `${subject.name}:${segment.id}:${customerId}:${changedAt}`,
+        });
+        const now = matches
+          ? { enteredAt: at, exitedAt: null, gainedByMerge: membership?.gainedByMerge ?? null }
+          : { ...membership!, exitedAt: at };
+        held.set(key, now);
+        written.set(key, { workspaceId, segmentId: segment.id, customerId, ...now });
+      }
+    }
+    await this.publisher.publishMany(announcements);
+    await this.writeMemberships([...written.values()]);
   }
 
-  /** Makes the customer a current member, entered at `at`. */
-  private async enter(workspaceId: string, segmentId: string, customerId: string, at: Date): Promise<void> {
+  /** The memberships of these (segment, customer) pairs that exist, by {@link pairKey}. */
+  private async memberships(pairs: readonly Omit<Pair, 'workspaceId'>[]): Promise<Map<string, Membership>> {
+    const { rows } = await this.db.pool.query<Membership & { segmentId: string; customerId: string }>(
+      `SELECT m.segment_id AS "segmentId", m.customer_id AS "customerId", m.entered_at AS "enteredAt",
+        m.exited_at AS "exitedAt", m.gained_by_merge AS "gainedByMerge"
+      FROM segment_memberships m JOIN unnest($1::text[], $2::text[]) AS k(segment_id, customer_id)
+        ON m.segment_id = k.segment_id AND m.customer_id = k.customer_id`,
+      [pairs.map((p) => p.segmentId), pairs.map((p) => p.customerId)],
+    );
+    return new Map(rows.map(({ segmentId, customerId, ...m }) => [pairKey(segmentId, customerId), m]));
+  }
+
+  /** Writes memberships' entry and exit times (each pair once), creating those that do not exist. */
+  private async writeMemberships(
+    rows: readonly (Pair & { enteredAt: Date; exitedAt: Date | null })[],
+  ): Promise<void> {
+    if (!rows.length) return;
     await this.db.pool.query(
-      `INSERT INTO segment_memberships (segment_id, customer_id, workspace_id, entered_at) VALUES ($1, $2, $3, $4)
-      ON CONFLICT (segment_id, customer_id) DO UPDATE SET entered_at = excluded.entered_at, exited_at = NULL`,
-      [segmentId, customerId, workspaceId, at],
+      `INSERT INTO segment_memberships (segment_id, customer_id, workspace_id, entered_at, exited_at)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+      ON CONFLICT (segment_id, customer_id) DO UPDATE SET entered_at = excluded.entered_at, exited_at = excluded.exited_at`,
+      [
+        rows.map((r) => r.segmentId),
+        rows.map((r) => r.customerId),
+        rows.map((r) => r.workspaceId),
+        rows.map((r) => r.enteredAt),
+        rows.map((r) => r.exitedAt),
+      ],
     );
   }
 
