@@ -2,6 +2,7 @@
 // each stored event counts once in the customer's decayed activity, merges add activity up and
 // unmerges take it apart, changes are announced on cdp.score.updated, score segments follow
 // them, and erasure forgets the activity.
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subjects } from '@cdp/contracts';
 import { ScoresService } from '../src/scores/scores.service';
@@ -107,6 +108,20 @@ describe('customer_value score', () => {
       const last = h.scoreUpdates.filter((u) => u.customerId === person).at(-1);
       expect(last?.value).toBe((await score(person))!.value);
     }
+  });
+
+  it('handles a batch holding an event it cannot take message by message: only that one fails', async () => {
+    const segmentId = (await h.prisma.segment.findFirstOrThrow({ where: { name: 'Buyers' } })).id;
+    const people = await h.customers(30);
+    // No such customer: its activity row breaks the foreign key, and with it the batch's transaction.
+    const ghost = randomUUID();
+    await Promise.all([...people.slice(0, 15), ghost, ...people.slice(15)].map((id) => event(id)));
+    await waitFor('the others members', async () => {
+      const current = await h.current(segmentId);
+      return people.every((p) => current.includes(p));
+    });
+    expect(await h.current(segmentId)).not.toContain(ghost);
+    for (const person of people) expect((await activity(person))?.events).toBe(1);
   });
 
   it('adds a merged customer’s activity into the survivor’s and takes it back on unmerge', async () => {
