@@ -18,6 +18,8 @@ import {
   ServiceProcess,
   waitFor,
   SmtpSink,
+  assert,
+  LocalServer,
 } from '@cdp/testing';
 
 const SERVICES = ['collection', 'analysis', 'campaign', 'delivery'] as const;
@@ -331,6 +333,78 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
     } catch (e) {
       for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
       throw e;
+    }
+  });
+
+  it('sends an SMS campaign through the workspace’s Twilio account', async () => {
+    const SID = `AC${'7e'.repeat(16)}`;
+    const twilio = new LocalServer((req) => {
+      assert(req.path === `/2010-04-01/Accounts/${SID}/Messages.json`, `unexpected ${req.path}`);
+      assert(
+        req.headers.authorization === `Basic ${Buffer.from(`${SID}:e2e-token`).toString('base64')}`,
+        'bad Basic auth',
+      );
+      return {
+        status: 201,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sid: `SM${'0a'.repeat(16)}`, status: 'queued' }),
+      };
+    });
+    await twilio.start();
+    try {
+      const provider = await fetch(`${services.delivery.url}/v1/providers/sms`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${keys.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          provider: 'twilio',
+          settings: { accountSid: SID, from: '+15005550006', baseUrl: twilio.url },
+          secrets: { authToken: 'e2e-token' },
+        }),
+      });
+      expect(provider.status).toBe(200);
+      const segment = await json(
+        await manage(services.analysis, '/v1/segments', {
+          name: 'Card blocked',
+          definition: { type: 'event', name: 'Card Blocked' },
+        }),
+      );
+      const campaign = await manage(services.campaign, '/v1/campaigns', {
+        name: 'Card blocked notice',
+        channel: 'sms',
+        status: 'active',
+        consent: 'transactional',
+        trigger: { type: 'segment_entered', segmentId: segment.id },
+        template: { body: '{{ traits.firstName }}, your card ending {{ traits.cardLast4 }} is blocked.' },
+      });
+      expect(campaign.status).toBe(201);
+
+      expect(
+        (
+          await tracking('/v1/identify', {
+            userId: 'u-3001',
+            traits: { phone: '+41 79 555 01 23', firstName: 'Min', cardLast4: '4242' },
+          })
+        ).status,
+      ).toBe(200);
+      expect((await tracking('/v1/track', { userId: 'u-3001', event: 'Card Blocked' })).status).toBe(200);
+
+      const sms = await waitFor('the SMS at the Twilio endpoint', async () => twilio.requests[0]);
+      expect(twilio.failures).toEqual([]);
+      expect(Object.fromEntries(new URLSearchParams(sms.body.toString('utf8')))).toMatchObject({
+        To: '+41795550123',
+        From: '+15005550006',
+        Body: 'Min, your card ending 4242 is blocked.',
+      });
+      const sent = await waitFor('the message recorded as sent', async () => {
+        const page = await json(await manage(services.delivery, '/v1/messages?channel=sms'));
+        return page.items?.find((m: any) => m.status === 'sent');
+      });
+      expect(sent).toMatchObject({ channel: 'sms', provider: 'twilio' });
+    } catch (e) {
+      for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
+      throw e;
+    } finally {
+      await twilio.close();
     }
   });
 

@@ -2,49 +2,22 @@
 // and queue keys): campaign triggered by a segment entry asks delivery for at most `maxSends`
 // marketing messages per customer within the period, transactional ones aside; the customer
 // look-up is answered here by a raw NATS responder, as collection would.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Subjects, subjectFilter } from '@cdp/contracts';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@cdp/db';
+import { Subjects } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { hashKey, startServiceInProcess } from '@cdp/service-kit';
-import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
-import { AppModule } from '../src/app.module';
-import { CampaignConfigSchema } from '../src/config';
 import { FrequencyCapsService } from '../src/frequency/frequency-caps.service';
-
-async function waitFor(what: string, probe: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { startCampaign, waitFor, type CampaignHarness } from './campaign-harness';
 
 describe('frequency cap on marketing sends', () => {
-  const prefix = testPrefix('campfreq');
   const segmentId = randomUUID();
-  const apiKey = `cdp_${randomBytes(16).toString('hex')}`;
-  let database: TestDatabase;
-  let prisma: PrismaClient;
-  let app: NestFastifyApplication;
-  let nc: NatsConnection;
-  let workspaceId: string;
-  const requested: Array<{ campaignId: string; customerId: string }> = [];
+  let h: CampaignHarness;
   const kim = randomUUID();
 
   const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${apiKey}` }, ...(payload && { payload }) });
-  const enter = (customerId: string, at = new Date().toISOString()) =>
-    app
-      .get(JetStreamPublisher)
-      .publish(
-        Subjects.segmentEntered,
-        { workspaceId, segmentId, segmentName: 'Savers', customerId, at },
-        { msgId: randomUUID() },
-      );
+    h.call(method, url, payload);
+  const enter = (customerId: string) => h.enter(segmentId, customerId);
+  const requestsOf = (customerId: string) => h.requested.filter((r) => r.customerId === customerId);
   const campaign = async (name: string, consent?: string, trigger = 'segment_entered') => {
     const res = await call('POST', '/v1/campaigns', {
       name,
@@ -57,63 +30,14 @@ describe('frequency cap on marketing sends', () => {
     expect(res.statusCode).toBe(201);
     return res.json().id as string;
   };
-  const sendsOf = (customerId: string) => prisma.campaignSend.count({ where: { customerId } });
+  const sendsOf = (customerId: string) => h.prisma.campaignSend.count({ where: { customerId } });
 
   beforeAll(async () => {
-    database = await createTestDatabase(`cdp_test_campfreq_${randomBytes(4).toString('hex')}`);
-    prisma = createPrismaClient(database.url, { max: 2 });
-    workspaceId = (await prisma.workspace.create({ data: { slug: `ws-${prefix}`, name: 'campaign' } })).id;
-    await prisma.apiKey.create({
-      data: {
-        workspaceId,
-        name: 'marketer',
-        keyHash: hashKey(apiKey),
-        prefix: apiKey.slice(0, 8),
-        scopes: ['campaigns:write'],
-      },
-    });
-    nc = await connect({ servers: NATS_URL });
-    nc.subscribe(`${prefix}.cdp-rpc.customer.lookup.*`, {
-      callback: (_e, msg) => {
-        const { customerId } = msg.json<{ customerId: string }>();
-        msg.respond(
-          JSON.stringify({
-            found: true,
-            customer: {
-              id: customerId,
-              customerCode: `C-${customerId.slice(0, 8)}`,
-              lifecycleStage: 'prospect',
-              email: `${customerId.slice(0, 8)}@example.com`,
-              traits: {},
-              consents: [],
-              restricted: false,
-            },
-          }),
-        );
-      },
-    });
-    nc.subscribe(subjectFilter(prefix, Subjects.deliveryRequested.name), {
-      callback: (_e, msg) => void requested.push(msg.json<{ campaignId: string; customerId: string }>()),
-    });
-    await nc.flush();
-    app = await startServiceInProcess(
-      { service: 'campaign', configSchema: CampaignConfigSchema, module: (c) => AppModule.forRoot(c) },
-      {
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: '3',
-        NATS_URL,
-        NATS_PREFIX: prefix,
-      },
-    );
+    h = await startCampaign('campfreq');
   });
 
   afterAll(async () => {
-    await app?.close();
-    await nc?.close();
-    await prisma?.$disconnect();
-    await database?.drop();
-    await cleanUpRun(prefix);
+    await h?.close();
   });
 
   it('is set, read and refused with the field paths', async () => {
@@ -140,29 +64,29 @@ describe('frequency cap on marketing sends', () => {
     const marketing = [await campaign('A'), await campaign('B'), await campaign('C')];
     const notice = await campaign('Card blocked', 'transactional');
     await enter(kim);
-    await waitFor('the requests', () => requested.filter((r) => r.customerId === kim).length >= 3);
+    await waitFor('the requests', () => requestsOf(kim).length >= 3);
     await sleep(500); // a fourth request would have come by now
-    const asked = requested.filter((r) => r.customerId === kim).map((r) => r.campaignId);
+    const asked = requestsOf(kim).map((r) => r.campaignId);
     expect(asked).toHaveLength(3);
     expect(asked).toContain(notice);
-    expect(asked.filter((c) => marketing.includes(c))).toHaveLength(2);
+    expect(asked.filter((c) => c !== undefined && marketing.includes(c))).toHaveLength(2);
     // Only marketing sends are recorded (and counted).
     expect(await sendsOf(kim)).toBe(2);
-    const metrics = (await app.inject({ url: '/metrics' })).body;
+    const metrics = (await h.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/^campaign_sends_skipped_total\{[^}]*reason="frequency_cap"[^}]*\} 1$/m);
 
     // Another customer has their own allowance.
     const lee = randomUUID();
     await enter(lee);
-    await waitFor('lee’s requests', () => requested.filter((r) => r.customerId === lee).length >= 3);
+    await waitFor('lee’s requests', () => requestsOf(lee).length >= 3);
   });
 
   it('admits sends of one customer arriving at once no further than the cap, and a redelivered one again', async () => {
-    const caps = app.get(FrequencyCapsService);
+    const caps = h.app.get(FrequencyCapsService);
     const park = randomUUID();
     const send = (i: number) => ({
       id: `c${i}:${park}:email:entered@x`,
-      workspaceId,
+      workspaceId: h.workspaceId,
       customerId: park,
       campaignId: `c${i}`,
       channel: 'email' as const,
@@ -173,12 +97,12 @@ describe('frequency cap on marketing sends', () => {
     expect(await caps.admit(send(first))).toBe(true);
     expect(await sendsOf(park)).toBe(2);
     // Sends older than the period do not count; those older than any period are pruned.
-    await prisma.campaignSend.updateMany({
+    await h.prisma.campaignSend.updateMany({
       where: { customerId: park },
       data: { requestedAt: new Date(Date.now() - 25 * 3_600_000) },
     });
     expect(await caps.admit(send(9))).toBe(true);
-    await prisma.campaignSend.updateMany({
+    await h.prisma.campaignSend.updateMany({
       where: { customerId: park, campaignId: { not: 'c9' } },
       data: { requestedAt: new Date(Date.now() - 31 * 24 * 3_600_000) },
     });
@@ -188,10 +112,10 @@ describe('frequency cap on marketing sends', () => {
 
   it('forgets an erased customer’s sends, and sends freely once the cap is removed', async () => {
     expect(await sendsOf(kim)).toBe(2);
-    await app.get(JetStreamPublisher).publish(
+    await h.app.get(JetStreamPublisher).publish(
       Subjects.customerErased,
       {
-        workspaceId,
+        workspaceId: h.workspaceId,
         customerId: kim,
         customerCode: 'C-x',
         erasedIds: [kim],
@@ -204,32 +128,30 @@ describe('frequency cap on marketing sends', () => {
     expect((await call('DELETE', '/v1/frequency-cap')).json()).toEqual({ removed: true });
     const choi = randomUUID();
     await enter(choi);
-    await waitFor(
-      'every campaign’s request',
-      () => requested.filter((r) => r.customerId === choi).length >= 4,
-    );
+    await waitFor('every campaign’s request', () => requestsOf(choi).length >= 4);
   });
 
   it('sends a campaign triggered by leaving the segment on the exit only', async () => {
     const goodbye = await campaign('Sorry to see you go', undefined, 'segment_exited');
     const leaving = randomUUID();
-    await app
-      .get(JetStreamPublisher)
-      .publish(
-        Subjects.segmentExited,
-        { workspaceId, segmentId, segmentName: 'Savers', customerId: leaving, at: new Date().toISOString() },
-        { msgId: randomUUID() },
-      );
-    await waitFor('the exit campaign’s request', () => requested.some((r) => r.customerId === leaving));
+    await h.app.get(JetStreamPublisher).publish(
+      Subjects.segmentExited,
+      {
+        workspaceId: h.workspaceId,
+        segmentId,
+        segmentName: 'Savers',
+        customerId: leaving,
+        at: new Date().toISOString(),
+      },
+      { msgId: randomUUID() },
+    );
+    await waitFor('the exit campaign’s request', () => requestsOf(leaving).length > 0);
     await sleep(500);
-    expect(requested.filter((r) => r.customerId === leaving).map((r) => r.campaignId)).toEqual([goodbye]);
+    expect(requestsOf(leaving).map((r) => r.campaignId)).toEqual([goodbye]);
     const joining = randomUUID();
     await enter(joining);
-    await waitFor(
-      'the entry campaigns’ requests',
-      () => requested.filter((r) => r.customerId === joining).length >= 4,
-    );
+    await waitFor('the entry campaigns’ requests', () => requestsOf(joining).length >= 4);
     await sleep(500);
-    expect(requested.filter((r) => r.customerId === joining).map((r) => r.campaignId)).not.toContain(goodbye);
+    expect(requestsOf(joining).map((r) => r.campaignId)).not.toContain(goodbye);
   });
 });

@@ -10,8 +10,7 @@ import { Subjects } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { hashedMember, normalizeEmail, normalizePhone } from '../src/audiences/customer-match.adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
-import { assert, LocalServer } from './support/local-server';
-import { cleanUpRun, NATS_URL, testPrefix, waitFor } from '@cdp/testing';
+import { assert, cleanUpRun, NATS_URL, testPrefix, waitFor, LocalServer } from '@cdp/testing';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 

@@ -9,7 +9,7 @@ import { AccessTokenCache, FCM_SCOPE, FcmPushAdapter } from '../src/channels/fcm
 import { SendGridEmailAdapter } from '../src/channels/sendgrid-email.adapter';
 import { statusCallbackUrls, TwilioSmsAdapter } from '../src/channels/twilio-sms.adapter';
 import { WebhookAdapter } from '../src/channels/webhook.adapter';
-import { assert, LocalServer, type ReceivedRequest, type Reply } from './support/local-server';
+import { assert, LocalServer, type ReceivedRequest, type Reply } from '@cdp/testing';
 
 const base: OutboundMessage = {
   messageId: 'a3c1e0a4-3f8c-4c1e-9d1e-1f2a3b4c5d6e',

@@ -11,8 +11,7 @@ import { ChannelRegistry } from '../src/channels/channel-registry';
 import { ProvidersService } from '../src/providers/providers.service';
 import type { OutboundMessage } from '../src/channels/channel-adapter';
 import { secretKeySpec, startDelivery, type DeliveryHarness } from './support/delivery-app';
-import { assert, LocalServer } from './support/local-server';
-import { cleanUpRun, testPrefix } from '@cdp/testing';
+import { assert, cleanUpRun, testPrefix, LocalServer } from '@cdp/testing';
 
 interface Mail {
   user: string | undefined;

@@ -10,7 +10,7 @@ import { jwtVerify } from 'jose';
 import { generateVAPIDKeys } from 'web-push';
 import { SendError, type OutboundMessage } from '../src/channels/channel-adapter';
 import { WebPushAdapter } from '../src/channels/web-push.adapter';
-import { assert, LocalServer, selfSignedCertificate, type Reply } from './support/local-server';
+import { assert, LocalServer, selfSignedCertificate, type Reply } from '@cdp/testing';
 
 function p256PublicKey(raw: Buffer) {
   assert(raw.length === 65 && raw[0] === 4, 'k must be an uncompressed P-256 point');

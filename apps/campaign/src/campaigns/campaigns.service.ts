@@ -1,17 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  EmailTemplate,
+  CAMPAIGN_CHANNELS,
+  CampaignTemplate,
   RpcSubjects,
+  SMS_MAX_BODY,
   Subjects,
   validate,
+  type CampaignChannel,
   type CreateCampaignRequest,
   type PayloadOf,
 } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService } from '@cdp/service-kit';
+import { DatabaseService, invalidInput } from '@cdp/service-kit';
 import { Counter } from 'prom-client';
 import { FrequencyCapsService } from '../frequency/frequency-caps.service';
-import { emailRecipient, explainSkip } from './consent';
+import { explainSkip, recipientOn } from './consent';
 
 /** A segment entry or exit (the same payload). */
 type Membership = PayloadOf<typeof Subjects.segmentEntered>;
@@ -22,6 +25,20 @@ const skippedSends = new Counter({
   help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent, frequency_cap)',
   labelNames: ['reason'],
 });
+
+/** What a channel's message needs beyond the template's schema: the field's path and why, if anything is wrong. */
+function templateProblem(channel: CampaignChannel, template: CampaignTemplate): [string, string] | undefined {
+  if (channel === 'email')
+    return template.subject === undefined ? ['/template/subject', 'an email needs a subject'] : undefined;
+  if (template.subject !== undefined) return ['/template/subject', 'an SMS has no subject'];
+  if (template.html !== undefined) return ['/template/html', 'an SMS has no HTML body'];
+  if (template.body.length > SMS_MAX_BODY)
+    return ['/template/body', `an SMS body is at most ${SMS_MAX_BODY} characters (10 segments)`];
+  return undefined;
+}
+
+const isCampaignChannel = (channel: string): channel is CampaignChannel =>
+  (CAMPAIGN_CHANNELS as readonly string[]).includes(channel);
 
 /** Campaign definitions and their real-time triggers. */
 @Injectable()
@@ -35,6 +52,8 @@ export class CampaignsService {
   ) {}
 
   create(workspaceId: string, request: CreateCampaignRequest, createdBy: string) {
+    const problem = templateProblem(request.channel, request.template);
+    if (problem) throw invalidInput(...problem);
     return this.db.client.campaign.create({
       data: {
         workspaceId,
@@ -74,29 +93,30 @@ export class CampaignsService {
       customerId: entry.customerId,
     });
     for (const campaign of campaigns) {
-      const template = validate(EmailTemplate, campaign.template);
-      if (!template.ok) {
+      const { channel } = campaign;
+      const template = validate(CampaignTemplate, campaign.template);
+      if (!template.ok || !isCampaignChannel(channel) || templateProblem(channel, template.value)) {
         this.logger.warn(
-          `campaign ${campaign.id} has an invalid template, skipped: ${JSON.stringify(template.issues)}`,
+          `campaign ${campaign.id} has an invalid ${channel} template, skipped: ${JSON.stringify(template.ok ? templateProblem(channel as CampaignChannel, template.value) : template.issues)}`,
         );
         continue;
       }
-      const decision = emailRecipient(lookup.customer, campaign.consentPolicy);
+      const decision = recipientOn(channel, lookup.customer, campaign.consentPolicy);
       if ('skipped' in decision) {
         this.logger.log(
-          `campaign ${campaign.id}: customer ${entry.customerId} ${explainSkip(decision.skipped)} (${campaign.consentPolicy}), not sent`,
+          `campaign ${campaign.id}: customer ${entry.customerId} ${explainSkip(channel, decision.skipped)} (${campaign.consentPolicy}), not sent`,
         );
         skippedSends.inc({ reason: decision.skipped });
         continue;
       }
-      const customer = decision.recipient;
-      const idempotencyKey = `${campaign.id}:${entry.customerId}:email:${change}@${entry.at}`;
+      const customer = lookup.customer!;
+      const idempotencyKey = `${campaign.id}:${entry.customerId}:${channel}:${change}@${entry.at}`;
       const send = {
         id: idempotencyKey,
         workspaceId: entry.workspaceId,
         customerId: entry.customerId,
         campaignId: campaign.id,
-        channel: 'email' as const,
+        channel,
       };
       // Transactional messages are no marketing: the frequency cap neither counts nor stops them.
       if (campaign.consentPolicy !== 'transactional' && !(await this.caps.admit(send))) {
@@ -114,8 +134,8 @@ export class CampaignsService {
           campaignId: campaign.id,
           step: 'trigger',
           customerId: entry.customerId,
-          channel: 'email',
-          recipient: customer.email,
+          channel,
+          recipient: decision.address,
           template: template.value,
           variables: {
             traits: customer.traits,

@@ -1,5 +1,5 @@
 import type { ConsentState } from '@cdp/contracts';
-import { emailRecipient, marketingAllowed } from './consent';
+import { explainSkip, marketingAllowed, recipientOn, type ConsentPolicy } from './consent';
 
 const consent = (
   channel: ConsentState['channel'],
@@ -57,39 +57,59 @@ describe('marketingAllowed', () => {
   });
 });
 
-describe('emailRecipient', () => {
+describe('recipientOn', () => {
   const customer = {
     id: 'c-1',
     customerCode: 'C0000000000000001',
     lifecycleStage: 'prospect' as const,
     email: 'ada@example.com',
+    phone: '+41791234567',
     traits: {},
     consents: [],
   };
+  const email = (c: Parameters<typeof recipientOn>[1], policy: ConsentPolicy) =>
+    recipientOn('email', c, policy);
 
   it('sends to a customer with an address, unrestricted, whose consent allows it', () => {
-    expect(emailRecipient(customer, 'opt_out')).toEqual({ recipient: customer });
-    expect(emailRecipient({ ...customer, restricted: false }, 'opt_out')).toHaveProperty('recipient');
+    expect(email(customer, 'opt_out')).toEqual({ address: 'ada@example.com' });
+    expect(email({ ...customer, restricted: false }, 'opt_out')).toHaveProperty('address');
+    expect(recipientOn('sms', customer, 'opt_out')).toEqual({ address: '+41791234567' });
   });
 
   it('leaves out, in this order: no address, restricted processing, no marketing consent', () => {
-    expect(emailRecipient(undefined, 'opt_out')).toEqual({ skipped: 'no_address' });
+    expect(email(undefined, 'opt_out')).toEqual({ skipped: 'no_address' });
     const { email: _none, ...noEmail } = customer;
-    expect(emailRecipient({ ...noEmail, restricted: true }, 'opt_out')).toEqual({ skipped: 'no_address' });
+    expect(email({ ...noEmail, restricted: true }, 'opt_out')).toEqual({ skipped: 'no_address' });
     // A suppressed customer is left out even with every consent granted.
     const granted = [consent('email', 'granted')];
-    expect(emailRecipient({ ...customer, restricted: true, consents: granted }, 'opt_in')).toEqual({
+    expect(email({ ...customer, restricted: true, consents: granted }, 'opt_in')).toEqual({
       skipped: 'restricted',
     });
-    expect(emailRecipient(customer, 'opt_in')).toEqual({ skipped: 'consent' });
-    expect(emailRecipient({ ...customer, consents: granted }, 'opt_in')).toHaveProperty('recipient');
+    expect(email(customer, 'opt_in')).toEqual({ skipped: 'consent' });
+    expect(email({ ...customer, consents: granted }, 'opt_in')).toHaveProperty('address');
+  });
+
+  it('sends an SMS only to an E.164 number, by the consent for SMS (else for any channel)', () => {
+    expect(recipientOn('sms', { ...customer, phone: '0791234567' }, 'opt_out')).toEqual({
+      skipped: 'no_address',
+    });
+    expect(recipientOn('sms', { ...customer, phone: '+1 (415) 555-0100' }, 'opt_out')).toEqual({
+      address: '+14155550100',
+    });
+    const { phone: _none, ...noPhone } = customer;
+    expect(recipientOn('sms', noPhone, 'opt_out')).toEqual({ skipped: 'no_address' });
+    const smsWithdrawn = { ...customer, consents: [consent('sms', 'withdrawn'), consent('any', 'granted')] };
+    expect(recipientOn('sms', smsWithdrawn, 'opt_out')).toEqual({ skipped: 'consent' });
+    expect(email(smsWithdrawn, 'opt_in')).toHaveProperty('address');
+    expect(explainSkip('sms', 'no_address')).toContain('E.164');
+    expect(explainSkip('sms', 'consent')).toBe('has no marketing consent for SMS');
   });
 
   it('sends a transactional message whatever the marketing consent, but not to a restricted customer', () => {
     const withdrawn = { ...customer, consents: [consent('any', 'withdrawn')] };
-    expect(emailRecipient(withdrawn, 'opt_out')).toEqual({ skipped: 'consent' });
-    expect(emailRecipient(withdrawn, 'transactional')).toEqual({ recipient: withdrawn });
-    expect(emailRecipient({ ...withdrawn, restricted: true }, 'transactional')).toEqual({
+    expect(email(withdrawn, 'opt_out')).toEqual({ skipped: 'consent' });
+    expect(email(withdrawn, 'transactional')).toEqual({ address: 'ada@example.com' });
+    expect(email({ ...withdrawn, restricted: true }, 'transactional')).toEqual({
       skipped: 'restricted',
     });
   });

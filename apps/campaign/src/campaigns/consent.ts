@@ -1,4 +1,4 @@
-import type { ConsentState, ReplyOf, RpcSubjects } from '@cdp/contracts';
+import type { CampaignChannel, ConsentState, ReplyOf, RpcSubjects } from '@cdp/contracts';
 
 export type ConsentPolicy = 'opt_out' | 'opt_in' | 'transactional';
 
@@ -24,25 +24,41 @@ export function marketingAllowed(
 
 type LookedUp = NonNullable<ReplyOf<typeof RpcSubjects.customerLookup>['customer']>;
 
-/** Why a campaign leaves a customer out of an email send. */
+/** Why a campaign leaves a customer out of a send. */
 export type SkipReason = 'no_address' | 'restricted' | 'consent';
 
-const SKIP_EXPLANATIONS: Record<SkipReason, string> = {
-  no_address: 'has no email address',
-  restricted: 'has processing restricted (suppressed)',
-  consent: 'has no marketing consent for email',
+/** A phone number SMS providers take: E.164, `+` and 7 to 15 digits. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+const NO_ADDRESS: Record<CampaignChannel, string> = {
+  email: 'has no email address',
+  sms: 'has no phone number in E.164 form (+ and country code)',
 };
 
-/** The customer an email may go to, or why the campaign leaves them out. */
-export function emailRecipient(
+/** The customer's address on the channel, if they have a usable one. */
+function addressOn(channel: CampaignChannel, customer: LookedUp): string | undefined {
+  if (channel === 'email') return customer.email || undefined;
+  // Stored as the customer gave it: "+41 79 123 45 67" and "+1 (415) 555-0100" are sendable too.
+  const phone = customer.phone?.replace(/[\s().-]/g, '');
+  return phone && E164.test(phone) ? phone : undefined;
+}
+
+/** The address a campaign's message on `channel` may go to, or why the campaign leaves the customer out. */
+export function recipientOn(
+  channel: CampaignChannel,
   customer: LookedUp | undefined,
   policy: ConsentPolicy,
   now = new Date(),
-): { recipient: LookedUp & { email: string } } | { skipped: SkipReason } {
-  if (!customer?.email) return { skipped: 'no_address' };
+): { address: string } | { skipped: SkipReason } {
+  const address = customer && addressOn(channel, customer);
+  if (!address) return { skipped: 'no_address' };
   if (customer.restricted) return { skipped: 'restricted' };
-  if (!marketingAllowed(customer.consents ?? [], 'email', policy, now)) return { skipped: 'consent' };
-  return { recipient: { ...customer, email: customer.email } };
+  if (!marketingAllowed(customer.consents ?? [], channel, policy, now)) return { skipped: 'consent' };
+  return { address };
 }
 
-export const explainSkip = (reason: SkipReason) => SKIP_EXPLANATIONS[reason];
+export function explainSkip(channel: CampaignChannel, reason: SkipReason): string {
+  if (reason === 'no_address') return NO_ADDRESS[channel];
+  if (reason === 'restricted') return 'has processing restricted (suppressed)';
+  return `has no marketing consent for ${channel === 'sms' ? 'SMS' : channel}`;
+}

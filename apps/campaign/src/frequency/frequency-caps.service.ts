@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { FrequencyCapRequest } from '@cdp/contracts';
+import type { CampaignChannel, FrequencyCapRequest } from '@cdp/contracts';
 import {
   DatabaseService,
   queueOptions,
@@ -19,7 +19,7 @@ export interface PlannedSend {
   workspaceId: string;
   customerId: string;
   campaignId: string;
-  channel: 'email';
+  channel: CampaignChannel;
 }
 
 /**

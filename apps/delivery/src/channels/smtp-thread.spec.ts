@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort, SmtpSink } from '@cdp/testing';
-import { selfSignedCertificate } from '../../test/support/local-server';
+import { selfSignedCertificate } from '@cdp/testing';
 import { SendError } from './channel-adapter';
 import { SmtpEmailAdapter } from './smtp-email.adapter';
 import { SmtpThread } from './smtp-thread';

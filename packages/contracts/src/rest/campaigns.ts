@@ -1,3 +1,4 @@
+import { oneOf } from '../payloads/common';
 import { Type, type Static } from '@sinclair/typebox';
 
 /**
@@ -16,25 +17,46 @@ export const CampaignTrigger = Type.Union([
 ]);
 export type CampaignTrigger = Static<typeof CampaignTrigger>;
 
-export const EmailTemplate = Type.Object(
+/** Channels a campaign can send through (delivery's `email` and `sms`). */
+export const CAMPAIGN_CHANNELS = ['email', 'sms'] as const;
+export type CampaignChannel = (typeof CAMPAIGN_CHANNELS)[number];
+
+/**
+ * A campaign's message: an email has a `subject`, a `body` and maybe `html`; an SMS a `body` only
+ * (checked per channel when the campaign is created, with the field's path).
+ */
+export const CampaignTemplate = Type.Object(
   {
-    subject: Type.String({ minLength: 1, maxLength: 998 }),
+    subject: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 998,
+        description: 'Email subject (email only; required there)',
+      }),
+    ),
     body: Type.String({
       minLength: 1,
       maxLength: 100_000,
-      description: 'Plain-text body; {{ traits.firstName }} style variables',
+      description:
+        'Plain-text body; {{ traits.firstName }} style variables. An SMS body is at most 1,600 characters (10 segments)',
     }),
-    html: Type.Optional(Type.String({ maxLength: 500_000 })),
+    html: Type.Optional(Type.String({ maxLength: 500_000, description: 'HTML body (email only)' })),
   },
   { additionalProperties: false },
 );
+export type CampaignTemplate = Static<typeof CampaignTemplate>;
+
+/** Longest SMS body a campaign takes: 10 concatenated segments (providers refuse more). */
+export const SMS_MAX_BODY = 1600;
 
 export const CreateCampaignRequest = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    channel: Type.Literal('email'),
+    channel: oneOf(CAMPAIGN_CHANNELS, {
+      description: "Channel of the send; the address is the customer's email or phone (E.164)",
+    }),
     trigger: CampaignTrigger,
-    template: EmailTemplate,
+    template: CampaignTemplate,
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
     consent: Type.Optional(
       Type.Union([Type.Literal('opt_out'), Type.Literal('opt_in'), Type.Literal('transactional')], {
