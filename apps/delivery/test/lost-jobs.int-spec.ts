@@ -1,7 +1,8 @@
 /**
  * Messages whose send job Redis lost: after Redis comes back with a run id delivery has not dealt
- * with, the queued ones end `failed` (never sent), the sending ones `unknown` (maybe sent), each
- * with its status published; messages whose job is still in Redis are left alone.
+ * with, a queued one is rebuilt from its request on the stream and sent, or ends `failed` (never
+ * sent) when the stream no longer holds it, the sending ones `unknown` (maybe sent), each with its
+ * status published; messages whose job is still in Redis are left alone.
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -9,6 +10,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
+import { jetstream } from '@nats-io/jetstream';
+import { streamName, Subjects } from '@cdp/contracts';
 import type { PrismaClient } from '@cdp/db';
 import { NATS_URL, REDIS_URL, waitFor } from '@cdp/testing';
 import { bullPrefix, DELIVERY_QUEUES } from '../src/queues/delivery-queues';
@@ -45,17 +48,22 @@ describe('send jobs lost from Redis', () => {
     run.startTrackedApp({ SMTP_PORT: String(smtpPort), DELIVERY_LOST_JOB_GRACE_MS: '300' });
   const stopApp = (app: NestFastifyApplication) => run.stopApp(app);
 
-  /** A ledger row as the intake writes it, naming its send job. */
-  const row = async (status: 'queued' | 'sending', sendJobId: string) => {
+  /** A ledger row as the intake writes it, naming its send job (and the request's stream sequence). */
+  const row = async (
+    status: 'queued' | 'sending',
+    sendJobId: string,
+    request?: { idempotencyKey: string; seq: number; recipient?: string },
+  ) => {
     const id = randomUUID();
     await db.message.create({
       data: {
         id,
-        idempotencyKey: `lost:${id}`,
+        idempotencyKey: request?.idempotencyKey ?? `lost:${id}`,
+        ...(request && { requestSeq: request.seq }),
         workspaceId: tenant.workspaceId,
         customerId: tenant.customerIds[0]!,
         channel: 'email',
-        recipient: `${id}@example.com`,
+        recipient: request?.recipient ?? `${id}@example.com`,
         status,
         sendJobId,
       },
@@ -83,7 +91,9 @@ describe('send jobs lost from Redis', () => {
           : undefined,
       );
       const failed = await db.message.findUniqueOrThrow({ where: { id: neverSent } });
-      expect(failed.error).toBe('its send job was lost from Redis before it ran; not sent');
+      expect(failed.error).toBe(
+        'its send job was lost from Redis before it ran, and its request is no longer on the stream to rebuild it from; not sent',
+      );
       expect((await db.message.findUniqueOrThrow({ where: { id: maybeSent } })).error).toMatch(
         /after the send started; not resent/,
       );
@@ -120,6 +130,66 @@ describe('send jobs lost from Redis', () => {
       );
     } finally {
       await stopApp(next);
+    }
+  });
+
+  it('rebuilds a queued message’s lost job from its request on the stream, and sends it', async () => {
+    await stopApp(await startApp()); // its durable consumer of the requests exists from now on
+    const publisher = await run.connectPublisher();
+    const idempotencyKey = `rebuild:${randomUUID()}`;
+    const { seq } = await publisher.publish(
+      Subjects.deliveryRequested,
+      {
+        workspaceId: tenant.workspaceId,
+        idempotencyKey,
+        customerId: tenant.customerIds[1]!,
+        channel: 'email',
+        recipient: 'rebuilt@example.com',
+        template: { subject: 'Rebuilt for {{ name }}', body: 'Your statement is ready.' },
+        variables: { name: 'Ada' },
+        requestedAt: new Date().toISOString(),
+      },
+      { msgId: idempotencyKey },
+    );
+    // The intake took it before Redis lost the job: the request is acked, its row names a job that is gone.
+    const js = jetstream(nc);
+    const durable = await js.consumers.get(
+      streamName(run.prefix, 'DELIVERY'),
+      'delivery__cdp_delivery_requested',
+    );
+    const taken = await durable.next({ expires: 2000 });
+    expect(taken?.seq).toBe(seq);
+    await taken!.ackAck();
+    const rebuilt = await row('queued', `gone-${randomUUID()}`, {
+      idempotencyKey,
+      seq,
+      recipient: 'rebuilt@example.com',
+    });
+    // A request the stream no longer holds (aged out): that message cannot be rebuilt.
+    const agedOut = await row('queued', `gone-${randomUUID()}`, {
+      idempotencyKey: `aged:${randomUUID()}`,
+      seq: seq + 1_000_000,
+    });
+    await redis.del(runIdKey());
+
+    const app = await startApp();
+    try {
+      await waitFor('the rebuilt message sent', async () =>
+        (await statusOf(rebuilt)) === 'sent' ? true : undefined,
+      );
+      const mail = await waitFor('the email', async () =>
+        run.sink.received.find((m) => m.to.includes('rebuilt@example.com')),
+      );
+      expect(mail.raw).toContain('Subject: Rebuilt for Ada');
+      expect(run.sink.received.filter((m) => m.to.includes('rebuilt@example.com'))).toHaveLength(1);
+      await waitFor('the aged-out one failed', async () =>
+        (await statusOf(agedOut)) === 'failed' ? true : undefined,
+      );
+      const events = await statusEvents();
+      expect(events.get(rebuilt)).toBe('sent');
+      expect(events.get(agedOut)).toBe('failed');
+    } finally {
+      await stopApp(app);
     }
   });
 });

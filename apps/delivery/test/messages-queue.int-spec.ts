@@ -149,12 +149,16 @@ describe('delivery queue: ledger, jobs, retries, dead letters, templates', () =>
 
   it('sends each requested message once however often the request arrives, and counts it', async () => {
     const requests = [request(), request(), request()];
-    for (const r of requests) await publish(r);
-    await publish(requests[0]!); // a redelivered request: same idempotency key, new NATS message
-    for (const r of requests) {
+    const seqs: number[] = [];
+    for (const r of requests) seqs.push((await publish(r)).seq);
+    // A redelivered request: same idempotency key, new NATS message (either holds the request).
+    const again = (await publish(requests[0]!)).seq;
+    for (const [i, r] of requests.entries()) {
       const row = await final(r, 'sent');
       expect(row.attempts).toBe(1);
       expect(row.provider).toBe('smtp');
+      // The request's place on the stream, to rebuild a send job Redis might lose.
+      expect(i === 0 ? [seqs[0], again] : [seqs[i]]).toContain(Number(row.requestSeq));
     }
     await new Promise((r) => setTimeout(r, 300));
     for (const r of requests) expect(mailsTo(r.recipient)).toHaveLength(1);

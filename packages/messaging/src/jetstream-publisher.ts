@@ -10,6 +10,8 @@ import {
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import {
   assertValid,
+  parseSubject,
+  streamName,
   subjectFor,
   validate,
   type EventSubject,
@@ -316,6 +318,31 @@ export class JetStreamPublisher {
         valid.issues,
       );
     return valid.value;
+  }
+
+  /**
+   * A stored event read back by its stream sequence (to redo work whose state was lost, e.g. a
+   * queue that lost a job), validated against the subject's schema; undefined when the stream no
+   * longer holds it (aged out, deleted) or that sequence holds another subject's message.
+   */
+  async readStored<S extends EventSubject>(subject: S, seq: number): Promise<PayloadOf<S> | undefined> {
+    const prefix = this.options.prefix;
+    let stored;
+    try {
+      const jsm = await jetstreamManager(this.connection());
+      stored = await jsm.streams.getMessage(streamName(prefix, subject.stream), { seq });
+    } catch (error) {
+      if (isUnavailable(error))
+        throw new MessagingUnavailableError(
+          `could not read ${subject.name} #${seq}: ${describeError(error)}`,
+          {
+            cause: error,
+          },
+        );
+      throw error;
+    }
+    if (!stored || parseSubject(prefix, stored.subject).name !== subject.name) return undefined;
+    return assertValid(`${subject.name}/v${subject.version}`, subject.schema, stored.json());
   }
 
   /** Connected now (false while reconnecting or before `connect`). */

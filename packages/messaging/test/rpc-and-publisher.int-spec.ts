@@ -238,6 +238,28 @@ describe('RPC and JetStreamPublisher on NATS', () => {
       expect(stored?.header.get(CdpHeaders.Schema)).toBe('cdp.event.ingested/v1');
     });
 
+    it('reads a stored event back by its sequence: validated, and undefined for a sequence it does not hold', async () => {
+      const payload = ingested('back');
+      const ack = await publisher.publish(Subjects.eventIngested, payload, { msgId: 'back-1' });
+      expect(await publisher.readStored(Subjects.eventIngested, ack.seq)).toEqual(payload);
+      // The same stream's sequence, another subject's message; a sequence not (or no longer) stored.
+      const other = await publisher.publish(
+        Subjects.profileUpdated,
+        {
+          workspaceId: 'back',
+          customerId: 'cus-1',
+          customerCode: 'C1',
+          lifecycleStage: 'prospect',
+          changedTraits: [],
+          traits: {},
+          updatedAt: '2026-01-02T03:04:05.000Z',
+        },
+        { msgId: 'back-2' },
+      );
+      expect(await publisher.readStored(Subjects.eventIngested, other.seq)).toBeUndefined();
+      expect(await publisher.readStored(Subjects.eventIngested, ack.seq + 1_000_000)).toBeUndefined();
+    });
+
     it('publishes a batch with a window of outstanding acks, results in order, duplicates flagged', async () => {
       const items = Array.from({ length: 300 }, (_, i) => ({
         subject: Subjects.eventIngested,

@@ -1,10 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
-import { JetStreamBatchPattern, type JetStreamBatchFailures } from '@cdp/messaging';
+import { JetStreamBatchContext, JetStreamBatchPattern, type JetStreamBatchFailures } from '@cdp/messaging';
 import { MicroBatcher, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { DeliveryConfig } from '../config';
-import { MessagesService } from './messages.service';
+import { MessagesService, type TakenRequest } from './messages.service';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
 
@@ -23,13 +23,13 @@ const IN_FLIGHT = 4 * INTAKE_BATCH;
 
 @Controller()
 export class DeliveryRequestedConsumer {
-  private readonly batcher: MicroBatcher<Requested>;
+  private readonly batcher: MicroBatcher<TakenRequest>;
 
   constructor(
     @Inject(SERVICE_CONFIG) config: DeliveryConfig,
     private readonly messages: MessagesService,
   ) {
-    this.batcher = new MicroBatcher<Requested>({
+    this.batcher = new MicroBatcher<TakenRequest>({
       maxSize: Math.max(INTAKE_BATCH, config.DELIVERY_BATCH_SIZE),
       maxDelayMs: config.DELIVERY_BATCH_WAIT_MS,
       concurrentFlushes: true,
@@ -46,15 +46,20 @@ export class DeliveryRequestedConsumer {
    * done before the failure is found by the idempotency keys and not done twice.
    */
   @JetStreamBatchPattern(Subjects.deliveryRequested, { concurrency: IN_FLIGHT })
-  async onRequested(@Payload() requests: Requested[]): Promise<JetStreamBatchFailures> {
+  async onRequested(
+    @Payload() requests: Requested[],
+    @Ctx() ctx: JetStreamBatchContext,
+  ): Promise<JetStreamBatchFailures> {
     const failures = new Map<number, unknown>();
     await Promise.all(
-      requests.map((request, i) =>
-        this.batcher
-          .add(request)
-          .catch(() => this.messages.acceptMany([request]))
-          .catch((error: unknown) => void failures.set(i, error)),
-      ),
+      requests
+        .map((request, i) => ({ request, seq: ctx.messages[i]!.streamSequence }))
+        .map((taken, i) =>
+          this.batcher
+            .add(taken)
+            .catch(() => this.messages.acceptMany([taken]))
+            .catch((error: unknown) => void failures.set(i, error)),
+        ),
     );
     return failures;
   }

@@ -22,6 +22,12 @@ import { recipientProblem } from './recipient';
 import { StatusAnnouncer, type AnnouncedRow } from './status-announcer';
 
 type Requested = PayloadOf<typeof Subjects.deliveryRequested>;
+
+/** A request taken from the stream, with its stream sequence (recorded, to rebuild a lost job from it). */
+export interface TakenRequest {
+  request: Requested;
+  seq?: number;
+}
 /** Statuses after which the ledger never sends the message again. */
 const FINAL = new Set<string>([
   'sent',
@@ -65,6 +71,7 @@ interface NewRow {
   error?: string;
   requestedAt: string;
   sendJobId?: string;
+  requestSeq?: number;
 }
 
 /** A request checked and rendered, or the reason it can never be sent. */
@@ -103,8 +110,12 @@ export class MessagesService {
    * their send jobs (both idempotent). A request that can never be sent (bad recipient, template
    * error) gets a `failed` row at once and no job.
    */
-  async acceptMany(requests: Requested[]): Promise<void> {
-    const unique = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
+  async acceptMany(taken: readonly TakenRequest[]): Promise<void> {
+    // A request taken twice at once (a redelivery beside its original) is recorded by its first sequence.
+    const seqOf = new Map<string, number | undefined>();
+    for (const t of taken)
+      if (!seqOf.has(t.request.idempotencyKey)) seqOf.set(t.request.idempotencyKey, t.seq);
+    const unique = [...new Map(taken.map(({ request: r }) => [r.idempotencyKey, r])).values()];
     // Requests of a batch naming the same template share one look-up of its variant.
     const variants = new Map<string, Promise<Template | undefined>>();
     const prepared = await Promise.all(unique.map((r) => this.prepare(r, variants)));
@@ -126,6 +137,7 @@ export class MessagesService {
         recipient: request.recipient,
         requestedAt: request.requestedAt,
         status: 'queued',
+        requestSeq: seqOf.get(request.idempotencyKey),
       };
       if ('problem' in p) {
         rows.push({ ...row, status: 'failed', error: p.problem });
@@ -524,12 +536,12 @@ export class MessagesService {
     const { rows: inserted } = await this.db.pool.query<{ id: string }>({
       name: 'delivery-ledger-insert',
       text: `INSERT INTO messages (id, idempotency_key, workspace_id, campaign_id, campaign_run_id, customer_id,
-        channel, recipient, status, error, requested_at, send_job_id, updated_at)
+        channel, recipient, status, error, requested_at, send_job_id, request_seq, updated_at)
       SELECT v.id, v.key, v.ws, v.campaign, v.run, v.customer, v.channel::delivery_channel, v.recipient,
-        v.status::message_status, v.error, v.requested::timestamptz, v.job, now()
+        v.status::message_status, v.error, v.requested::timestamptz, v.job, v.seq, now()
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-        AS v(id, key, ws, campaign, run, customer, channel, recipient, status, error, requested, job)
+        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
+        AS v(id, key, ws, campaign, run, customer, channel, recipient, status, error, requested, job, seq)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING id`,
       values: [
@@ -545,6 +557,7 @@ export class MessagesService {
         column('error'),
         column('requestedAt'),
         column('sendJobId'),
+        column('requestSeq'),
       ],
     });
     return new Set(inserted.map((r) => r.id));
