@@ -31,6 +31,7 @@ const REQUIRED_MODELS = [
   'Score',
   'CustomerActivity',
   'ScoredEvent',
+  'SegmentEventHit',
   'Persona',
   'PersonaAssignment',
   'Campaign',

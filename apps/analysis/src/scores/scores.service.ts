@@ -4,6 +4,7 @@ import type { Sql } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
 import type { AnalysisConfig } from '../config';
+import { eventTime } from '../event-time';
 import {
   addEvent,
   combine,
@@ -48,14 +49,6 @@ interface ScoreChange {
 
 const ACTIVITY_COLUMNS = `customer_id AS "customerId", workspace_id AS "workspaceId", events, revenue,
   as_of AS "asOf", ended_by_merge AS "endedByMerge", merged_into AS "mergedInto"`;
-
-/** When an event counts from: its time, unless the client's clock was ahead of ours. */
-function eventTime(event: Ingested): Date {
-  const received = new Date(event.receivedAt);
-  const occurred = new Date(event.occurredAt);
-  // A client clock ahead of ours must not push the decay's reference time into the future.
-  return occurred < received ? occurred : received;
-}
 
 /**
  * The `customer_value` score of every customer (see customer-value.ts), kept up to date from

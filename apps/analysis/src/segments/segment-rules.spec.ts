@@ -1,4 +1,8 @@
+import type { SegmentCondition } from '@cdp/contracts';
 import {
+  countedConditions,
+  countsMatch,
+  eventFits,
   eventMatches,
   ruleKinds,
   scoreMatches,
@@ -152,5 +156,49 @@ describe('scoreMatches and unboundedScoreCondition', () => {
         ],
       }),
     ).toBe('/conditions/1/conditions/0');
+  });
+});
+
+describe('counting conditions', () => {
+  const viewed = { type: 'event' as const, name: 'Loan Page Viewed' };
+  const rule: SegmentCondition = {
+    type: 'any',
+    conditions: [
+      { ...viewed, atLeast: 3, withinDays: 7 },
+      { type: 'event', name: 'Loan Applied', withinDays: 30 },
+    ],
+  };
+
+  it('lists the conditions that count, by their path in the rule', () => {
+    expect(countedConditions(rule).map((c) => c.path)).toEqual(['/conditions/0', '/conditions/1']);
+    expect(countedConditions({ ...viewed, atLeast: 2 })).toEqual([
+      { path: '', condition: { ...viewed, atLeast: 2 } },
+    ]);
+    // One matching event is enough without atLeast or a window: decided by the event alone.
+    expect(countedConditions(viewed)).toEqual([]);
+    expect(countedConditions({ ...viewed, atLeast: 1 })).toEqual([]);
+  });
+
+  it('matches when one counting condition reaches its count, and never on the event alone', () => {
+    expect(countsMatch(rule, new Map([['/conditions/0', 2]]))).toBe(false);
+    expect(countsMatch(rule, new Map([['/conditions/0', 3]]))).toBe(true);
+    expect(countsMatch(rule, new Map([['/conditions/1', 1]]))).toBe(true); // atLeast defaults to 1
+    expect(countsMatch(rule, new Map())).toBe(false);
+    expect(eventMatches(rule, { name: 'Loan Page Viewed', properties: {} })).toBe(false);
+    expect(eventFits({ ...viewed, atLeast: 3 }, { name: 'Loan Page Viewed', properties: {} })).toBe(true);
+  });
+
+  it('makes a window its own kind of rule (entry and exit), atLeast alone stays an event rule', () => {
+    expect(ruleKinds(rule)).toEqual(new Set(['window']));
+    expect(ruleKinds({ ...viewed, atLeast: 5 })).toEqual(new Set(['event']));
+    expect(
+      ruleKinds({
+        type: 'any',
+        conditions: [
+          { ...viewed, withinDays: 7 },
+          { type: 'event', name: 'Loan Applied' },
+        ],
+      }),
+    ).toEqual(new Set(['window', 'event']));
   });
 });

@@ -45,19 +45,66 @@ function compare(actual: unknown, filter: PropertyFilter): boolean {
   }
 }
 
-/** Does this event, on its own, satisfy the rule? (Membership, once entered, is kept by the caller.) */
+type EventCondition = Extract<SegmentCondition, { type: 'event' }>;
+
+/** Is the event one the condition looks for (its name and property filters), whatever the count? */
+export function eventFits(condition: EventCondition, event: EvaluatedEvent): boolean {
+  return (
+    condition.name === event.name &&
+    (condition.where ?? []).every((f) => compare(valueAt(event.properties, f.property), f))
+  );
+}
+
+/** A condition that counts events (`atLeast` more than one, or a window): decided by stored counts. */
+const isCounted = (condition: EventCondition): boolean =>
+  (condition.atLeast ?? 1) > 1 || condition.withinDays !== undefined;
+
+/**
+ * Does this event, on its own, satisfy the rule? (Membership, once entered, is kept by the caller.)
+ * Conditions that count events are decided by {@link countsMatch} instead.
+ */
 export function eventMatches(condition: SegmentCondition, event: EvaluatedEvent): boolean {
   switch (condition.type) {
     case 'event':
-      return (
-        condition.name === event.name &&
-        (condition.where ?? []).every((f) => compare(valueAt(event.properties, f.property), f))
-      );
+      return !isCounted(condition) && eventFits(condition, event);
     case 'lifecycle':
     case 'score':
       return false;
     case 'any':
       return condition.conditions.some((c) => eventMatches(c, event));
+  }
+}
+
+/** A counting condition of a rule, and its JSON pointer in the rule (the key of its counted events). */
+export interface CountedCondition {
+  path: string;
+  condition: EventCondition;
+}
+
+/** The rule's conditions that count events. */
+export function countedConditions(condition: SegmentCondition, path = ''): CountedCondition[] {
+  if (condition.type === 'event') return isCounted(condition) ? [{ path, condition }] : [];
+  if (condition.type !== 'any') return [];
+  return condition.conditions.flatMap((c, i) => countedConditions(c, `${path}/conditions/${i}`));
+}
+
+/**
+ * Does a customer with these counts of matching events (by the counting condition's path; those of
+ * a window counted within it) satisfy the rule's counting conditions?
+ */
+export function countsMatch(
+  condition: SegmentCondition,
+  counts: ReadonlyMap<string, number>,
+  path = '',
+): boolean {
+  switch (condition.type) {
+    case 'event':
+      return isCounted(condition) && (counts.get(path) ?? 0) >= (condition.atLeast ?? 1);
+    case 'lifecycle':
+    case 'score':
+      return false;
+    case 'any':
+      return condition.conditions.some((c, i) => countsMatch(c, counts, `${path}/conditions/${i}`));
   }
 }
 
@@ -105,12 +152,15 @@ export function unboundedScoreCondition(condition: SegmentCondition, path = ''):
   return undefined;
 }
 
-/** What decides a segment's membership: events (kept once entered), the lifecycle stage or scores. */
-export type RuleKind = 'event' | 'lifecycle' | 'score';
+/**
+ * What decides a segment's membership: events (kept once entered), events counted within a window
+ * (entry and exit follow the count), the lifecycle stage or scores.
+ */
+export type RuleKind = 'event' | 'window' | 'lifecycle' | 'score';
 
 /** The kinds of condition a rule uses (a valid segment uses exactly one). */
 export function ruleKinds(condition: SegmentCondition): Set<RuleKind> {
-  return condition.type === 'any'
-    ? new Set(condition.conditions.flatMap((c) => [...ruleKinds(c)]))
-    : new Set([condition.type]);
+  if (condition.type === 'any') return new Set(condition.conditions.flatMap((c) => [...ruleKinds(c)]));
+  if (condition.type === 'event' && condition.withinDays !== undefined) return new Set(['window']);
+  return new Set([condition.type]);
 }

@@ -1,13 +1,26 @@
-import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { CreateSegmentRequest, SegmentCondition, Subjects, validate, type PayloadOf } from '@cdp/contracts';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
-import { DatabaseService, invalidInput } from '@cdp/service-kit';
+import { DatabaseService, invalidInput, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
+import type { AnalysisConfig } from '../config';
+import { eventTime } from '../event-time';
 import {
+  countedConditions,
+  countsMatch,
+  eventFits,
   eventMatches,
   ruleKinds,
   scoreMatches,
   stageMatches,
   unboundedScoreCondition,
+  type CountedCondition,
   type RuleKind,
 } from './segment-rules';
 
@@ -24,6 +37,12 @@ type ScoreUpdated = PayloadOf<typeof Subjects.scoreUpdated>;
  * within this time (through this one, at once).
  */
 const SEGMENTS_CACHE_MS = 1000;
+const DAY_MS = 86_400_000;
+/** How often window segments let go of the members whose count fell below the rule. */
+const WINDOW_CHECK_MS = 60_000;
+const EXPIRE_WINDOWS = 'expire-window-segments';
+/** Members of a window segment checked per statement. */
+const WINDOW_PAGE = 1000;
 
 /** A segment and a customer, the key of a membership. */
 interface Pair {
@@ -59,27 +78,52 @@ interface ActiveSegment {
   name: string;
   rule: SegmentCondition;
   kinds: Set<RuleKind>;
+  /** Its conditions that count events (`atLeast`, `withinDays`). */
+  counted: CountedCondition[];
+}
+
+/** An event counted for a counting condition of a segment. */
+interface Hit {
+  segmentId: string;
+  path: string;
+  eventId: string;
+  customerId: string;
+  workspaceId: string;
+  occurredAt: Date;
 }
 
 /** Segment definitions (stored rules) and real-time membership. */
 @Injectable()
-export class SegmentsService {
+export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SegmentsService.name);
   private readonly activeByWorkspace = new Map<
     string,
     { loadedAt: number; segments: Promise<ActiveSegment[]> }
   >();
+  private readonly jobs: ScheduledJobs;
 
   constructor(
     private readonly db: DatabaseService,
     private readonly publisher: JetStreamPublisher,
-  ) {}
+    @Inject(SERVICE_CONFIG) private readonly config: AnalysisConfig,
+  ) {
+    this.jobs = new ScheduledJobs('analysis-segment-windows', queueOptions(config));
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.CONSUMERS) return;
+    await this.jobs.start([{ name: EXPIRE_WINDOWS, everyMs: WINDOW_CHECK_MS }], () => this.expireWindows());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.jobs.close();
+  }
 
   async create(workspaceId: string, request: CreateSegmentRequest) {
     if (ruleKinds(request.definition).size > 1)
       throw invalidInput(
         '/definition',
-        'conditions must all be of one kind: on events (kept once entered), on the lifecycle stage, or on scores (both followed as they change)',
+        'conditions must all be of one kind: on events (kept once entered), on events within a window (withinDays), on the lifecycle stage, or on scores (the last three followed as they change)',
       );
     const unbounded = unboundedScoreCondition(request.definition);
     if (unbounded !== undefined)
@@ -150,20 +194,30 @@ export class SegmentsService {
    */
   async onEventsIngested(events: readonly Ingested[]): Promise<void> {
     const matched = new Map<string, Pair & { segmentName: string; cause: string }>();
+    const hits: Hit[] = [];
+    const countedPairs = new Map<string, Pair & { segment: ActiveSegment; cause: string }>();
     for (const event of events) {
       const evaluated = { ...(event.name && { name: event.name }), properties: event.properties };
       for (const segment of await this.active(event.workspaceId)) {
-        if (!segment.kinds.has('event') || !eventMatches(segment.rule, evaluated)) continue;
+        const pair = { workspaceId: event.workspaceId, segmentId: segment.id, customerId: event.customerId };
         const key = pairKey(segment.id, event.customerId);
+        for (const { path, condition } of segment.counted)
+          if (eventFits(condition, evaluated)) {
+            hits.push({ ...pair, path, eventId: event.eventId, occurredAt: eventTime(event) });
+            if (!countedPairs.has(key)) countedPairs.set(key, { ...pair, segment, cause: event.messageId });
+          }
+        if (!segment.kinds.has('event') || !eventMatches(segment.rule, evaluated)) continue;
         if (!matched.has(key))
-          matched.set(key, {
-            workspaceId: event.workspaceId,
-            segmentId: segment.id,
-            segmentName: segment.name,
-            customerId: event.customerId,
-            cause: event.messageId,
-          });
+          matched.set(key, { ...pair, segmentName: segment.name, cause: event.messageId });
       }
+    }
+    if (hits.length) {
+      // Counted first, then the counts read: a redelivered event is counted once (its row exists).
+      await this.recordHits(hits);
+      const counts = await this.countHits([...countedPairs.values()], new Date());
+      for (const [key, { segment, ...pair }] of countedPairs)
+        if (!matched.has(key) && countsMatch(segment.rule, counts.get(key) ?? new Map()))
+          matched.set(key, { ...pair, segmentName: segment.name });
     }
     if (!matched.size) return;
     const held = await this.memberships([...matched.values()]);
@@ -330,6 +384,137 @@ export class SegmentsService {
     );
   }
 
+  private async recordHits(hits: readonly Hit[]): Promise<void> {
+    await this.db.pool.query(
+      `INSERT INTO segment_event_hits (segment_id, condition_path, event_id, customer_id, workspace_id, occurred_at)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[])
+      ON CONFLICT DO NOTHING`,
+      [
+        hits.map((h) => h.segmentId),
+        hits.map((h) => h.path),
+        hits.map((h) => h.eventId),
+        hits.map((h) => h.customerId),
+        hits.map((h) => h.workspaceId),
+        hits.map((h) => h.occurredAt),
+      ],
+    );
+  }
+
+  /**
+   * The counted events of each (segment, customer), by counting condition: those of a window
+   * within its last `withinDays` as of `now`, the others all of them. Keyed by {@link pairKey}.
+   */
+  private async countHits(
+    pairs: readonly { segment: ActiveSegment; customerId: string }[],
+    now: Date,
+  ): Promise<Map<string, Map<string, number>>> {
+    const keys = pairs.flatMap(({ segment, customerId }) =>
+      segment.counted.map(({ path, condition }) => ({
+        segmentId: segment.id,
+        customerId,
+        path,
+        since: new Date(condition.withinDays ? now.getTime() - condition.withinDays * DAY_MS : 0),
+      })),
+    );
+    const { rows } = await this.db.pool.query<{
+      segmentId: string;
+      customerId: string;
+      path: string;
+      n: number;
+    }>(
+      `SELECT k.segment_id AS "segmentId", k.customer_id AS "customerId", k.path, count(h.event_id)::int AS n
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS k(segment_id, customer_id, path, since)
+      LEFT JOIN segment_event_hits h ON h.segment_id = k.segment_id AND h.customer_id = k.customer_id
+        AND h.condition_path = k.path AND h.occurred_at >= k.since
+      GROUP BY 1, 2, 3`,
+      [
+        keys.map((k) => k.segmentId),
+        keys.map((k) => k.customerId),
+        keys.map((k) => k.path),
+        keys.map((k) => k.since),
+      ],
+    );
+    const counts = new Map<string, Map<string, number>>();
+    for (const r of rows) {
+      const key = pairKey(r.segmentId, r.customerId);
+      counts.set(key, (counts.get(key) ?? new Map<string, number>()).set(r.path, r.n));
+    }
+    return counts;
+  }
+
+  /**
+   * Window segments let go of the members whose count fell below the rule as their events aged out
+   * of the window (cdp.segment.exited, tied to the membership it ends), and forget the counted
+   * events older than the segment's longest window. Run every WINDOW_CHECK_MS (one replica).
+   * @returns how many members left.
+   */
+  async expireWindows(now = new Date()): Promise<number> {
+    const segments = await this.db.client.segment.findMany({
+      where: { status: 'active', kind: 'realtime' },
+      select: { id: true, workspaceId: true, name: true, definition: true },
+    });
+    let exited = 0;
+    for (const row of segments) {
+      const segment = this.parse(row);
+      if (!segment?.kinds.has('window')) continue;
+      exited += await this.expireWindow(row.workspaceId, segment, now);
+      const longest = Math.max(...segment.counted.map((c) => c.condition.withinDays ?? Infinity));
+      if (Number.isFinite(longest))
+        await this.db.pool.query(
+          'DELETE FROM segment_event_hits WHERE segment_id = $1 AND occurred_at < $2',
+          [segment.id, new Date(now.getTime() - longest * DAY_MS)],
+        );
+    }
+    if (exited) this.logger.log(`${exited} member(s) left window segments as their events aged out`);
+    return exited;
+  }
+
+  private async expireWindow(workspaceId: string, segment: ActiveSegment, now: Date): Promise<number> {
+    let exited = 0;
+    let after = '';
+    for (;;) {
+      const { rows: members } = await this.db.pool.query<{ customerId: string; enteredAt: Date }>(
+        `SELECT customer_id AS "customerId", entered_at AS "enteredAt" FROM segment_memberships
+        WHERE segment_id = $1 AND exited_at IS NULL AND customer_id > $2 ORDER BY customer_id LIMIT ${WINDOW_PAGE}`,
+        [segment.id, after],
+      );
+      if (!members.length) return exited;
+      after = members.at(-1)!.customerId;
+      const counts = await this.countHits(
+        members.map((m) => ({ segment, customerId: m.customerId })),
+        now,
+      );
+      const leaving = members.filter(
+        (m) => !countsMatch(segment.rule, counts.get(pairKey(segment.id, m.customerId)) ?? new Map()),
+      );
+      if (leaving.length) {
+        await this.publisher.publishMany(
+          leaving.map(({ customerId, enteredAt }) => ({
+            subject: Subjects.segmentExited,
+            payload: {
+              workspaceId,
+              segmentId: segment.id,
+              segmentName: segment.name,
+              customerId,
+              at: now.toISOString(),
+              cause: 'window',
+            },
+            msgId: `${Subjects.segmentExited.name}:${segment.id}:${customerId}:${enteredAt.toISOString()}`,
+          })),
+        );
+        // Only the membership announced as ended: one entered again meanwhile stays.
+        const { rowCount } = await this.db.pool.query(
+          `UPDATE segment_memberships m SET exited_at = $2
+          FROM unnest($3::text[], $4::timestamptz[]) AS l(customer_id, entered_at)
+          WHERE m.segment_id = $1 AND m.customer_id = l.customer_id AND m.entered_at = l.entered_at AND m.exited_at IS NULL`,
+          [segment.id, now, leaving.map((m) => m.customerId), leaving.map((m) => m.enteredAt)],
+        );
+        exited += rowCount ?? 0;
+      }
+      if (members.length < WINDOW_PAGE) return exited;
+    }
+  }
+
   /**
    * Customers merged into a survivor are one person: their current memberships end and pass to the
    * survivor (who keeps the earliest entry time), so a later event of the person does not make
@@ -367,6 +552,11 @@ export class SegmentsService {
       await tx.segmentMembership.updateMany({
         where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds }, exitedAt: null },
         data: { exitedAt: at, endedByMerge: merged.mergeId },
+      });
+      // The merged customers' counted events are the survivor's now (an unmerge leaves them there).
+      await tx.segmentEventHit.updateMany({
+        where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds } },
+        data: { customerId: merged.survivorId },
       });
       return held.length;
     });
@@ -421,31 +611,40 @@ export class SegmentsService {
       where: { workspaceId, status: 'active', kind: 'realtime' },
       select: { id: true, name: true, definition: true },
     });
-    return rows.flatMap((segment) => {
-      const rule = validate(SegmentCondition, segment.definition);
-      if (rule.ok)
-        return [{ id: segment.id, name: segment.name, rule: rule.value, kinds: ruleKinds(rule.value) }];
-      this.logger.warn(
-        `segment ${segment.id} has an invalid definition, skipped: ${JSON.stringify(rule.issues)}`,
-      );
-      return [];
-    });
+    return rows.flatMap((row) => this.parse(row) ?? []);
+  }
+
+  /** A stored segment with its parsed rule; undefined (and a warning) if its definition is invalid. */
+  private parse(row: { id: string; name: string; definition: unknown }): ActiveSegment | undefined {
+    const rule = validate(SegmentCondition, row.definition);
+    if (rule.ok)
+      return {
+        id: row.id,
+        name: row.name,
+        rule: rule.value,
+        kinds: ruleKinds(rule.value),
+        counted: countedConditions(rule.value),
+      };
+    this.logger.warn(`segment ${row.id} has an invalid definition, skipped: ${JSON.stringify(rule.issues)}`);
+    return undefined;
   }
 
   /**
-   * An erased customer's part of analysis: segment memberships, scores, the activity behind them
-   * and persona assignments go (no cdp.segment.exited: the person is gone, not out of the segment).
+   * An erased customer's part of analysis: segment memberships, scores, the activity behind them,
+   * persona assignments and counted events go (no cdp.segment.exited: the person is gone, not out
+   * of the segment).
    */
   async forgetCustomers(workspaceId: string, customerIds: string[]): Promise<void> {
     const where = { workspaceId, customerId: { in: customerIds } };
-    const [memberships, scores, activity, personas] = await this.db.client.$transaction([
+    const [memberships, scores, activity, personas, counted] = await this.db.client.$transaction([
       this.db.client.segmentMembership.deleteMany({ where }),
       this.db.client.score.deleteMany({ where }),
       this.db.client.customerActivity.deleteMany({ where }),
       this.db.client.personaAssignment.deleteMany({ where }),
+      this.db.client.segmentEventHit.deleteMany({ where }),
     ]);
     this.logger.log(
-      `erased ${customerIds.length} customer(s) of ${workspaceId}: ${memberships.count} memberships, ${scores.count} scores, ${activity.count} activity rows, ${personas.count} persona assignments deleted`,
+      `erased ${customerIds.length} customer(s) of ${workspaceId}: ${memberships.count} memberships, ${scores.count} scores, ${activity.count} activity rows, ${personas.count} persona assignments, ${counted.count} counted events deleted`,
     );
   }
 }

@@ -17,7 +17,10 @@ export type PropertyFilter = Static<typeof PropertyFilter>;
 
 /**
  * Real-time segment rules. `event` matches a customer who performed the named event (optionally
- * with property filters), evaluated on each stored event; membership, once entered, is kept.
+ * with property filters), evaluated on each stored event; membership, once entered, is kept. With
+ * `atLeast`, the customer must have performed it that many times; with `withinDays`, that many
+ * times within the last so many days, and membership follows the count: the customer exits once
+ * too few of their events are left in the window.
  * `lifecycle` matches a customer in the given lifecycle stage, evaluated on each change of stage
  * (cdp.profile.updated): the customer enters when they reach it and exits when they leave it.
  * `score` matches a customer whose latest score by `model` (e.g. `customer_value`) is at least
@@ -33,6 +36,21 @@ export const SegmentCondition = Type.Recursive(
           type: Type.Literal('event'),
           name: Type.String({ minLength: 1, maxLength: 512 }),
           where: Type.Optional(Type.Array(PropertyFilter, { maxItems: 20 })),
+          atLeast: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 10_000,
+              description: 'Matching events the customer must have performed (default 1)',
+            }),
+          ),
+          withinDays: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 365,
+              description:
+                'Count only the events of the last so many days (by the event time): the customer exits when the count falls below atLeast',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
