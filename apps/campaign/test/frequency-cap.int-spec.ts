@@ -33,7 +33,7 @@ describe('frequency cap on marketing sends', () => {
   const sendsOf = (customerId: string) => h.prisma.campaignSend.count({ where: { customerId } });
 
   beforeAll(async () => {
-    h = await startCampaign('campfreq');
+    h = await startCampaign('campfreq', () => ({ phone: '+41790000001' }));
   });
 
   afterAll(async () => {
@@ -41,7 +41,7 @@ describe('frequency cap on marketing sends', () => {
   });
 
   it('is set, read and refused with the field paths', async () => {
-    expect((await call('GET', '/v1/frequency-cap')).json()).toEqual({ frequencyCap: null });
+    expect((await call('GET', '/v1/frequency-cap')).json()).toEqual({ frequencyCap: null, byChannel: [] });
     const bad = await call('PUT', '/v1/frequency-cap', { maxSends: 0, periodHours: 1000 });
     expect(bad.statusCode).toBe(400);
     expect(
@@ -153,5 +153,47 @@ describe('frequency cap on marketing sends', () => {
     await waitFor('the entry campaigns’ requests', () => requestsOf(joining).length >= 4);
     await sleep(500);
     expect(requestsOf(joining).map((r) => r.campaignId)).not.toContain(goodbye);
+  });
+
+  it('caps a channel on its own: one SMS a day, emails as before', async () => {
+    const offers = randomUUID();
+    const create = async (name: string, channel: 'email' | 'sms') => {
+      const res = await call('POST', '/v1/campaigns', {
+        name,
+        channel,
+        status: 'active',
+        trigger: { type: 'segment_entered', segmentId: offers },
+        template: channel === 'sms' ? { body: name } : { subject: name, body: name },
+      });
+      expect(res.statusCode).toBe(201);
+    };
+    await create('Rate alert', 'sms');
+    await create('Card offer', 'sms');
+    await create('Newsletter', 'email');
+    const set = await call('PUT', '/v1/frequency-cap', { channel: 'sms', maxSends: 1, periodHours: 24 });
+    expect(set.statusCode).toBe(200);
+    expect(set.json().frequencyCap).toMatchObject({ channel: 'sms', maxSends: 1 });
+    expect((await call('GET', '/v1/frequency-cap')).json()).toMatchObject({
+      frequencyCap: null,
+      byChannel: [{ channel: 'sms', maxSends: 1, periodHours: 24 }],
+    });
+
+    const lee = randomUUID();
+    await h.enter(offers, lee);
+    await waitFor('the requests', () => requestsOf(lee).length >= 2);
+    await sleep(500); // a third request would have come by now
+    expect(
+      requestsOf(lee)
+        .map((r) => r.channel)
+        .sort(),
+    ).toEqual(['email', 'sms']);
+
+    const fax = await call('DELETE', '/v1/frequency-cap?channel=fax');
+    expect(fax.statusCode).toBe(400);
+    expect(fax.json().issues[0].path).toBe('/channel');
+    expect((await call('DELETE', '/v1/frequency-cap?channel=sms')).json()).toEqual({ removed: true });
+    const park = randomUUID();
+    await h.enter(offers, park);
+    await waitFor('every campaign’s request', () => requestsOf(park).length >= 3);
   });
 });

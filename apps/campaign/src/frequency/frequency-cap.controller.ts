@@ -1,9 +1,16 @@
-import { Body, Controller, Delete, Get, Put, UseGuards } from '@nestjs/common';
-import { FrequencyCapRequest } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
-import { FrequencyCapsService } from './frequency-caps.service';
+import { Body, Controller, Delete, Get, Put, Query, UseGuards } from '@nestjs/common';
+import { CAMPAIGN_CHANNELS, FrequencyCapRequest } from '@cdp/contracts';
+import {
+  ApiKeyGuard,
+  CurrentPrincipal,
+  invalidInput,
+  parseBody,
+  type Principal,
+  RequireScope,
+} from '@cdp/service-kit';
+import { FrequencyCapsService, type CapChannel } from './frequency-caps.service';
 
-/** The workspace's frequency cap on marketing sends (one per workspace, over all campaigns). */
+/** The workspace's frequency caps on marketing sends (over all campaigns: one for all channels, one per channel). */
 @Controller('v1/frequency-cap')
 @UseGuards(ApiKeyGuard)
 @RequireScope('campaigns:read')
@@ -11,8 +18,8 @@ export class FrequencyCapController {
   constructor(private readonly caps: FrequencyCapsService) {}
 
   @Get()
-  async get(@CurrentPrincipal() p: Principal) {
-    return { frequencyCap: await this.caps.get(p.workspaceId) };
+  get(@CurrentPrincipal() p: Principal) {
+    return this.caps.get(p.workspaceId);
   }
 
   @RequireScope('campaigns:write')
@@ -22,9 +29,17 @@ export class FrequencyCapController {
     return { frequencyCap: await this.caps.set(p.workspaceId, cap, `api-key:${p.apiKeyId}`) };
   }
 
+  /** `?channel=sms` removes that channel's cap; without it, the one over all channels. */
   @RequireScope('campaigns:write')
   @Delete()
-  remove(@CurrentPrincipal() p: Principal) {
-    return this.caps.remove(p.workspaceId);
+  remove(@CurrentPrincipal() p: Principal, @Query('channel') channel?: string) {
+    const channels: readonly string[] = ['any', ...CAMPAIGN_CHANNELS];
+    if (channel !== undefined && !channels.includes(channel))
+      throw invalidInput(
+        '/channel',
+        `must be one of ${channels.map((c) => JSON.stringify(c)).join(', ')}`,
+        'Invalid query',
+      );
+    return this.caps.remove(p.workspaceId, channel as CapChannel | undefined);
   }
 }

@@ -22,10 +22,13 @@ export interface PlannedSend {
   channel: CampaignChannel;
 }
 
+/** A cap's channel: one of the campaign channels, or `any` (every marketing send). */
+export type CapChannel = 'any' | CampaignChannel;
+
 /**
- * The workspace's frequency cap on marketing sends, and the record of sends it counts. A send is
- * admitted (and recorded) under a per-customer lock, so two campaigns triggered for one customer
- * at once cannot both pass a cap that has room for one.
+ * The workspace's frequency caps on marketing sends (one over all channels, one per channel), and
+ * the record of sends they count. A send is admitted (and recorded) under a per-customer lock, so
+ * two campaigns triggered for one customer at once cannot both pass a cap that has room for one.
  */
 @Injectable()
 export class FrequencyCapsService implements OnModuleInit, OnApplicationShutdown {
@@ -48,37 +51,49 @@ export class FrequencyCapsService implements OnModuleInit, OnApplicationShutdown
     await this.jobs.close();
   }
 
-  get(workspaceId: string) {
-    return this.db.client.frequencyCap.findUnique({ where: { workspaceId } });
+  /** The workspace's caps: over all channels (`any`), and per channel. */
+  async get(workspaceId: string) {
+    const caps = await this.db.client.frequencyCap.findMany({
+      where: { workspaceId },
+      orderBy: { channel: 'asc' },
+    });
+    return {
+      frequencyCap: caps.find((c) => c.channel === 'any') ?? null,
+      byChannel: caps.filter((c) => c.channel !== 'any'),
+    };
   }
 
-  set(workspaceId: string, cap: FrequencyCapRequest, updatedBy: string) {
+  set(workspaceId: string, { channel = 'any', ...cap }: FrequencyCapRequest, updatedBy: string) {
     return this.db.client.frequencyCap.upsert({
-      where: { workspaceId },
-      create: { workspaceId, ...cap, updatedBy },
+      where: { workspaceId_channel: { workspaceId, channel } },
+      create: { workspaceId, channel, ...cap, updatedBy },
       update: { ...cap, updatedBy },
     });
   }
 
-  async remove(workspaceId: string): Promise<{ removed: boolean }> {
-    const { count } = await this.db.client.frequencyCap.deleteMany({ where: { workspaceId } });
+  async remove(workspaceId: string, channel: CapChannel = 'any'): Promise<{ removed: boolean }> {
+    const { count } = await this.db.client.frequencyCap.deleteMany({ where: { workspaceId, channel } });
     return { removed: count > 0 };
   }
 
   /**
-   * Whether the cap lets this send go out; if so it is recorded (and counts against later ones).
-   * A send recorded before (the same request redelivered) is admitted again.
+   * Whether the caps let this send go out (the one over all channels and its channel's); if so it
+   * is recorded (and counts against later ones). A send recorded before (the same request
+   * redelivered) is admitted again.
    */
   async admit(send: PlannedSend, now = new Date()): Promise<boolean> {
     return this.db.client.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`campaign-send:${send.workspaceId}:${send.customerId}`}, 0))`;
       if (await tx.campaignSend.findUnique({ where: { id: send.id }, select: { id: true } })) return true;
-      const cap = await tx.frequencyCap.findUnique({ where: { workspaceId: send.workspaceId } });
-      if (cap) {
+      const caps = await tx.frequencyCap.findMany({
+        where: { workspaceId: send.workspaceId, channel: { in: ['any', send.channel] } },
+      });
+      for (const cap of caps) {
         const sent = await tx.campaignSend.count({
           where: {
             workspaceId: send.workspaceId,
             customerId: send.customerId,
+            ...(cap.channel !== 'any' && { channel: send.channel }),
             requestedAt: { gt: new Date(now.getTime() - cap.periodHours * HOUR_MS) },
           },
         });

@@ -69,9 +69,18 @@ export const CreateCampaignRequest = Type.Object(
 );
 export type CreateCampaignRequest = Static<typeof CreateCampaignRequest>;
 
-/** PUT /v1/frequency-cap: at most `maxSends` marketing messages per customer in any `periodHours`. */
+/**
+ * PUT /v1/frequency-cap: at most `maxSends` marketing messages per customer in any `periodHours`,
+ * on `channel` (its own cap: e.g. SMS, which cost more) or on all channels together (`any`, the
+ * default). A send must fit every cap that counts it.
+ */
 export const FrequencyCapRequest = Type.Object(
   {
+    channel: Type.Optional(
+      oneOf(['any', ...CAMPAIGN_CHANNELS] as const, {
+        description: 'Channel whose sends the cap counts; any (default): all marketing sends',
+      }),
+    ),
     maxSends: Type.Integer({
       minimum: 1,
       maximum: 1000,
