@@ -32,6 +32,7 @@ const REQUIRED_MODELS = [
   'CustomerActivity',
   'ScoredEvent',
   'SegmentEventHit',
+  'RestrictedCustomer',
   'Persona',
   'PersonaAssignment',
   'Campaign',

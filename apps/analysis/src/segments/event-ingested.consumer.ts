@@ -4,6 +4,7 @@ import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { JetStreamBatchPattern, type JetStreamBatchFailures } from '@cdp/messaging';
 import { eachAloneOnFailure } from '../each-alone-on-failure';
 import { ScoresService } from '../scores/scores.service';
+import { RestrictionsService } from './restrictions.service';
 import { SegmentsService } from './segments.service';
 
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
@@ -17,6 +18,7 @@ const EVENT_BATCH = 250;
 /**
  * Each stored event counts in its customer's score and may make them enter segments (both
  * idempotent), for the live customer: the survivor if the event's customer was merged meanwhile.
+ * Events of a customer whose processing is restricted are passed over.
  */
 @Controller()
 export class EventIngestedConsumer {
@@ -25,6 +27,7 @@ export class EventIngestedConsumer {
   constructor(
     private readonly scores: ScoresService,
     private readonly segments: SegmentsService,
+    private readonly restrictions: RestrictionsService,
   ) {}
 
   /** Two batches in flight: the next one is pulled and gathered while one is written. */
@@ -33,7 +36,9 @@ export class EventIngestedConsumer {
     return eachAloneOnFailure(events, (batch) => this.handle(batch), this.logger);
   }
 
-  private async handle(events: readonly Ingested[]): Promise<void> {
+  private async handle(batch: readonly Ingested[]): Promise<void> {
+    const events = await this.restrictions.withoutRestricted(batch);
+    if (!events.length) return;
     // An event of a customer merged away after it was stored counts for the survivor.
     const live = await this.scores.onEventsIngested(events);
     await this.segments.onEventsIngested(events.map((event, i) => ({ ...event, customerId: live[i]! })));

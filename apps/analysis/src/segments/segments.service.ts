@@ -631,12 +631,13 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * An erased customer's part of analysis: segment memberships, scores, the activity behind them,
-   * persona assignments and counted events go (no cdp.segment.exited: the person is gone, not out
-   * of the segment).
+   * persona assignments, counted events and the record of a restriction go (no
+   * cdp.segment.exited: the person is gone, not out of the segment).
    */
   async forgetCustomers(workspaceId: string, customerIds: string[]): Promise<void> {
     const where = { workspaceId, customerId: { in: customerIds } };
-    const [memberships, scores, activity, personas, counted] = await this.db.client.$transaction([
+    const [, memberships, scores, activity, personas, counted] = await this.db.client.$transaction([
+      this.db.client.restrictedCustomer.deleteMany({ where }),
       this.db.client.segmentMembership.deleteMany({ where }),
       this.db.client.score.deleteMany({ where }),
       this.db.client.customerActivity.deleteMany({ where }),
