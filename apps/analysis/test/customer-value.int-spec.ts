@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subjects } from '@cdp/contracts';
 import { ScoresService } from '../src/scores/scores.service';
+import { SegmentsService } from '../src/segments/segments.service';
 import { startAnalysis, waitFor, type AnalysisHarness } from './analysis-harness';
 
 // Every event at one time, so the decayed sums stay whole numbers (values are read as of now, seconds later).
@@ -176,7 +177,7 @@ describe('customer_value score', () => {
     await event(lee!, { revenue: 200 });
     await eventsCounted(lee!, 1);
     await sleep(300);
-    expect(await h.current(segmentId)).toEqual([]); // 0.4 x 1/11 + 0.6 x 200/1200 = 0.136
+    expect(await h.current(segmentId)).not.toContain(lee); // 0.4 x 1/11 + 0.6 x 200/1200 = 0.136
 
     await event(lee!, { revenue: 2000 });
     await waitFor('lee a member', async () => (await h.current(segmentId)).includes(lee!));
@@ -189,7 +190,7 @@ describe('customer_value score', () => {
       value: 0.1,
       computedAt: new Date(Date.now() + 60_000).toISOString(),
     });
-    await waitFor('lee left', async () => (await h.current(segmentId)).length === 0);
+    await waitFor('lee left', async () => !(await h.current(segmentId)).includes(lee!));
     await waitFor('the exit announced', async () => h.exited.includes(lee!));
   });
 
@@ -213,6 +214,34 @@ describe('customer_value score', () => {
     await waitFor('oh left', async () => !(await h.current(segmentId)).includes(oh!));
     expect(h.scoreUpdates.filter((u) => u.customerId === oh).map((u) => u.value)).toEqual([0.436, 0.21]);
     expect(await h.app.get(ScoresService).rescoreStale()).toBe(0); // computed now: not stale
+  });
+
+  it('takes in, on a new score segment, the customers whose scores already qualify', async () => {
+    const [spender, browser] = await h.customers(2);
+    await event(spender!, { revenue: 2000 });
+    await event(browser!, {});
+    await waitFor(
+      'both scored',
+      async () => (await score(spender!)) !== null && (await score(browser!)) !== null,
+    );
+    const made = await h.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      headers: { authorization: `Bearer ${h.adminKey}` },
+      payload: { name: 'Big spenders', definition: { type: 'score', model: 'customer_value', gte: 0.4 } },
+    });
+    expect(made.statusCode).toBe(201);
+    const segmentId = made.json<{ id: string }>().id;
+    await h.app.get(SegmentsService).backfillNew(); // the scheduled job may have run it already
+    await waitFor('the spender a member', async () => (await h.current(segmentId)).includes(spender!));
+    expect(await h.current(segmentId)).not.toContain(browser);
+    expect(
+      (await h.prisma.segment.findUniqueOrThrow({ where: { id: segmentId } })).lastEvaluatedAt,
+    ).not.toBeNull();
+    const entries = (await h.stored(Subjects.segmentEntered)).filter(
+      (e) => e.segmentId === segmentId && e.customerId === spender,
+    );
+    expect(entries).toMatchObject([{ cause: 'backfill' }]);
   });
 
   it('refuses a score condition without bounds, and one mixed with other kinds', async () => {

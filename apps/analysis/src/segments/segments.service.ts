@@ -41,6 +41,11 @@ const DAY_MS = 86_400_000;
 /** How often window segments let go of the members whose count fell below the rule. */
 const WINDOW_CHECK_MS = 60_000;
 const EXPIRE_WINDOWS = 'expire-window-segments';
+/** How often new score segments are looked for, to take in the customers whose scores already qualify. */
+const BACKFILL_CHECK_MS = 5_000;
+const BACKFILL = 'backfill-new-segments';
+/** Customers of a back-fill read per statement. */
+const BACKFILL_PAGE = 1000;
 /** Members of a window segment checked per statement. */
 const WINDOW_PAGE = 1000;
 
@@ -107,12 +112,18 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     private readonly publisher: JetStreamPublisher,
     @Inject(SERVICE_CONFIG) private readonly config: AnalysisConfig,
   ) {
-    this.jobs = new ScheduledJobs('analysis-segment-windows', queueOptions(config));
+    this.jobs = new ScheduledJobs('analysis-segment-upkeep', queueOptions(config));
   }
 
   async onModuleInit(): Promise<void> {
     if (!this.config.CONSUMERS) return;
-    await this.jobs.start([{ name: EXPIRE_WINDOWS, everyMs: WINDOW_CHECK_MS }], () => this.expireWindows());
+    await this.jobs.start(
+      [
+        { name: EXPIRE_WINDOWS, everyMs: WINDOW_CHECK_MS },
+        { name: BACKFILL, everyMs: BACKFILL_CHECK_MS },
+      ],
+      (job) => (job === BACKFILL ? this.backfillNew() : this.expireWindows()),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -304,12 +315,19 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
    * becomes a member (cdp.segment.entered), one who no longer does leaves (cdp.segment.exited).
    * The changes are taken in time order; one older than the membership's last change is stale (a
    * redelivery or an overtaken message) and changes nothing. Announced before the rows are
-   * written, with a Nats-Msg-Id tied to the change, as for event segments.
+   * written, with a Nats-Msg-Id tied to the change, as for event segments. `only`: that segment
+   * alone (a back-fill), instead of the workspace's segments of the kind.
    */
-  private async followStates(kind: RuleKind, changes: readonly StateChange[]): Promise<void> {
+  private async followStates(
+    kind: RuleKind,
+    changes: readonly StateChange[],
+    only?: ActiveSegment,
+  ): Promise<void> {
     const followed: { change: StateChange; segments: ActiveSegment[] }[] = [];
     for (const change of inTimeOrder(changes, (c) => c.changedAt)) {
-      const segments = (await this.active(change.workspaceId)).filter((s) => s.kinds.has(kind));
+      const segments = only
+        ? [only]
+        : (await this.active(change.workspaceId)).filter((s) => s.kinds.has(kind));
       if (segments.length) followed.push({ change, segments });
     }
     const pairs = followed.flatMap(({ change, segments }) =>
@@ -440,6 +458,71 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
       counts.set(key, (counts.get(key) ?? new Map<string, number>()).set(r.path, r.n));
     }
     return counts;
+  }
+
+  /**
+   * Segments not yet evaluated in full (`last_evaluated_at` null: new ones) are: a score segment
+   * takes in the customers whose stored scores already meet its rule (cdp.segment.entered, cause
+   * `backfill`, timed by the scores' computation, so a newer score change handled meanwhile wins);
+   * other kinds have nothing stored to take in (event segments fill from new events, or from
+   * collection's replay; lifecycle segments as stages change). Run every BACKFILL_CHECK_MS (one
+   * replica); a back-fill cut short runs again whole (its announcements are deduplicated).
+   * @returns how many segments were evaluated.
+   */
+  async backfillNew(): Promise<number> {
+    const segments = await this.db.client.segment.findMany({
+      where: { status: 'active', kind: 'realtime', lastEvaluatedAt: null },
+      select: { id: true, workspaceId: true, name: true, definition: true },
+    });
+    for (const row of segments) {
+      const segment = this.parse(row);
+      if (segment?.kinds.has('score')) await this.backfillScores(row.workspaceId, segment);
+      await this.db.client.segment.update({ where: { id: row.id }, data: { lastEvaluatedAt: new Date() } });
+    }
+    return segments.length;
+  }
+
+  private async backfillScores(workspaceId: string, segment: ActiveSegment): Promise<void> {
+    let after = '';
+    for (;;) {
+      // Every score of a page of customers (restricted ones left out), the page by customer id.
+      const { rows } = await this.db.pool.query<{
+        customerId: string;
+        model: string;
+        value: number;
+        computedAt: Date;
+      }>(
+        `WITH page AS (
+          SELECT DISTINCT customer_id FROM scores
+          WHERE workspace_id = $1 AND customer_id > $2
+            AND customer_id NOT IN (SELECT customer_id FROM restricted_customers WHERE restricted)
+          ORDER BY customer_id LIMIT ${BACKFILL_PAGE})
+        SELECT s.customer_id AS "customerId", s.model, s.value, s.computed_at AS "computedAt"
+        FROM scores s JOIN page USING (customer_id) WHERE s.workspace_id = $1 ORDER BY s.customer_id`,
+        [workspaceId, after],
+      );
+      if (!rows.length) return;
+      const customers = new Map<string, { scores: Map<string, number>; at: Date }>();
+      for (const r of rows) {
+        const c = customers.get(r.customerId) ?? { scores: new Map<string, number>(), at: r.computedAt };
+        c.scores.set(r.model, r.value);
+        if (r.computedAt > c.at) c.at = r.computedAt;
+        customers.set(r.customerId, c);
+      }
+      await this.followStates(
+        'score',
+        [...customers].map(([customerId, { scores, at }]) => ({
+          workspaceId,
+          customerId,
+          changedAt: at.toISOString(),
+          cause: 'backfill',
+          matches: (rule) => scoreMatches(rule, scores),
+        })),
+        segment,
+      );
+      after = rows.at(-1)!.customerId;
+      if (customers.size < BACKFILL_PAGE) return;
+    }
   }
 
   /**
