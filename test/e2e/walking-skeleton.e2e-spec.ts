@@ -324,7 +324,7 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
         customer: { id: lin.id, lifecycleStage: 'contracted' },
         restricted: false,
         segments: [],
-        scores: [{ model: 'customer_value', modelVersion: 'rfm-decay-1', value: expect.any(Number) }],
+        scores: [{ model: 'customer_value', modelVersion: 'rfm-decay-2', value: expect.any(Number) }],
         unavailable: [],
       });
       expect(view.recentEvents.map((e: any) => e.name)).toEqual(

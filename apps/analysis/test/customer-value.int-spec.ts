@@ -73,7 +73,7 @@ describe('customer_value score', () => {
       [0.292, 0.267],
     ]);
     expect(announced[0]!.previousValue).toBeUndefined();
-    expect(announced[0]).toMatchObject({ model: 'customer_value', modelVersion: 'rfm-decay-1' });
+    expect(announced[0]).toMatchObject({ model: 'customer_value', modelVersion: 'rfm-decay-2' });
   });
 
   it('takes a burst of events in batches: each counted once, one entry per customer, scores as announced', async () => {
@@ -186,7 +186,7 @@ describe('customer_value score', () => {
       workspaceId: h.workspaceId,
       customerId: lee!,
       model: 'customer_value',
-      modelVersion: 'rfm-decay-1',
+      modelVersion: 'rfm-decay-2',
       value: 0.1,
       computedAt: new Date(Date.now() + 60_000).toISOString(),
     });
@@ -288,7 +288,7 @@ describe('customer_value score', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({
       customerId: park,
-      scores: [{ model: 'customer_value', modelVersion: 'rfm-decay-1', value: 0.336 }],
+      scores: [{ model: 'customer_value', modelVersion: 'rfm-decay-2', value: 0.336 }],
     });
     expect((await get(h.apiKey, park!)).statusCode).toBe(403);
     expect((await get(h.adminKey, 'not-a-uuid')).statusCode).toBe(400);

@@ -1,4 +1,12 @@
-import { addEvent, combine, customerValue, decayTo, revenueOf, type Activity } from './customer-value';
+import {
+  addEvent,
+  combine,
+  customerValue,
+  decayTo,
+  revenueOf,
+  signedRevenueOf,
+  type Activity,
+} from './customer-value';
 
 const NO_ACTIVITY = (asOf: Date): Activity => ({ events: 0, revenue: 0, asOf });
 
@@ -33,6 +41,21 @@ describe('customer_value', () => {
     expect(back.events).toBeCloseTo(0.5, 12);
     expect(back.revenue).toBeCloseTo(500, 9);
     expect(combine(b, both, 30, -1)).toEqual({ events: 0, revenue: 0, asOf: at(30) });
+  });
+
+  it('takes a refund’s amount back out, in either order, and never scores revenue below 0', () => {
+    const order = signedRevenueOf('Order Completed', { revenue: 1000 });
+    const refund = signedRevenueOf('Order Refunded', { total: 1000 });
+    expect([order, refund]).toEqual([1000, -1000]);
+    const inOrder = addEvent(addEvent(NO_ACTIVITY(t0), t0, order, 30), t0, refund, 30);
+    const refundFirst = addEvent(addEvent(NO_ACTIVITY(t0), t0, refund, 30), t0, order, 30);
+    expect(inOrder).toEqual({ events: 2, revenue: 0, asOf: t0 });
+    expect(refundFirst).toEqual(inOrder);
+    // Before its order arrives, a refund leaves the sum negative: scored as no revenue at all.
+    const early = addEvent(NO_ACTIVITY(t0), t0, refund, 30);
+    expect(customerValue(early, t0, params)).toEqual(
+      customerValue({ events: 1, revenue: 0, asOf: t0 }, t0, params),
+    );
   });
 
   it('values frequency (40%) and revenue (60%), each saturating at its midpoint', () => {

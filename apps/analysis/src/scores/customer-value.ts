@@ -6,7 +6,7 @@
  * and an unmerge take it apart again, and makes the result independent of the order events come in.
  */
 export const CUSTOMER_VALUE_MODEL = 'customer_value';
-export const CUSTOMER_VALUE_VERSION = 'rfm-decay-1';
+export const CUSTOMER_VALUE_VERSION = 'rfm-decay-2';
 
 /** Weights of the two parts of the value (they sum to 1, so the value is in [0, 1)). */
 const FREQUENCY_WEIGHT = 0.4;
@@ -38,16 +38,17 @@ export function decayTo(activity: Activity, at: Date, halfLifeDays: number): Act
   return { events: activity.events * f, revenue: activity.revenue * f, asOf: at };
 }
 
-/** `a` + `b` (or `a` - `b`, for an unmerge: never below 0), as of the later of their times. */
+/**
+ * `a` + `b` (or `a` - `b`, for an unmerge: never below 0), as of the later of their times. A sum is
+ * not clamped: a refund handled before its order leaves the revenue below 0 until the order comes,
+ * and the result is the same in either order (the score reads a negative revenue as 0).
+ */
 export function combine(a: Activity, b: Activity, halfLifeDays: number, sign: 1 | -1 = 1): Activity {
   const asOf = a.asOf > b.asOf ? a.asOf : b.asOf;
   const x = decayTo(a, asOf, halfLifeDays);
   const y = decayTo(b, asOf, halfLifeDays);
-  return {
-    events: Math.max(0, x.events + sign * y.events),
-    revenue: Math.max(0, x.revenue + sign * y.revenue),
-    asOf,
-  };
+  const settle = (v: number) => (sign === -1 ? Math.max(0, v) : v);
+  return { events: settle(x.events + sign * y.events), revenue: settle(x.revenue + sign * y.revenue), asOf };
 }
 
 /** Adds one event at `at` with `revenue`; a late event (before asOf) adds its already decayed weight. */
@@ -55,10 +56,20 @@ export function addEvent(activity: Activity, at: Date, revenue: number, halfLife
   return combine(activity, { events: 1, revenue, asOf: at }, halfLifeDays);
 }
 
+/** Events whose amount is money given back (the Segment e-commerce spec's refund). */
+const REFUND_EVENTS = new Set(['Order Refunded']);
+
 /**
  * An event's revenue: `properties.revenue`, else `value`, else `total` (the Segment e-commerce
- * spec's fields), when it is a positive finite number; otherwise 0 (refunds do not lower it).
+ * spec's fields), when it is a positive finite number; otherwise 0. Negative for a refund
+ * (`Order Refunded`): it takes its amount back out.
  */
+export function signedRevenueOf(name: string | undefined, properties: Record<string, unknown>): number {
+  const amount = revenueOf(properties);
+  return name !== undefined && REFUND_EVENTS.has(name) ? -amount : amount;
+}
+
+/** The positive amount of an event's `revenue`, else `value`, else `total`; otherwise 0. */
 export function revenueOf(properties: Record<string, unknown>): number {
   for (const field of ['revenue', 'value', 'total']) {
     const amount = properties[field];
@@ -83,7 +94,9 @@ export interface CustomerValue {
 
 /** The score of an activity as of `at`. */
 export function customerValue(activity: Activity, at: Date, p: CustomerValueParameters): CustomerValue {
-  const now = decayTo(activity, at, p.halfLifeDays);
+  const decayed = decayTo(activity, at, p.halfLifeDays);
+  // A refund handled before its order leaves the sum below 0 for a while: no revenue, not less.
+  const now = { ...decayed, revenue: Math.max(0, decayed.revenue) };
   const frequency = now.events / (now.events + p.eventsMidpoint);
   const monetary = now.revenue / (now.revenue + p.revenueMidpoint);
   const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

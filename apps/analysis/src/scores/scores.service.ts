@@ -11,7 +11,7 @@ import {
   CUSTOMER_VALUE_MODEL,
   CUSTOMER_VALUE_VERSION,
   customerValue,
-  revenueOf,
+  signedRevenueOf,
   type Activity,
   type CustomerValueParameters,
 } from './customer-value';
@@ -144,7 +144,8 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
         const counts = uncounted.delete(event.eventId);
         const add = (customerId: string) => {
           const row = rows.get(customerId)!;
-          const activity = addEvent(row, eventTime(event), revenueOf(event.properties), this.halfLifeDays);
+          const revenue = signedRevenueOf(event.name, event.properties);
+          const activity = addEvent(row, eventTime(event), revenue, this.halfLifeDays);
           rows.set(customerId, { ...row, ...activity });
           changed.add(customerId);
         };
