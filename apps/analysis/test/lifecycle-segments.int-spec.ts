@@ -3,6 +3,7 @@
 // exits (cdp.segment.exited, which ad audiences act on) when they move on; stale updates change nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
+import { SegmentsService } from '../src/segments/segments.service';
 import { startAnalysis, waitFor, type AnalysisHarness } from './analysis-harness';
 
 describe('lifecycle segments', () => {
@@ -100,5 +101,26 @@ describe('lifecycle segments', () => {
     ]);
     const badStage = await create('Bad', { type: 'lifecycle', stage: 'vip' });
     expect(badStage.statusCode).toBe(400);
+  });
+
+  it('takes in, on a new lifecycle segment, the customers already in its stage', async () => {
+    const [lin, sam] = await h.customers(2);
+    await stage(lin!, 'prospect', '2026-12-02T09:00:00.000Z');
+    await stage(sam!, 'contracted', '2026-12-02T09:00:00.000Z');
+    await waitFor(
+      'both recorded',
+      async () => (await h.prisma.customerStage.count({ where: { customerId: { in: [lin!, sam!] } } })) === 2,
+    );
+    const made = await create('Prospects to call', { type: 'lifecycle', stage: 'prospect' });
+    expect(made.statusCode).toBe(201);
+    const segmentId = made.json<{ id: string }>().id;
+    await h.app.get(SegmentsService).backfillNew(); // the scheduled job may have run it already
+    await waitFor('lin taken in', async () => (await h.current(segmentId)).includes(lin!));
+    expect(await h.current(segmentId)).not.toContain(sam);
+    const entries = (await h.stored(Subjects.segmentEntered)).filter((e) => e.segmentId === segmentId);
+    expect(entries.filter((e) => e.customerId === lin)).toMatchObject([{ cause: 'backfill' }]);
+    // The stage moves on after the back-fill: the member leaves as usual.
+    await stage(lin!, 'contracted', '2026-12-03T09:00:00.000Z');
+    await waitFor('lin left', async () => !(await h.current(segmentId)).includes(lin!));
   });
 });

@@ -33,6 +33,7 @@ const REQUIRED_MODELS = [
   'ScoredEvent',
   'SegmentEventHit',
   'RestrictedCustomer',
+  'CustomerStage',
   'Persona',
   'PersonaAssignment',
   'Campaign',

@@ -256,8 +256,30 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     await this.writeMemberships(entering.map(([, p]) => ({ ...p, enteredAt: at, exitedAt: null })));
   }
 
-  /** Lifecycle segments follow the customers' stages (see {@link followStates}). */
+  /**
+   * Lifecycle segments follow the customers' stages (see {@link followStates}); each customer's
+   * latest stage is recorded, for the back-fill of new lifecycle segments.
+   */
   async onProfilesUpdated(updates: readonly ProfileUpdated[]): Promise<void> {
+    const latest = new Map<string, ProfileUpdated>();
+    for (const u of updates) {
+      const known = latest.get(u.customerId);
+      if (!known || Date.parse(u.updatedAt) > Date.parse(known.updatedAt)) latest.set(u.customerId, u);
+    }
+    const stages = [...latest.values()];
+    if (stages.length)
+      await this.db.pool.query(
+        `INSERT INTO customer_stages (customer_id, workspace_id, stage, changed_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::lifecycle_stage[], $4::timestamptz[])
+        ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, changed_at = excluded.changed_at
+        WHERE customer_stages.changed_at < excluded.changed_at`,
+        [
+          stages.map((u) => u.customerId),
+          stages.map((u) => u.workspaceId),
+          stages.map((u) => u.lifecycleStage),
+          stages.map((u) => u.updatedAt),
+        ],
+      );
     await this.followStates(
       'lifecycle',
       updates.map((u) => ({
@@ -461,12 +483,12 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Segments not yet evaluated in full (`last_evaluated_at` null: new ones) are: a score segment
-   * takes in the customers whose stored scores already meet its rule (cdp.segment.entered, cause
-   * `backfill`, timed by the scores' computation, so a newer score change handled meanwhile wins);
-   * other kinds have nothing stored to take in (event segments fill from new events, or from
-   * collection's replay; lifecycle segments as stages change). Run every BACKFILL_CHECK_MS (one
-   * replica); a back-fill cut short runs again whole (its announcements are deduplicated).
+   * Segments not yet evaluated in full (`last_evaluated_at` null: new ones) are: a score or
+   * lifecycle segment takes in the customers whose stored scores, or recorded stage, already meet
+   * its rule (cdp.segment.entered, cause `backfill`, timed by the score's computation or the stage
+   * change, so a newer change handled meanwhile wins); event segments have nothing stored here to
+   * take in (they fill from new events, or from collection's replay). Run every BACKFILL_CHECK_MS
+   * (one replica); a back-fill cut short runs again whole (its announcements are deduplicated).
    * @returns how many segments were evaluated.
    */
   async backfillNew(): Promise<number> {
@@ -477,15 +499,16 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     for (const row of segments) {
       const segment = this.parse(row);
       if (segment?.kinds.has('score')) await this.backfillScores(row.workspaceId, segment);
+      if (segment?.kinds.has('lifecycle')) await this.backfillStages(row.workspaceId, segment);
       await this.db.client.segment.update({ where: { id: row.id }, data: { lastEvaluatedAt: new Date() } });
     }
     return segments.length;
   }
 
-  private async backfillScores(workspaceId: string, segment: ActiveSegment): Promise<void> {
-    let after = '';
-    for (;;) {
-      // Every score of a page of customers (restricted ones left out), the page by customer id.
+  /** The customers of a workspace whose stored scores meet a score segment's rule, page by page. */
+  private backfillScores(workspaceId: string, segment: ActiveSegment): Promise<void> {
+    return this.backfillPages('score', segment, async (after) => {
+      // Every score of a page of customers (restricted ones left out).
       const { rows } = await this.db.pool.query<{
         customerId: string;
         model: string;
@@ -501,7 +524,6 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         FROM scores s JOIN page USING (customer_id) WHERE s.workspace_id = $1 ORDER BY s.customer_id`,
         [workspaceId, after],
       );
-      if (!rows.length) return;
       const customers = new Map<string, { scores: Map<string, number>; at: Date }>();
       for (const r of rows) {
         const c = customers.get(r.customerId) ?? { scores: new Map<string, number>(), at: r.computedAt };
@@ -509,19 +531,49 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         if (r.computedAt > c.at) c.at = r.computedAt;
         customers.set(r.customerId, c);
       }
-      await this.followStates(
-        'score',
-        [...customers].map(([customerId, { scores, at }]) => ({
-          workspaceId,
-          customerId,
-          changedAt: at.toISOString(),
-          cause: 'backfill',
-          matches: (rule) => scoreMatches(rule, scores),
-        })),
-        segment,
+      return [...customers].map(([customerId, { scores, at }]) => ({
+        workspaceId,
+        customerId,
+        changedAt: at.toISOString(),
+        cause: 'backfill',
+        matches: (rule) => scoreMatches(rule, scores),
+      }));
+    });
+  }
+
+  /** The customers of a workspace whose recorded stage meets a lifecycle segment's rule, page by page. */
+  private backfillStages(workspaceId: string, segment: ActiveSegment): Promise<void> {
+    return this.backfillPages('lifecycle', segment, async (after) => {
+      const { rows } = await this.db.pool.query<{ customerId: string; stage: string; changedAt: Date }>(
+        `SELECT customer_id AS "customerId", stage::text AS stage, changed_at AS "changedAt" FROM customer_stages
+        WHERE workspace_id = $1 AND customer_id > $2
+          AND customer_id NOT IN (SELECT customer_id FROM restricted_customers WHERE restricted)
+        ORDER BY customer_id LIMIT ${BACKFILL_PAGE}`,
+        [workspaceId, after],
       );
-      after = rows.at(-1)!.customerId;
-      if (customers.size < BACKFILL_PAGE) return;
+      return rows.map(({ customerId, stage, changedAt }) => ({
+        workspaceId,
+        customerId,
+        changedAt: changedAt.toISOString(),
+        cause: 'backfill',
+        matches: (rule) => stageMatches(rule, stage),
+      }));
+    });
+  }
+
+  /** Pages of changes, one per customer in customer id order, followed for `segment` alone. */
+  private async backfillPages(
+    kind: RuleKind,
+    segment: ActiveSegment,
+    page: (after: string) => Promise<StateChange[]>,
+  ): Promise<void> {
+    let after = '';
+    for (;;) {
+      const changes = await page(after);
+      if (!changes.length) return;
+      await this.followStates(kind, changes, segment);
+      after = changes.at(-1)!.customerId;
+      if (changes.length < BACKFILL_PAGE) return;
     }
   }
 
@@ -636,6 +688,10 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds }, exitedAt: null },
         data: { exitedAt: at, endedByMerge: merged.mergeId },
       });
+      // Merged customers are no one's stage any more (the survivor's stage is announced for it).
+      await tx.customerStage.deleteMany({
+        where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds } },
+      });
       // The merged customers' counted events are the survivor's now (an unmerge leaves them there).
       await tx.segmentEventHit.updateMany({
         where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds } },
@@ -714,13 +770,14 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * An erased customer's part of analysis: segment memberships, scores, the activity behind them,
-   * persona assignments, counted events and the record of a restriction go (no
-   * cdp.segment.exited: the person is gone, not out of the segment).
+   * persona assignments, counted events, the recorded stage and the record of a restriction go
+   * (no cdp.segment.exited: the person is gone, not out of the segment).
    */
   async forgetCustomers(workspaceId: string, customerIds: string[]): Promise<void> {
     const where = { workspaceId, customerId: { in: customerIds } };
-    const [, memberships, scores, activity, personas, counted] = await this.db.client.$transaction([
+    const [, , memberships, scores, activity, personas, counted] = await this.db.client.$transaction([
       this.db.client.restrictedCustomer.deleteMany({ where }),
+      this.db.client.customerStage.deleteMany({ where }),
       this.db.client.segmentMembership.deleteMany({ where }),
       this.db.client.score.deleteMany({ where }),
       this.db.client.customerActivity.deleteMany({ where }),
