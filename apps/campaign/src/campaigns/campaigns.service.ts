@@ -40,6 +40,19 @@ function templateProblem(channel: CampaignChannel, template: CampaignTemplate): 
 const isCampaignChannel = (channel: string): channel is CampaignChannel =>
   (CAMPAIGN_CHANNELS as readonly string[]).includes(channel);
 
+/** A stored campaign's channel and template as checked at creation, or why it cannot send (stored before a check). */
+function sendable(campaign: {
+  channel: string;
+  template: unknown;
+}): { channel: CampaignChannel; template: CampaignTemplate } | { problem: string } {
+  const { channel } = campaign;
+  if (!isCampaignChannel(channel)) return { problem: `campaigns do not send on ${channel}` };
+  const template = validate(CampaignTemplate, campaign.template);
+  if (!template.ok) return { problem: `invalid template: ${JSON.stringify(template.issues)}` };
+  const problem = templateProblem(channel, template.value);
+  return problem ? { problem: `${problem[0]}: ${problem[1]}` } : { channel, template: template.value };
+}
+
 /** Campaign definitions and their real-time triggers. */
 @Injectable()
 export class CampaignsService {
@@ -93,14 +106,12 @@ export class CampaignsService {
       customerId: entry.customerId,
     });
     for (const campaign of campaigns) {
-      const { channel } = campaign;
-      const template = validate(CampaignTemplate, campaign.template);
-      if (!template.ok || !isCampaignChannel(channel) || templateProblem(channel, template.value)) {
-        this.logger.warn(
-          `campaign ${campaign.id} has an invalid ${channel} template, skipped: ${JSON.stringify(template.ok ? templateProblem(channel as CampaignChannel, template.value) : template.issues)}`,
-        );
+      const checked = sendable(campaign);
+      if ('problem' in checked) {
+        this.logger.warn(`campaign ${campaign.id} skipped: ${checked.problem}`);
         continue;
       }
+      const { channel, template } = checked;
       const decision = recipientOn(channel, lookup.customer, campaign.consentPolicy);
       if ('skipped' in decision) {
         this.logger.log(
@@ -136,7 +147,7 @@ export class CampaignsService {
           customerId: entry.customerId,
           channel,
           recipient: decision.address,
-          template: template.value,
+          template,
           variables: {
             traits: customer.traits,
             customerCode: customer.customerCode,
