@@ -42,6 +42,17 @@ export interface AnalysisHarness {
   /** cdp.score.updated announcements, in order. */
   scoreUpdates: Array<PayloadOf<typeof Subjects.scoreUpdated>>;
   publish<S extends EventSubject>(subject: S, payload: PayloadOf<S>): Promise<unknown>;
+  /**
+   * Publishes a stored event (cdp.event.ingested) of `customerId`: a track call at `occurredAt`
+   * (default now), its messageId derived from `eventId` (the same id again is a redelivery).
+   */
+  ingested(event: {
+    customerId: string;
+    eventId: number;
+    name: string;
+    properties?: Record<string, unknown>;
+    occurredAt?: string;
+  }): Promise<unknown>;
   /** The messages of a subject its stream holds (what durable consumers get), in order. */
   stored<S extends EventSubject>(subject: S): Promise<Array<PayloadOf<S>>>;
   /** Creates `n` customers (the memberships' foreign key) and returns their ids. */
@@ -122,6 +133,24 @@ export async function startAnalysis(label: string): Promise<AnalysisHarness> {
     scoreUpdates,
     publish: (subject, payload) =>
       started.get(JetStreamPublisher).publish(subject, payload, { msgId: randomUUID() }),
+    ingested: ({ customerId, eventId, name, properties = {}, occurredAt }) =>
+      started.get(JetStreamPublisher).publish(
+        Subjects.eventIngested,
+        {
+          workspaceId,
+          eventId: String(eventId),
+          messageId: `m-${eventId}`,
+          customerId,
+          customerCode: `C-${customerId.slice(0, 8)}`,
+          type: 'track',
+          name,
+          channel: 'web',
+          properties,
+          occurredAt: occurredAt ?? new Date().toISOString(),
+          receivedAt: new Date().toISOString(),
+        },
+        { msgId: randomUUID() },
+      ),
     async stored(subject) {
       // An ordered (ephemeral) consumer of the subject reads what the stream holds of it.
       const consumer = await jetstream(nc).consumers.get(streamName(prefix, subject.stream), {

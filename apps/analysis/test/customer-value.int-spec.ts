@@ -18,19 +18,7 @@ describe('customer_value score', () => {
 
   /** A stored event of `customerId`; `eventId` again is a redelivery of that event. */
   const event = (customerId: string, properties: Record<string, unknown> = {}, eventId = ++nextEventId) =>
-    h.publish(Subjects.eventIngested, {
-      workspaceId: h.workspaceId,
-      eventId: String(eventId),
-      messageId: `m-${eventId}`,
-      customerId,
-      customerCode: `C-${customerId.slice(0, 8)}`,
-      type: 'track',
-      name: 'Order Completed',
-      channel: 'web',
-      properties,
-      occurredAt: AT,
-      receivedAt: AT,
-    });
+    h.ingested({ customerId, eventId, name: 'Order Completed', properties, occurredAt: AT });
   const activity = (customerId: string) => h.prisma.customerActivity.findUnique({ where: { customerId } });
   const score = (customerId: string) =>
     h.prisma.score.findFirst({ where: { customerId, model: 'customer_value' } });

@@ -12,22 +12,8 @@ describe('restriction of processing', () => {
   let savers: string;
   let applicants: string;
 
-  const event = (customerId: string, name: string) => {
-    const eventId = ++nextEventId;
-    return h.publish(Subjects.eventIngested, {
-      workspaceId: h.workspaceId,
-      eventId: String(eventId),
-      messageId: `r-${eventId}`,
-      customerId,
-      customerCode: `C-${customerId.slice(0, 8)}`,
-      type: 'track',
-      name,
-      channel: 'web',
-      properties: {},
-      occurredAt: new Date().toISOString(),
-      receivedAt: new Date().toISOString(),
-    });
-  };
+  const event = (customerId: string, name: string) =>
+    h.ingested({ customerId, eventId: ++nextEventId, name });
   const restrict = (customerId: string, restricted: boolean, changedAt: string) =>
     h.publish(Subjects.customerRestricted, {
       workspaceId: h.workspaceId,
@@ -86,7 +72,7 @@ describe('restriction of processing', () => {
     await restrict(mia!, false, new Date().toISOString());
     await waitFor('mia back', async () => (await h.current(savers)).includes(mia!));
     const entries = (await h.stored(Subjects.segmentEntered)).filter((e) => e.customerId === mia);
-    expect(entries.map((e) => e.cause)).toEqual([expect.stringMatching(/^r-/), 'restriction lifted']);
+    expect(entries.map((e) => e.cause)).toEqual([expect.stringMatching(/^m-/), 'restriction lifted']);
     expect(await h.current(applicants)).not.toContain(mia); // what came while restricted stays unanalysed
     await event(mia!, 'Loan Applied');
     await waitFor('mia an applicant now', async () => (await h.current(applicants)).includes(mia!));

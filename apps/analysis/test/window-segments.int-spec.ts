@@ -15,22 +15,14 @@ describe('segments counting events within a window', () => {
   let window: string;
 
   /** A stored event of `customerId`, `daysAgo` days old; `eventId` again is a redelivery of that event. */
-  const event = (customerId: string, name: string, daysAgo = 0, eventId = ++nextEventId) => {
-    const at = new Date(Date.now() - daysAgo * DAY_MS).toISOString();
-    return h.publish(Subjects.eventIngested, {
-      workspaceId: h.workspaceId,
-      eventId: String(eventId),
-      messageId: `w-${eventId}`,
+  const event = (customerId: string, name: string, daysAgo = 0, eventId = ++nextEventId) =>
+    h.ingested({
       customerId,
-      customerCode: `C-${customerId.slice(0, 8)}`,
-      type: 'track',
+      eventId,
       name,
-      channel: 'app',
       properties: { product: 'mortgage' },
-      occurredAt: at,
-      receivedAt: new Date().toISOString(),
+      occurredAt: new Date(Date.now() - daysAgo * DAY_MS).toISOString(),
     });
-  };
   const counted = (customerId: string, n: number) =>
     waitFor(
       `${n} events counted`,
