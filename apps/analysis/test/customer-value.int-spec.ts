@@ -306,4 +306,40 @@ describe('customer_value score', () => {
     expect(await h.app.get(ScoresService).pruneScoredEvents()).toBe(1);
     expect(await h.prisma.scoredEvent.count()).toBe(kept - 1);
   });
+
+  it('lets a workspace set its own parameters, and scores its customers with them', async () => {
+    const call = (method: 'GET' | 'PUT', key: string, payload?: object) =>
+      h.app.inject({
+        method,
+        url: '/v1/scores/customer-value/parameters',
+        headers: { authorization: `Bearer ${key}` },
+        ...(payload && { payload }),
+      });
+    expect((await call('GET', h.adminKey)).json()).toEqual({
+      halfLifeDays: 30,
+      eventsMidpoint: 10,
+      revenueMidpoint: 1000,
+      source: 'deployment',
+    });
+    const bad = await call('PUT', h.adminKey, { halfLifeDays: 30, eventsMidpoint: 10, revenueMidpoint: 0 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().issues[0].path).toBe('/revenueMidpoint');
+    const won = { halfLifeDays: 30, eventsMidpoint: 10, revenueMidpoint: 100_000 };
+    expect((await call('PUT', h.apiKey, won)).statusCode).toBe(403); // segments:read only
+    const [before] = await h.customers(1);
+    await event(before!, { revenue: 1000 });
+    await waitFor('scored', async () => (await score(before!))?.value === 0.336);
+
+    const set = await call('PUT', h.adminKey, won);
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toEqual({ ...won, source: 'workspace' });
+    // A new score uses them: 0.4 x 1/11 + 0.6 x 1000/101000.
+    const [after] = await h.customers(1);
+    await event(after!, { revenue: 1000 });
+    await waitFor('scored with the workspace’s midpoint', async () => (await score(after!))?.value === 0.042);
+    // Scores computed before are re-scored with them by the next run.
+    await h.app.get(ScoresService).rescoreStale();
+    expect((await score(before!))!.value).toBe(0.042);
+    await h.prisma.scoreParameters.deleteMany();
+  });
 });

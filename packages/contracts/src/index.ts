@@ -9,6 +9,7 @@ export * from './rest/consents';
 export * from './rest/tracking';
 export * from './rest/tracking-plans';
 export * from './rest/segments';
+export * from './rest/scores';
 export * from './rest/campaigns';
 export * from './rest/operational';
 export * from './rest/webhooks';

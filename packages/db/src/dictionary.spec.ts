@@ -34,6 +34,7 @@ const REQUIRED_MODELS = [
   'SegmentEventHit',
   'RestrictedCustomer',
   'CustomerStage',
+  'ScoreParameters',
   'Persona',
   'PersonaAssignment',
   'Campaign',

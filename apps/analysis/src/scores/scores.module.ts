@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ScoresController } from './scores.controller';
+import { ScoreParametersController, ScoresController } from './scores.controller';
 import { ScoresService } from './scores.service';
 
 @Module({
-  controllers: [ScoresController],
+  controllers: [ScoresController, ScoreParametersController],
   providers: [ScoresService],
   exports: [ScoresService],
 })

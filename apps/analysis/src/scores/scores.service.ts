@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Subjects, type PayloadOf } from '@cdp/contracts';
+import { Subjects, type CustomerValueParametersRequest, type PayloadOf } from '@cdp/contracts';
 import type { Sql } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
+import { DatabaseService, queueOptions, ScheduledJobs, SERVICE_CONFIG, TtlCache } from '@cdp/service-kit';
 import type { AnalysisConfig } from '../config';
 import { eventTime } from '../event-time';
 import {
@@ -21,6 +21,7 @@ type Merged = PayloadOf<typeof Subjects.identityMerged>;
 type Unmerged = PayloadOf<typeof Subjects.identityUnmerged>;
 
 const HOUR_MS = 3_600_000;
+const PARAMETERS_CACHE_MS = 1000;
 /** How long a counted event is remembered, so a redelivery of it is not counted again. */
 const SCORED_EVENT_RETENTION_DAYS = 7;
 const PRUNE_SCORED_EVENTS = 'prune-scored-events';
@@ -60,8 +61,10 @@ const ACTIVITY_COLUMNS = `customer_id AS "customerId", workspace_id AS "workspac
 @Injectable()
 export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ScoresService.name);
-  private readonly parameters: CustomerValueParameters;
-  private readonly halfLifeDays: number;
+  /** The deployment's parameters (CUSTOMER_VALUE_*), for workspaces that set none of their own. */
+  private readonly defaults: CustomerValueParameters;
+  /** Each workspace's parameters, read at most once a second (set through another replica: within it). */
+  private readonly parametersCache = new TtlCache<CustomerValueParameters>(PARAMETERS_CACHE_MS);
   private readonly jobs: ScheduledJobs;
 
   constructor(
@@ -69,12 +72,11 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
     private readonly publisher: JetStreamPublisher,
     @Inject(SERVICE_CONFIG) private readonly config: AnalysisConfig,
   ) {
-    this.parameters = {
+    this.defaults = {
       halfLifeDays: config.CUSTOMER_VALUE_HALF_LIFE_DAYS,
       eventsMidpoint: config.CUSTOMER_VALUE_EVENTS_MIDPOINT,
       revenueMidpoint: config.CUSTOMER_VALUE_REVENUE_MIDPOINT,
     };
-    this.halfLifeDays = config.CUSTOMER_VALUE_HALF_LIFE_DAYS;
     this.jobs = new ScheduledJobs('analysis-maintenance', queueOptions(config));
   }
 
@@ -91,6 +93,50 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.jobs.close();
+  }
+
+  /** The workspace's customer_value parameters: its own, or the deployment's. */
+  async parameters(
+    workspaceId: string,
+  ): Promise<CustomerValueParameters & { source: 'workspace' | 'deployment' }> {
+    const own = await this.db.client.scoreParameters.findUnique({ where: { workspaceId } });
+    return own
+      ? {
+          halfLifeDays: own.halfLifeDays,
+          eventsMidpoint: own.eventsMidpoint,
+          revenueMidpoint: own.revenueMidpoint,
+          source: 'workspace',
+        }
+      : { ...this.defaults, source: 'deployment' };
+  }
+
+  /**
+   * Sets the workspace's parameters. The decayed sums already stored stay as they are (a new
+   * half-life applies from now on); every customer_value of the workspace is marked for the
+   * re-scoring, which computes it with the new parameters (RESCORE_BATCH an hour, oldest first).
+   */
+  async setParameters(workspaceId: string, request: CustomerValueParametersRequest, updatedBy: string) {
+    await this.db.client.$transaction([
+      this.db.client.scoreParameters.upsert({
+        where: { workspaceId },
+        create: { workspaceId, ...request, updatedBy },
+        update: { ...request, updatedBy },
+      }),
+      this.db.client.score.updateMany({
+        where: { workspaceId, model: CUSTOMER_VALUE_MODEL },
+        data: { computedAt: new Date(0) },
+      }),
+    ]);
+    this.parametersCache.delete(workspaceId);
+    return this.parameters(workspaceId);
+  }
+
+  /** The parameters of each of these workspaces (cached). */
+  private async parametersOf(workspaceIds: Iterable<string>): Promise<Map<string, CustomerValueParameters>> {
+    const out = new Map<string, CustomerValueParameters>();
+    for (const ws of new Set(workspaceIds))
+      out.set(ws, await this.parametersCache.get(ws, () => this.parameters(ws)));
+    return out;
   }
 
   /** A customer's scores (only `customer_value` is computed here; other models can write the table too). */
@@ -120,6 +166,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
    * @returns the live customer each event belongs to now (its own, or its survivor's), in order.
    */
   async onEventsIngested(events: readonly Ingested[]): Promise<string[]> {
+    const parameters = await this.parametersOf(events.map((e) => e.workspaceId));
     return this.db.transaction(async (sql) => {
       // In id order: two batches holding one redelivered event wait for each other, not deadlock.
       const ids = [...new Map(events.map((e) => [e.eventId, e.workspaceId]))].sort(([a], [b]) =>
@@ -145,7 +192,8 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
         const add = (customerId: string) => {
           const row = rows.get(customerId)!;
           const revenue = signedRevenueOf(event.name, event.properties);
-          const activity = addEvent(row, eventTime(event), revenue, this.halfLifeDays);
+          const { halfLifeDays } = parameters.get(event.workspaceId)!;
+          const activity = addEvent(row, eventTime(event), revenue, halfLifeDays);
           rows.set(customerId, { ...row, ...activity });
           changed.add(customerId);
         };
@@ -189,6 +237,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
    */
   async onIdentityMerged(merged: Merged): Promise<void> {
     const at = new Date(merged.mergedAt);
+    const { halfLifeDays } = (await this.parametersOf([merged.workspaceId])).get(merged.workspaceId)!;
     await this.db.transaction(async (sql) => {
       const rows = await this.lockActivities(sql, merged.mergedIds, null);
       // Merged customers with no activity yet get a frozen row too: it sends their late events on.
@@ -200,7 +249,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
       );
       if (!rows.length && !marked) return;
       let survivor: Activity = await this.lockActivity(sql, merged.workspaceId, merged.survivorId, at);
-      for (const row of rows) survivor = combine(survivor, row, this.halfLifeDays);
+      for (const row of rows) survivor = combine(survivor, row, halfLifeDays);
       await sql.execute(
         'UPDATE customer_activity SET ended_by_merge = $2, merged_into = $3 WHERE customer_id = ANY($1::text[])',
         [rows.map((r) => r.customerId), merged.mergeId, merged.survivorId],
@@ -223,6 +272,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   /** An undone merge takes the restored customers' activity out of the survivor's and gives it back. */
   async onIdentityUnmerged(unmerged: Unmerged): Promise<void> {
     const cause = `unmerge:${unmerged.mergeId}`;
+    const { halfLifeDays } = (await this.parametersOf([unmerged.workspaceId])).get(unmerged.workspaceId)!;
     await this.db.transaction(async (sql) => {
       const rows = await this.lockActivities(sql, unmerged.restoredIds, unmerged.mergeId);
       if (!rows.length) return;
@@ -232,7 +282,7 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
         unmerged.survivorId,
         new Date(unmerged.unmergedAt),
       );
-      for (const row of rows) survivor = combine(survivor, row, this.halfLifeDays, -1);
+      for (const row of rows) survivor = combine(survivor, row, halfLifeDays, -1);
       await this.saveAndScore(sql, [
         { workspaceId: unmerged.workspaceId, customerId: unmerged.survivorId, activity: survivor, cause },
       ]);
@@ -370,11 +420,12 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
    */
   private async saveAndScore(sql: Sql, changes: readonly ScoreChange[], now = new Date()): Promise<void> {
     if (!changes.length) return;
+    const parameters = await this.parametersOf(changes.map((c) => c.workspaceId));
     const previous = await this.saveActivities(sql, changes);
     const computedAt = new Date();
     const scored = changes.map((change) => ({
       change,
-      ...customerValue(change.activity, now, this.parameters),
+      ...customerValue(change.activity, now, parameters.get(change.workspaceId)!),
     }));
     const announced = scored.filter((s) => previous.get(s.change.customerId) !== s.value);
     await this.publisher.publishMany(
