@@ -92,7 +92,7 @@ describe('send jobs lost from Redis', () => {
       );
       const failed = await db.message.findUniqueOrThrow({ where: { id: neverSent } });
       expect(failed.error).toBe(
-        'its send job was lost from Redis before it ran, and its request is no longer on the stream to rebuild it from; not sent',
+        'its send job was lost from Redis before it ran and could not be rebuilt from its request (no longer on the stream, or no longer renderable); not sent',
       );
       expect((await db.message.findUniqueOrThrow({ where: { id: maybeSent } })).error).toMatch(
         /after the send started; not resent/,

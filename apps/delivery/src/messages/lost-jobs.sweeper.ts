@@ -18,7 +18,7 @@ import { StatusAnnouncer } from './status-announcer';
 /** Ledger rows read and settled per statement of a sweep. */
 const PAGE = 1000;
 const NOT_SENT =
-  'its send job was lost from Redis before it ran, and its request is no longer on the stream to rebuild it from; not sent';
+  'its send job was lost from Redis before it ran and could not be rebuilt from its request (no longer on the stream, or no longer renderable); not sent';
 const MAYBE_SENT = 'its send job was lost from Redis after the send started; not resent (at most once)';
 
 /**
