@@ -329,7 +329,8 @@ export class JetStreamPublisher {
     const prefix = this.options.prefix;
     let stored;
     try {
-      const jsm = await jetstreamManager(this.connection());
+      // No API check: the connection found JetStream at connect, and a sweep reads many messages.
+      const jsm = await jetstreamManager(this.connection(), { checkAPI: false });
       stored = await jsm.streams.getMessage(streamName(prefix, subject.stream), { seq });
     } catch (error) {
       if (isUnavailable(error))

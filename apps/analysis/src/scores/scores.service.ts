@@ -189,11 +189,12 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
       const scored = new Map<string, { lastEventId: string; events: number }>();
       const live = events.map((event) => {
         const counts = uncounted.delete(event.eventId);
+        const at = eventTime(event);
+        const revenue = signedRevenueOf(event.name, event.properties);
+        const { halfLifeDays } = parameters.get(event.workspaceId)!;
         const add = (customerId: string) => {
           const row = rows.get(customerId)!;
-          const revenue = signedRevenueOf(event.name, event.properties);
-          const { halfLifeDays } = parameters.get(event.workspaceId)!;
-          const activity = addEvent(row, eventTime(event), revenue, halfLifeDays);
+          const activity = addEvent(row, at, revenue, halfLifeDays);
           rows.set(customerId, { ...row, ...activity });
           changed.add(customerId);
         };

@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, Put, Query, UseGuards } from '@nestjs/common';
-import { CAMPAIGN_CHANNELS, FrequencyCapRequest } from '@cdp/contracts';
+import { FREQUENCY_CAP_CHANNELS, FrequencyCapRequest } from '@cdp/contracts';
 import {
   ApiKeyGuard,
   CurrentPrincipal,
-  invalidInput,
   parseBody,
   type Principal,
+  queryEnum,
   RequireScope,
 } from '@cdp/service-kit';
-import { FrequencyCapsService, type CapChannel } from './frequency-caps.service';
+import { FrequencyCapsService } from './frequency-caps.service';
 
 /** The workspace's frequency caps on marketing sends (over all campaigns: one for all channels, one per channel). */
 @Controller('v1/frequency-cap')
@@ -33,13 +33,6 @@ export class FrequencyCapController {
   @RequireScope('campaigns:write')
   @Delete()
   remove(@CurrentPrincipal() p: Principal, @Query('channel') channel?: string) {
-    const channels: readonly string[] = ['any', ...CAMPAIGN_CHANNELS];
-    if (channel !== undefined && !channels.includes(channel))
-      throw invalidInput(
-        '/channel',
-        `must be one of ${channels.map((c) => JSON.stringify(c)).join(', ')}`,
-        'Invalid query',
-      );
-    return this.caps.remove(p.workspaceId, channel as CapChannel | undefined);
+    return this.caps.remove(p.workspaceId, queryEnum(channel, 'channel', FREQUENCY_CAP_CHANNELS));
   }
 }

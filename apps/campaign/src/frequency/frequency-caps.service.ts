@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { CampaignChannel, FrequencyCapRequest } from '@cdp/contracts';
+import type { CampaignChannel, FrequencyCapChannel, FrequencyCapRequest } from '@cdp/contracts';
 import {
   DatabaseService,
   queueOptions,
@@ -21,9 +21,6 @@ export interface PlannedSend {
   campaignId: string;
   channel: CampaignChannel;
 }
-
-/** A cap's channel: one of the campaign channels, or `any` (every marketing send). */
-export type CapChannel = 'any' | CampaignChannel;
 
 /**
  * The workspace's frequency caps on marketing sends (one over all channels, one per channel), and
@@ -71,7 +68,7 @@ export class FrequencyCapsService implements OnModuleInit, OnApplicationShutdown
     });
   }
 
-  async remove(workspaceId: string, channel: CapChannel = 'any'): Promise<{ removed: boolean }> {
+  async remove(workspaceId: string, channel: FrequencyCapChannel = 'any'): Promise<{ removed: boolean }> {
     const { count } = await this.db.client.frequencyCap.deleteMany({ where: { workspaceId, channel } });
     return { removed: count > 0 };
   }

@@ -52,14 +52,14 @@ export class DeliveryRequestedConsumer {
   ): Promise<JetStreamBatchFailures> {
     const failures = new Map<number, unknown>();
     await Promise.all(
-      requests
-        .map((request, i) => ({ request, seq: ctx.messages[i]!.streamSequence }))
-        .map((taken, i) =>
-          this.batcher
-            .add(taken)
-            .catch(() => this.messages.acceptMany([taken]))
-            .catch((error: unknown) => void failures.set(i, error)),
-        ),
+      requests.map((request, i) => {
+        // Its place on the stream goes into the ledger, to rebuild a send job Redis might lose.
+        const taken = { request, seq: ctx.messages[i]!.streamSequence };
+        return this.batcher
+          .add(taken)
+          .catch(() => this.messages.acceptMany([taken]))
+          .catch((error: unknown) => void failures.set(i, error));
+      }),
     );
     return failures;
   }

@@ -21,6 +21,10 @@ export type CampaignTrigger = Static<typeof CampaignTrigger>;
 export const CAMPAIGN_CHANNELS = ['email', 'sms'] as const;
 export type CampaignChannel = (typeof CAMPAIGN_CHANNELS)[number];
 
+/** What a frequency cap counts: one channel's sends, or (`any`) all of them. */
+export const FREQUENCY_CAP_CHANNELS = ['any', ...CAMPAIGN_CHANNELS] as const;
+export type FrequencyCapChannel = (typeof FREQUENCY_CAP_CHANNELS)[number];
+
 /**
  * A campaign's message: an email has a `subject`, a `body` and maybe `html`; an SMS a `body` only
  * (checked per channel when the campaign is created, with the field's path).
@@ -77,7 +81,7 @@ export type CreateCampaignRequest = Static<typeof CreateCampaignRequest>;
 export const FrequencyCapRequest = Type.Object(
   {
     channel: Type.Optional(
-      oneOf(['any', ...CAMPAIGN_CHANNELS] as const, {
+      oneOf(FREQUENCY_CAP_CHANNELS, {
         description: 'Channel whose sends the cap counts; any (default): all marketing sends',
       }),
     ),
