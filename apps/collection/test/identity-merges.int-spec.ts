@@ -81,6 +81,15 @@ describe('identity merges: unmerge, history, outbox, rules REST and preview', ()
     });
     expect((await customerOf(survivor.id)).traits).toEqual({});
     expect((await customerOf(split.id)).traits).toEqual({ plan: 'pro' });
+    // Subscribers learn each profile the merge and the unmerge changed, as it stands now.
+    await h.announcer.announcePending();
+    const profiles = (await h.profileUpdates()).filter((u) => u.msgId.endsWith(`merge:${mergeId}`));
+    expect(profiles.map((u) => [u.msgId, u.changedTraits])).toEqual([
+      [`profile:${survivor.id}:merge:${mergeId}`, ['plan']],
+      [`profile:${survivor.id}:unmerge:${mergeId}`, ['plan']],
+      [`profile:${split.id}:unmerge:${mergeId}`, ['plan']],
+    ]);
+    expect(profiles.slice(1).map((u) => u.traits)).toEqual([{}, { plan: 'pro' }]);
     // Later calls resolve to the restored customer again.
     expect((await h.resolve({ anonymousId: 'anon-x' })).id).toBe(split.id);
 
@@ -137,6 +146,10 @@ describe('identity merges: unmerge, history, outbox, rules REST and preview', ()
     expect(merges).toBeGreaterThan(1);
     expect(unmerges).toBeGreaterThan(0);
     expect(subjects).toEqual({ [merged]: merges, [unmerged]: unmerges });
+    // Each followed by the changed profiles (the survivor; on an unmerge both), once as well.
+    const profiles = (await h.profileUpdates()).filter((u) => /:(un)?merge:/.test(u.msgId));
+    expect(profiles).toHaveLength(merges + 2 * unmerges);
+    expect(new Set(profiles.map((u) => u.msgId)).size).toBe(profiles.length);
   });
 
   it('rules REST: defaults, validation with field paths, preview without changes, replace', async () => {

@@ -15,6 +15,7 @@ import { IdentityService, type Identifier } from '../src/identity/identity.servi
 import { MergeAnnouncer } from '../src/merges/merge-announcer';
 import { MergeService } from '../src/merges/merge.service';
 import { bootstrapWorkspace } from '../src/workspaces/bootstrap-workspace';
+import { profileUpdatesOn, type ProfileUpdateMessage } from './ingest-fixtures';
 import { cleanUpRun, NATS_URL, testPrefix } from '@cdp/testing';
 
 export const TEST_NATIONAL_ID_SECRET = 'identity-test-master-secret-0123456789abcdef';
@@ -52,6 +53,8 @@ export interface IdentityHarness {
   ): Promise<{ status: number; body: any }>;
   /** Messages per subject stored on the EVENTS stream for `subjects` (default: the identity subjects). */
   identitySubjects(subjects?: string): Promise<Record<string, number>>;
+  /** The cdp.profile.updated messages published so far. */
+  profileUpdates(): Promise<ProfileUpdateMessage[]>;
   close(): Promise<void>;
 }
 
@@ -150,6 +153,14 @@ export async function startIdentityHarness(
           subjects_filter: `${prefix}.${subjects}`,
         });
         return info.state.subjects ?? {};
+      } finally {
+        await nc.close();
+      }
+    },
+    profileUpdates: async () => {
+      const nc = await connect({ servers: NATS_URL });
+      try {
+        return await profileUpdatesOn(nc, prefix);
       } finally {
         await nc.close();
       }

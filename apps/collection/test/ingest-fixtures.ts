@@ -46,6 +46,24 @@ export function accepted(ws: BootstrapResult, messageId: string, extra: Partial<
   };
 }
 
+type ProfileUpdated = PayloadOf<typeof Subjects.profileUpdated>;
+export type ProfileUpdateMessage = ProfileUpdated & { msgId: string };
+
+/** Every cdp.profile.updated message the prefixed stream holds, in order, with its Nats-Msg-Id. */
+export async function profileUpdatesOn(nc: NatsConnection, prefix: string): Promise<ProfileUpdateMessage[]> {
+  const stream = streamName(prefix, Subjects.profileUpdated.stream);
+  const { state } = await (await jetstreamManager(nc)).streams.info(stream);
+  const out: ProfileUpdateMessage[] = [];
+  if (!state.messages) return out;
+  const consumer = await jetstream(nc).consumers.get(stream);
+  for await (const m of await consumer.fetch({ max_messages: state.messages, expires: 5000 })) {
+    if (m.subject.includes(Subjects.profileUpdated.name))
+      out.push({ msgId: m.headers?.get('Nats-Msg-Id') ?? '', ...m.json<ProfileUpdated>() });
+    if (m.seq >= state.last_seq) break;
+  }
+  return out;
+}
+
 export interface IngestedMessage {
   msgId: string;
   replayId: string | undefined;
@@ -134,6 +152,11 @@ export class IngestSuite {
       if (m.seq >= state.last_seq) break;
     }
     return out;
+  }
+
+  /** Every cdp.profile.updated message the suite's stream holds, in order, with its Nats-Msg-Id. */
+  profileUpdates(): Promise<ProfileUpdateMessage[]> {
+    return profileUpdatesOn(this.nc, this.prefix);
   }
 
   /** message_id -> number of stored events with it. */

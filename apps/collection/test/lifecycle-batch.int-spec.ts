@@ -1,8 +1,6 @@
 // Lifecycle stage changes of many events in one statement on the real Postgres and NATS: the
 // highest stage per customer wins, stages never move back, each change is announced once on
 // cdp.profile.updated, and an ingest batch moves its customers in the transaction that stores it.
-import { jetstream } from '@nats-io/jetstream';
-import { streamName, Subjects } from '@cdp/contracts';
 import { cleanUpRun, testPrefix } from '@cdp/testing';
 import { LifecycleService } from '../src/profiles/lifecycle.service';
 import { IngestSuite, accepted } from './ingest-fixtures';
@@ -13,24 +11,7 @@ describe('lifecycle stages', () => {
   beforeAll(() => suite.open());
   afterAll(() => suite.close());
 
-  async function profileUpdates(): Promise<
-    Array<{ msgId: string; customerId: string; lifecycleStage: string }>
-  > {
-    const stream = streamName(suite.prefix, Subjects.profileUpdated.stream);
-    const { state } = await suite.jsm.streams.info(stream);
-    const consumer = await jetstream(suite.nc).consumers.get(stream);
-    const out: Array<{ msgId: string; customerId: string; lifecycleStage: string }> = [];
-    if (!state.messages) return out;
-    for await (const m of await consumer.fetch({ max_messages: state.messages, expires: 5000 })) {
-      if (m.subject.includes(Subjects.profileUpdated.name))
-        out.push({
-          msgId: m.headers?.get('Nats-Msg-Id') ?? '',
-          ...m.json<{ customerId: string; lifecycleStage: string }>(),
-        });
-      if (m.seq >= state.last_seq) break;
-    }
-    return out;
-  }
+  const profileUpdates = () => suite.profileUpdates();
 
   it('moves each customer to the highest stage asked, never back, and announces each change once', async () => {
     const ingest = await suite.replica();

@@ -14,7 +14,13 @@ import {
   type BatchResolution,
   type Identifier,
 } from '../identity/identity.service';
-import { LifecycleService } from '../profiles/lifecycle.service';
+import { LifecycleService, type Moved } from '../profiles/lifecycle.service';
+import {
+  PROFILE_STATE_COLUMNS,
+  profileStates,
+  profileUpdate,
+  type ProfileState,
+} from '../profiles/profile-updates';
 import { mergeTraits, type TraitUpdate } from '../profiles/traits';
 import { DEFAULT_LANES, laneOf, personOf } from './lanes';
 
@@ -74,8 +80,8 @@ const identityResolutions = new Counter({
 
 interface Persisted {
   ingested: Ingested[];
-  /** cdp.profile.updated of the lifecycle stages the batch moved. */
-  stageAnnouncements: PublishItem[];
+  /** cdp.profile.updated of the traits and lifecycle stages the batch changed. */
+  profileAnnouncements: PublishItem[];
   resolved: number;
   /** Calls not stored because they carry a suppressed identifier. */
   suppressed: number;
@@ -158,7 +164,7 @@ export class IngestService {
   /** Stores the calls in one transaction, then announces them; rejects if any step fails. */
   async storeBatch(calls: readonly Accepted[]): Promise<void> {
     const timer = batchDuration.startTimer();
-    const { ingested, stageAnnouncements, resolved, suppressed, callByCall } = await this.persist(calls);
+    const { ingested, profileAnnouncements, resolved, suppressed, callByCall } = await this.persist(calls);
     identityResolutions.inc(resolved);
     suppressedCalls.inc(suppressed);
     // Merges (only ever made call by call) sit in the identity outbox: announce them now (a sweep catches the rest).
@@ -169,7 +175,7 @@ export class IngestService {
         payload: event,
         msgId: `event:${event.workspaceId}:${event.messageId}`,
       })),
-      ...stageAnnouncements,
+      ...profileAnnouncements,
     ]);
     batchSize.observe(calls.length);
     timer();
@@ -230,7 +236,7 @@ export class IngestService {
     const fresh: NewCall[] = [];
     for (const [key, call] of distinct) {
       if (stored.has(key)) continue;
-      const traits = { ...asObject(call.context?.traits), ...call.traits };
+      const traits = traitsOf(call);
       const identifiers = this.identity.identifiersOf({ ...call, traits });
       // A national ID only ever leaves this point as its keyed hash (an identifier).
       const clean = stripNationalId({ ...call, traits });
@@ -252,7 +258,7 @@ export class IngestService {
       const customerId = resolution.customerIds[i];
       return customerId ? [{ ...item, customerId }] : [];
     });
-    await this.applyTraits(sql, kept, resolution.customers);
+    const traitChanges = await this.applyTraits(sql, kept, resolution.customers);
     const rows = kept.map(eventRow);
     const ids = await this.events.appendMany(sql, rows);
 
@@ -263,27 +269,40 @@ export class IngestService {
     for (const event of redelivered) ingested.set(messageKey(event), event);
     const moved = await this.lifecycle.advanceIn(sql, await this.lifecycle.changesFor(appended));
     const reached = await this.lifecycle.reachedIn(sql, await this.lifecycle.changesFor(redelivered));
+    const traitsAgain = await this.traitsAgain(sql, stored, distinct);
     return {
       ingested: [...distinct.keys()].flatMap((key) => ingested.get(key) ?? []),
-      stageAnnouncements: this.lifecycle.announcements([...moved, ...reached]),
+      profileAnnouncements: [
+        ...this.lifecycle.announcements([...moved, ...reached]),
+        ...traitAnnouncements(traitChanges, moved),
+        ...traitsAgain,
+      ],
       resolved: kept.length,
       suppressed: fresh.length - kept.length,
       callByCall: resolution.sequential > 0,
     };
   }
 
-  /** Each customer's traits merged by call timestamp, one statement for the batch. */
+  /**
+   * Each customer's traits merged by call timestamp, one statement for the batch. Returns the
+   * customers whose trait values changed, with their profile after it, for cdp.profile.updated.
+   */
   private async applyTraits(
     sql: Sql,
     calls: readonly ResolvedCall[],
     customers: BatchResolution['customers'],
-  ): Promise<void> {
+  ): Promise<TraitChange[]> {
     const updates = new Map<string, TraitUpdate[]>();
+    /** The newest call setting each customer's traits: the cause of the announcement. */
+    const newest = new Map<string, Accepted>();
     calls.forEach(({ call, traits, customerId }) => {
       if (Object.keys(traits).length === 0) return;
       updates.set(customerId, [...(updates.get(customerId) ?? []), { traits, at: new Date(call.timestamp) }]);
+      const known = newest.get(customerId);
+      if (!known || Date.parse(call.timestamp) >= Date.parse(known.timestamp)) newest.set(customerId, call);
     });
     const changed: ChangedProfile[] = [];
+    const valueChanged = new Map<string, string[]>();
     for (const [customerId, list] of updates) {
       const customer = customers.get(customerId)!;
       const merged = mergeTraits(
@@ -294,6 +313,7 @@ export class IngestService {
         list,
       );
       if (!merged.changed.length) continue;
+      if (merged.valueChanged.length) valueChanged.set(customerId, merged.valueChanged);
       const { email, phone } = merged.traits;
       changed.push({
         id: customerId,
@@ -303,16 +323,77 @@ export class IngestService {
         phone: merged.changed.includes('phone') && typeof phone === 'string' ? phone : null,
       });
     }
-    if (!changed.length) return;
-    await sql.execute(
+    if (!changed.length) return [];
+    const states = await sql.query<ProfileState>(
       `UPDATE customers c
       SET traits = v.traits, trait_timestamps = v.timestamps,
-        email = coalesce(v.email, c.email), phone = coalesce(v.phone, c.phone)
+        email = coalesce(v.email, c.email), phone = coalesce(v.phone, c.phone), updated_at = now()
       FROM json_to_recordset($1::json) AS v(id text, traits jsonb, timestamps jsonb, email text, phone text)
-      WHERE c.id = v.id`,
+      WHERE c.id = v.id
+      RETURNING ${PROFILE_STATE_COLUMNS}`,
       [JSON.stringify(changed)],
     );
+    return states.flatMap((state) => {
+      const traits = valueChanged.get(state.id);
+      return traits ? [{ state, traits, cause: newest.get(state.id)!.messageId }] : [];
+    });
   }
+
+  /**
+   * For calls stored before (a redelivery after a crash between the commit and the announcements):
+   * the customer's profile announced again for each call that carries traits, as it stands now. The
+   * msgId names the call, so one announced before is dropped as a duplicate (one announced under
+   * another call of its batch is announced once more, with the same state).
+   */
+  private async traitsAgain(
+    sql: Sql,
+    stored: ReadonlyMap<string, AnnouncedEvent>,
+    calls: ReadonlyMap<string, Accepted>,
+  ): Promise<PublishItem[]> {
+    const again: { customerId: string; traits: string[]; messageId: string }[] = [];
+    for (const [key, event] of stored) {
+      const call = calls.get(key)!;
+      const traits = Object.keys(stripNationalId({ ...call, traits: traitsOf(call) }).traits ?? {});
+      if (traits.length && event.customer)
+        again.push({ customerId: event.customer.id, traits, messageId: call.messageId });
+    }
+    const states = await profileStates(
+      sql,
+      again.map((a) => a.customerId),
+    );
+    return again.flatMap(({ customerId, traits, messageId }) => {
+      const state = states.get(customerId);
+      return state ? [profileUpdate(state, traits, `profile:${customerId}:${messageId}`)] : [];
+    });
+  }
+}
+
+/** A customer whose trait values a batch changed, with their profile after it. */
+interface TraitChange {
+  state: ProfileState;
+  traits: string[];
+  /** messageId of the newest call that set the customer's traits. */
+  cause: string;
+}
+
+/**
+ * One cdp.profile.updated per customer whose trait values changed (msgId
+ * `profile:<customer>:<cause>`), with the stage the batch left them in.
+ */
+function traitAnnouncements(changes: readonly TraitChange[], moved: readonly Moved[]): PublishItem[] {
+  const stages = new Map(moved.map((m) => [m.state.id, m.state.lifecycleStage]));
+  return changes.map(({ state, traits, cause }) =>
+    profileUpdate(
+      { ...state, lifecycleStage: stages.get(state.id) ?? state.lifecycleStage },
+      traits,
+      `profile:${state.id}:${cause}`,
+    ),
+  );
+}
+
+/** The traits a call sets: its own (identify, group) over those of its context. */
+function traitsOf(call: Accepted): Record<string, unknown> {
+  return { ...asObject(call.context?.traits), ...call.traits };
 }
 
 interface ChangedProfile {

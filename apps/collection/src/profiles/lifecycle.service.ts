@@ -3,6 +3,7 @@ import { LifecycleRules, Subjects, validate, type PayloadOf } from '@cdp/contrac
 import type { Sql } from '@cdp/db';
 import { JetStreamPublisher, type PublishItem } from '@cdp/messaging';
 import { DatabaseService, TtlCache } from '@cdp/service-kit';
+import { PROFILE_STATE_COLUMNS, profileUpdate, type ProfileState } from './profile-updates';
 
 type Stage = 'potential' | 'prospect' | 'contracted';
 type Ingested = PayloadOf<typeof Subjects.eventIngested>;
@@ -30,15 +31,11 @@ export const DEFAULT_LIFECYCLE_RULES: LifecycleRules = {
   ],
 };
 
-/** A customer the stage change reached, with what cdp.profile.updated says of it. */
-interface Moved {
+/** A customer the stage change reached, with their profile after it (what cdp.profile.updated says). */
+export interface Moved {
   change: StageChange;
-  customerCode: string;
-  traits: unknown;
-  updatedAt: Date;
+  state: ProfileState;
 }
-
-const MOVED_COLUMNS = `c.id, c.customer_code AS "customerCode", c.traits, c.updated_at AS "updatedAt"`;
 
 /**
  * The lifecycle stage potential -> prospect -> contracted, moved forward (never back) by rules
@@ -114,14 +111,14 @@ export class LifecycleService {
     const highest = highestPerCustomer(changes);
     if (!highest.size) return [];
     const wanted = [...highest.values()];
-    const rows = await sql.query<{ id: string; customerCode: string; traits: unknown; updatedAt: Date }>(
+    const rows = await sql.query<ProfileState>(
       `UPDATE customers c SET lifecycle_stage = v.stage::lifecycle_stage, updated_at = now()
       FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, workspace_id, stage)
       WHERE c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage < v.stage::lifecycle_stage
-      RETURNING ${MOVED_COLUMNS}`,
+      RETURNING ${PROFILE_STATE_COLUMNS}`,
       [wanted.map((w) => w.customerId), wanted.map((w) => w.workspaceId), wanted.map((w) => w.stage)],
     );
-    return rows.map(({ id, ...row }) => ({ change: highest.get(id)!, ...row }));
+    return rows.map((state) => ({ change: highest.get(state.id)!, state }));
   }
 
   /**
@@ -132,14 +129,8 @@ export class LifecycleService {
    */
   async reachedIn(sql: Sql, changes: readonly StageChange[]): Promise<Moved[]> {
     if (!changes.length) return [];
-    const rows = await sql.query<{
-      id: string;
-      cause: string;
-      customerCode: string;
-      traits: unknown;
-      updatedAt: Date;
-    }>(
-      `SELECT ${MOVED_COLUMNS}, v.cause FROM customers c
+    const rows = await sql.query<ProfileState & { cause: string }>(
+      `SELECT ${PROFILE_STATE_COLUMNS}, v.cause FROM customers c
       JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, workspace_id, stage, cause)
         ON c.id = v.id AND c.workspace_id = v.workspace_id AND c.lifecycle_stage = v.stage::lifecycle_stage`,
       [
@@ -150,24 +141,18 @@ export class LifecycleService {
       ],
     );
     const byCause = new Map(changes.map((c) => [`${c.customerId}|${c.cause}`, c]));
-    return rows.map(({ id, cause, ...row }) => ({ change: byCause.get(`${id}|${cause}`)!, ...row }));
+    return rows.map(({ cause, ...state }) => ({ change: byCause.get(`${state.id}|${cause}`)!, state }));
   }
 
   /** One cdp.profile.updated per change (msgId lifecycle:<customer>:<stage>:<cause>). */
   announcements(moved: readonly Moved[]): PublishItem[] {
-    return moved.map(({ change, customerCode, traits, updatedAt }) => ({
-      subject: Subjects.profileUpdated,
-      payload: {
-        workspaceId: change.workspaceId,
-        customerId: change.customerId,
-        customerCode,
-        lifecycleStage: change.stage,
-        changedTraits: ['lifecycleStage'],
-        traits: (traits ?? {}) as Record<string, unknown>,
-        updatedAt: updatedAt.toISOString(),
-      },
-      msgId: `lifecycle:${change.customerId}:${change.stage}:${change.cause}`,
-    }));
+    return moved.map(({ change, state }) =>
+      profileUpdate(
+        state,
+        ['lifecycleStage'],
+        `lifecycle:${change.customerId}:${change.stage}:${change.cause}`,
+      ),
+    );
   }
 
   /** advanceIn in a transaction of its own, then the announcements. Returns the changes made. */

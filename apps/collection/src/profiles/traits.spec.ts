@@ -36,3 +36,26 @@ describe('mergeTraits', () => {
     ).toBe('silver');
   });
 });
+
+describe('mergeTraits valueChanged', () => {
+  it('names only the traits whose value differs from the stored one', () => {
+    const stored = {
+      traits: { plan: 'gold', tags: ['a'], city: 'Seoul' },
+      timestamps: { plan: '2026-11-01T00:00:00.000Z' },
+    };
+    const merged = mergeTraits(stored, [
+      { traits: { plan: 'gold', tags: ['a'], city: 'Busan', age: 40 }, at: at('2026-11-02T00:00:00Z') },
+    ]);
+    expect(merged.changed.sort()).toEqual(['age', 'city', 'plan', 'tags']);
+    expect(merged.valueChanged.sort()).toEqual(['age', 'city']);
+  });
+
+  it('a value set and set back within the updates is no change', () => {
+    const stored = { traits: { plan: 'gold' }, timestamps: {} };
+    const merged = mergeTraits(stored, [
+      { traits: { plan: 'silver' }, at: at('2026-11-01T00:00:00Z') },
+      { traits: { plan: 'gold' }, at: at('2026-11-02T00:00:00Z') },
+    ]);
+    expect(merged.valueChanged).toEqual([]);
+  });
+});
