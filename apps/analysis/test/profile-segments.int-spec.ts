@@ -1,18 +1,23 @@
-// Lifecycle segments on the real local Postgres and NATS (own database and prefix): a customer
-// enters when collection's cdp.profile.updated says they reached the stage a segment names and
-// exits (cdp.segment.exited, which ad audiences act on) when they move on; stale updates change nothing.
+// Profile segments on the real local Postgres and NATS (own database and prefix): a customer
+// enters when collection's cdp.profile.updated says they reached the stage a segment names, or
+// their traits came to match its trait condition, and exits (cdp.segment.exited, which ad
+// audiences act on) when they no longer do; stale updates change nothing; new segments take in
+// the customers whose last announced profile already matches.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { SegmentsService } from '../src/segments/segments.service';
 import { startAnalysis, waitFor, type AnalysisHarness } from './analysis-harness';
 
-describe('lifecycle segments', () => {
+describe('profile segments: lifecycle stage and traits', () => {
   let h: AnalysisHarness;
   const segments = { prospects: '', contracted: '', early: '' };
 
-  const stage = (
+  type Stage = PayloadOf<typeof Subjects.profileUpdated>['lifecycleStage'];
+  const profile = (
     customerId: string,
-    lifecycleStage: PayloadOf<typeof Subjects.profileUpdated>['lifecycleStage'],
+    lifecycleStage: Stage,
+    traits: Record<string, unknown>,
+    changedTraits: string[],
     updatedAt: string,
   ) =>
     h.publish(Subjects.profileUpdated, {
@@ -20,10 +25,12 @@ describe('lifecycle segments', () => {
       customerId,
       customerCode: `C-${customerId.slice(0, 8)}`,
       lifecycleStage,
-      changedTraits: ['lifecycleStage'],
-      traits: {},
+      changedTraits,
+      traits,
       updatedAt,
     });
+  const stage = (customerId: string, lifecycleStage: Stage, updatedAt: string) =>
+    profile(customerId, lifecycleStage, {}, ['lifecycleStage'], updatedAt);
   const create = (name: string, definition: unknown) =>
     h.app.inject({
       method: 'POST',
@@ -82,7 +89,7 @@ describe('lifecycle segments', () => {
     expect(h.exited).not.toContain(lee);
   });
 
-  it('refuses a segment mixing event and lifecycle conditions, naming the field', async () => {
+  it('refuses a segment mixing event and profile conditions, or a comparison without a value, naming the field', async () => {
     const mixed = await create('Mixed', {
       type: 'any',
       conditions: [
@@ -95,12 +102,66 @@ describe('lifecycle segments', () => {
       {
         path: '/definition',
         reason: expect.stringMatching(
-          /must all be of one kind: on events .*, on the lifecycle stage, or on scores/,
+          /must all be of one kind: on events .*, on the profile \(lifecycle stage and traits\), or on scores/,
         ),
       },
     ]);
     const badStage = await create('Bad', { type: 'lifecycle', stage: 'vip' });
     expect(badStage.statusCode).toBe(400);
+    const noValue = await create('No value', {
+      type: 'any',
+      conditions: [
+        { type: 'lifecycle', stage: 'prospect' },
+        { type: 'trait', trait: 'plan', op: 'eq' },
+      ],
+    });
+    expect(noValue.statusCode).toBe(400);
+    expect(noValue.json().issues).toEqual([
+      { path: '/definition/conditions/1/value', reason: 'op eq needs a value to compare with' },
+    ]);
+  });
+
+  it('follows traits: enters when they come to match, exits when they no longer do', async () => {
+    const made = await create('Gold customers or contracted', {
+      type: 'any',
+      conditions: [
+        { type: 'trait', trait: 'plan', op: 'eq', value: 'gold' },
+        { type: 'lifecycle', stage: 'contracted' },
+      ],
+    });
+    expect(made.statusCode).toBe(201);
+    const gold = made.json<{ id: string }>().id;
+    const [ann] = await h.customers(1);
+    await profile(ann!, 'potential', { plan: 'silver' }, ['plan'], '2026-12-01T10:00:00.000Z');
+    await profile(ann!, 'potential', { plan: 'gold' }, ['plan'], '2026-12-01T11:00:00.000Z');
+    await waitFor('ann gold', async () => (await h.current(gold)).includes(ann!));
+    const entry = (await h.stored(Subjects.segmentEntered)).find((e) => e.segmentId === gold);
+    expect(entry).toMatchObject({ customerId: ann, cause: 'traits:plan', at: '2026-12-01T11:00:00.000Z' });
+
+    await profile(ann!, 'potential', { plan: 'bronze' }, ['plan'], '2026-12-01T12:00:00.000Z');
+    await waitFor('ann left', async () => !(await h.current(gold)).includes(ann!));
+    // Contracted: a member again through the other condition, whatever the plan.
+    await profile(ann!, 'contracted', { plan: 'bronze' }, ['lifecycleStage'], '2026-12-01T13:00:00.000Z');
+    await waitFor('ann contracted', async () => (await h.current(gold)).includes(ann!));
+    const snapshot = await h.prisma.profileSnapshot.findUniqueOrThrow({ where: { customerId: ann! } });
+    expect(snapshot).toMatchObject({ stage: 'contracted', traits: { plan: 'bronze' } });
+  });
+
+  it('takes in, on a new trait segment, the customers whose last profile already matches', async () => {
+    const [kai, mo] = await h.customers(2);
+    await profile(kai!, 'prospect', { address: { city: 'Busan' } }, ['address'], '2026-12-02T09:00:00.000Z');
+    await profile(mo!, 'prospect', { address: { city: 'Seoul' } }, ['address'], '2026-12-02T09:00:00.000Z');
+    await waitFor(
+      'both kept',
+      async () =>
+        (await h.prisma.profileSnapshot.count({ where: { customerId: { in: [kai!, mo!] } } })) === 2,
+    );
+    const made = await create('Busan', { type: 'trait', trait: 'address.city', op: 'eq', value: 'Busan' });
+    expect(made.statusCode).toBe(201);
+    const segmentId = made.json<{ id: string }>().id;
+    await h.app.get(SegmentsService).backfillNew();
+    await waitFor('kai taken in', async () => (await h.current(segmentId)).includes(kai!));
+    expect(await h.current(segmentId)).not.toContain(mo);
   });
 
   it('takes in, on a new lifecycle segment, the customers already in its stage', async () => {
@@ -109,7 +170,8 @@ describe('lifecycle segments', () => {
     await stage(sam!, 'contracted', '2026-12-02T09:00:00.000Z');
     await waitFor(
       'both recorded',
-      async () => (await h.prisma.customerStage.count({ where: { customerId: { in: [lin!, sam!] } } })) === 2,
+      async () =>
+        (await h.prisma.profileSnapshot.count({ where: { customerId: { in: [lin!, sam!] } } })) === 2,
     );
     const made = await create('Prospects to call', { type: 'lifecycle', stage: 'prospect' });
     expect(made.statusCode).toBe(201);

@@ -33,7 +33,7 @@ const REQUIRED_MODELS = [
   'ScoredEvent',
   'SegmentEventHit',
   'RestrictedCustomer',
-  'CustomerStage',
+  'ProfileSnapshot',
   'ScoreParameters',
   'Persona',
   'PersonaAssignment',

@@ -6,8 +6,8 @@ import {
   eventMatches,
   ruleKinds,
   scoreMatches,
-  stageMatches,
-  unboundedScoreCondition,
+  profileMatches,
+  ruleProblem,
 } from './segment-rules';
 
 describe('eventMatches', () => {
@@ -81,10 +81,12 @@ describe('eventMatches', () => {
   });
 });
 
-describe('stageMatches and ruleKinds', () => {
+const at = (stage: string, traits: Record<string, unknown> = {}) => ({ stage, traits });
+
+describe('profileMatches and ruleKinds', () => {
   it('matches the lifecycle stage a rule names, or any of several', () => {
-    expect(stageMatches({ type: 'lifecycle', stage: 'prospect' }, 'prospect')).toBe(true);
-    expect(stageMatches({ type: 'lifecycle', stage: 'prospect' }, 'contracted')).toBe(false);
+    expect(profileMatches({ type: 'lifecycle', stage: 'prospect' }, at('prospect'))).toBe(true);
+    expect(profileMatches({ type: 'lifecycle', stage: 'prospect' }, at('contracted'))).toBe(false);
     const either = {
       type: 'any' as const,
       conditions: [
@@ -92,11 +94,36 @@ describe('stageMatches and ruleKinds', () => {
         { type: 'lifecycle' as const, stage: 'prospect' as const },
       ],
     };
-    expect(stageMatches(either, 'potential')).toBe(true);
-    expect(stageMatches(either, 'contracted')).toBe(false);
+    expect(profileMatches(either, at('potential'))).toBe(true);
+    expect(profileMatches(either, at('contracted'))).toBe(false);
     // Events never decide a lifecycle segment, nor stages an event segment.
-    expect(stageMatches({ type: 'event', name: 'Account Opened' }, 'prospect')).toBe(false);
+    expect(profileMatches({ type: 'event', name: 'Account Opened' }, at('prospect'))).toBe(false);
     expect(eventMatches({ type: 'lifecycle', stage: 'prospect' }, { name: 'x', properties: {} })).toBe(false);
+  });
+
+  it('compares a trait at a dot path, and mixes it with stages under any', () => {
+    const profile = at('prospect', { plan: 'gold', age: 41, address: { city: 'Busan' }, tags: ['vip'] });
+    const trait = (path: string, op: 'eq' | 'neq' | 'gte' | 'contains' | 'exists', value?: string | number) =>
+      profileMatches({ type: 'trait', trait: path, op, ...(value !== undefined && { value }) }, profile);
+    expect(trait('plan', 'eq', 'gold')).toBe(true);
+    expect(trait('plan', 'eq', 'silver')).toBe(false);
+    expect(trait('address.city', 'eq', 'Busan')).toBe(true);
+    expect(trait('age', 'gte', 41)).toBe(true);
+    expect(trait('age', 'gte', 42)).toBe(false);
+    expect(trait('tags', 'contains', 'vip')).toBe(true);
+    expect(trait('email', 'exists')).toBe(false);
+    expect(trait('email', 'neq', 'x')).toBe(true);
+    const either = {
+      type: 'any' as const,
+      conditions: [
+        { type: 'lifecycle' as const, stage: 'contracted' as const },
+        { type: 'trait' as const, trait: 'plan', op: 'eq' as const, value: 'gold' },
+      ],
+    };
+    expect(profileMatches(either, profile)).toBe(true);
+    expect(profileMatches(either, at('prospect', { plan: 'silver' }))).toBe(false);
+    expect([...ruleKinds(either)]).toEqual(['profile']);
+    expect(eventMatches(either, { name: 'x', properties: { plan: 'gold' } })).toBe(false);
   });
 
   it('names the kinds of condition a rule uses', () => {
@@ -109,11 +136,11 @@ describe('stageMatches and ruleKinds', () => {
           { type: 'any', conditions: [{ type: 'lifecycle', stage: 'contracted' }] },
         ],
       }),
-    ]).toEqual(['event', 'lifecycle']);
+    ]).toEqual(['event', 'profile']);
   });
 });
 
-describe('scoreMatches and unboundedScoreCondition', () => {
+describe('scoreMatches and ruleProblem', () => {
   const scores = new Map([
     ['customer_value', 0.5],
     ['churn_risk', 0.9],
@@ -145,17 +172,44 @@ describe('scoreMatches and unboundedScoreCondition', () => {
   });
 
   it('finds a score condition with neither bound', () => {
-    expect(unboundedScoreCondition({ type: 'score', model: 'x', gte: 0 })).toBeUndefined();
-    expect(unboundedScoreCondition({ type: 'score', model: 'x' })).toBe('');
+    expect(ruleProblem({ type: 'score', model: 'x', gte: 0 })).toBeUndefined();
+    expect(ruleProblem({ type: 'score', model: 'x' })).toEqual({
+      path: '',
+      reason: 'a score condition needs gte, lt or both',
+    });
     expect(
-      unboundedScoreCondition({
+      ruleProblem({
         type: 'any',
         conditions: [
           { type: 'score', model: 'x', lt: 1 },
           { type: 'any', conditions: [{ type: 'score', model: 'y' }] },
         ],
-      }),
+      })?.path,
     ).toBe('/conditions/1/conditions/0');
+  });
+
+  it('finds a comparison without a value, in a trait condition or an event filter', () => {
+    expect(ruleProblem({ type: 'trait', trait: 'plan', op: 'exists' })).toBeUndefined();
+    expect(ruleProblem({ type: 'trait', trait: 'plan', op: 'eq' })).toEqual({
+      path: '/value',
+      reason: 'op eq needs a value to compare with',
+    });
+    expect(
+      ruleProblem({
+        type: 'any',
+        conditions: [
+          { type: 'lifecycle', stage: 'prospect' },
+          {
+            type: 'event',
+            name: 'a',
+            where: [
+              { property: 'p', op: 'exists' },
+              { property: 'q', op: 'gt' },
+            ],
+          },
+        ],
+      })?.path,
+    ).toBe('/conditions/1/where/1/value');
   });
 });
 

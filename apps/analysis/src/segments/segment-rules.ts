@@ -14,7 +14,7 @@ function valueAt(properties: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-function compare(actual: unknown, filter: PropertyFilter): boolean {
+function compare(actual: unknown, filter: Pick<PropertyFilter, 'op' | 'value'>): boolean {
   const expected = filter.value;
   switch (filter.op) {
     case 'exists':
@@ -68,6 +68,7 @@ export function eventMatches(condition: SegmentCondition, event: EvaluatedEvent)
     case 'event':
       return !isCounted(condition) && eventFits(condition, event);
     case 'lifecycle':
+    case 'trait':
     case 'score':
       return false;
     case 'any':
@@ -101,6 +102,7 @@ export function countsMatch(
     case 'event':
       return isCounted(condition) && (counts.get(path) ?? 0) >= (condition.atLeast ?? 1);
     case 'lifecycle':
+    case 'trait':
     case 'score':
       return false;
     case 'any':
@@ -108,16 +110,24 @@ export function countsMatch(
   }
 }
 
-/** Does a customer in this lifecycle stage satisfy the rule? (Decides entry and exit.) */
-export function stageMatches(condition: SegmentCondition, stage: string): boolean {
+/** A customer's profile as cdp.profile.updated announces it. */
+export interface EvaluatedProfile {
+  stage: string;
+  traits: Record<string, unknown>;
+}
+
+/** Does a customer with this profile (lifecycle stage, traits) satisfy the rule? (Decides entry and exit.) */
+export function profileMatches(condition: SegmentCondition, profile: EvaluatedProfile): boolean {
   switch (condition.type) {
     case 'event':
     case 'score':
       return false;
     case 'lifecycle':
-      return condition.stage === stage;
+      return condition.stage === profile.stage;
+    case 'trait':
+      return compare(valueAt(profile.traits, condition.trait), condition);
     case 'any':
-      return condition.conditions.some((c) => stageMatches(c, stage));
+      return condition.conditions.some((c) => profileMatches(c, profile));
   }
 }
 
@@ -126,6 +136,7 @@ export function scoreMatches(condition: SegmentCondition, scores: ReadonlyMap<st
   switch (condition.type) {
     case 'event':
     case 'lifecycle':
+    case 'trait':
       return false;
     case 'score': {
       const value = scores.get(condition.model);
@@ -140,27 +151,58 @@ export function scoreMatches(condition: SegmentCondition, scores: ReadonlyMap<st
   }
 }
 
-/** Where a score condition has neither bound (it would match any score), as a JSON pointer. */
-export function unboundedScoreCondition(condition: SegmentCondition, path = ''): string | undefined {
-  if (condition.type === 'score')
-    return condition.gte === undefined && condition.lt === undefined ? path : undefined;
-  if (condition.type !== 'any') return undefined;
-  for (const [i, c] of condition.conditions.entries()) {
-    const found = unboundedScoreCondition(c, `${path}/conditions/${i}`);
-    if (found !== undefined) return found;
+/**
+ * What is wrong with a rule that is valid JSON but could never mean what its author wants, as
+ * JSON pointer and reason: a score condition with neither bound (it would match any score), a
+ * comparison other than `exists` without a value to compare with.
+ */
+export function ruleProblem(
+  condition: SegmentCondition,
+  path = '',
+): { path: string; reason: string } | undefined {
+  switch (condition.type) {
+    case 'score':
+      return condition.gte === undefined && condition.lt === undefined
+        ? { path, reason: 'a score condition needs gte, lt or both' }
+        : undefined;
+    case 'trait':
+      return valueMissing(condition, path);
+    case 'event':
+      for (const [i, filter] of (condition.where ?? []).entries()) {
+        const missing = valueMissing(filter, `${path}/where/${i}`);
+        if (missing) return missing;
+      }
+      return undefined;
+    case 'lifecycle':
+      return undefined;
+    case 'any':
+      for (const [i, c] of condition.conditions.entries()) {
+        const found = ruleProblem(c, `${path}/conditions/${i}`);
+        if (found) return found;
+      }
+      return undefined;
   }
-  return undefined;
+}
+
+function valueMissing(
+  comparison: Pick<PropertyFilter, 'op' | 'value'>,
+  path: string,
+): { path: string; reason: string } | undefined {
+  return comparison.op !== 'exists' && comparison.value === undefined
+    ? { path: `${path}/value`, reason: `op ${comparison.op} needs a value to compare with` }
+    : undefined;
 }
 
 /**
  * What decides a segment's membership: events (kept once entered), events counted within a window
- * (entry and exit follow the count), the lifecycle stage or scores.
+ * (entry and exit follow the count), the profile (lifecycle stage and traits) or scores.
  */
-export type RuleKind = 'event' | 'window' | 'lifecycle' | 'score';
+export type RuleKind = 'event' | 'window' | 'profile' | 'score';
 
 /** The kinds of condition a rule uses (a valid segment uses exactly one). */
 export function ruleKinds(condition: SegmentCondition): Set<RuleKind> {
   if (condition.type === 'any') return new Set(condition.conditions.flatMap((c) => [...ruleKinds(c)]));
-  if (condition.type === 'event' && condition.withinDays !== undefined) return new Set(['window']);
-  return new Set([condition.type]);
+  if (condition.type === 'event') return new Set([condition.withinDays === undefined ? 'event' : 'window']);
+  if (condition.type === 'lifecycle' || condition.type === 'trait') return new Set(['profile']);
+  return new Set(['score']);
 }

@@ -16,10 +16,10 @@ import {
   countsMatch,
   eventFits,
   eventMatches,
+  profileMatches,
   ruleKinds,
+  ruleProblem,
   scoreMatches,
-  stageMatches,
-  unboundedScoreCondition,
   type CountedCondition,
   type RuleKind,
 } from './segment-rules';
@@ -69,6 +69,13 @@ interface StateChange {
   changedAt: string;
   cause: string;
   matches: (rule: SegmentCondition) => boolean;
+}
+
+/** What moved a customer in or out of a profile segment: their stage, or the traits that changed. */
+function profileCause(update: ProfileUpdated): string {
+  return update.changedTraits.includes('lifecycleStage')
+    ? `lifecycle:${update.lifecycleStage}`
+    : `traits:${update.changedTraits.join(',')}`.slice(0, 500);
 }
 
 const pairKey = (segmentId: string, customerId: string) => `${segmentId} ${customerId}`;
@@ -134,11 +141,10 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     if (ruleKinds(request.definition).size > 1)
       throw invalidInput(
         '/definition',
-        'conditions must all be of one kind: on events (kept once entered), on events within a window (withinDays), on the lifecycle stage, or on scores (the last three followed as they change)',
+        'conditions must all be of one kind: on events (kept once entered), on events within a window (withinDays), on the profile (lifecycle stage and traits), or on scores (the last three followed as they change)',
       );
-    const unbounded = unboundedScoreCondition(request.definition);
-    if (unbounded !== undefined)
-      throw invalidInput(`/definition${unbounded}`, 'a score condition needs gte, lt or both');
+    const problem = ruleProblem(request.definition);
+    if (problem) throw invalidInput(`/definition${problem.path}`, problem.reason);
     const segment = await this.db.client.segment.create({
       data: {
         workspaceId,
@@ -257,8 +263,8 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Lifecycle segments follow the customers' stages (see {@link followStates}); each customer's
-   * latest stage is recorded, for the back-fill of new lifecycle segments.
+   * Profile segments (lifecycle stage, traits) follow the customers' profiles (see
+   * {@link followStates}); each customer's latest profile is kept, for the back-fill of new ones.
    */
   async onProfilesUpdated(updates: readonly ProfileUpdated[]): Promise<void> {
     const latest = new Map<string, ProfileUpdated>();
@@ -266,28 +272,30 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
       const known = latest.get(u.customerId);
       if (!known || Date.parse(u.updatedAt) > Date.parse(known.updatedAt)) latest.set(u.customerId, u);
     }
-    const stages = [...latest.values()];
-    if (stages.length)
+    const profiles = [...latest.values()];
+    if (profiles.length)
       await this.db.pool.query(
-        `INSERT INTO customer_stages (customer_id, workspace_id, stage, changed_at)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::lifecycle_stage[], $4::timestamptz[])
-        ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, changed_at = excluded.changed_at
-        WHERE customer_stages.changed_at < excluded.changed_at`,
+        `INSERT INTO profile_snapshots (customer_id, workspace_id, stage, traits, changed_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::lifecycle_stage[], $4::jsonb[], $5::timestamptz[])
+        ON CONFLICT (customer_id) DO UPDATE
+        SET stage = excluded.stage, traits = excluded.traits, changed_at = excluded.changed_at
+        WHERE profile_snapshots.changed_at < excluded.changed_at`,
         [
-          stages.map((u) => u.customerId),
-          stages.map((u) => u.workspaceId),
-          stages.map((u) => u.lifecycleStage),
-          stages.map((u) => u.updatedAt),
+          profiles.map((u) => u.customerId),
+          profiles.map((u) => u.workspaceId),
+          profiles.map((u) => u.lifecycleStage),
+          profiles.map((u) => JSON.stringify(u.traits)),
+          profiles.map((u) => u.updatedAt),
         ],
       );
     await this.followStates(
-      'lifecycle',
+      'profile',
       updates.map((u) => ({
         workspaceId: u.workspaceId,
         customerId: u.customerId,
         changedAt: u.updatedAt,
-        cause: `lifecycle:${u.lifecycleStage}`,
-        matches: (rule) => stageMatches(rule, u.lifecycleStage),
+        cause: profileCause(u),
+        matches: (rule) => profileMatches(rule, { stage: u.lifecycleStage, traits: u.traits }),
       })),
     );
   }
@@ -484,9 +492,9 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Segments not yet evaluated in full (`last_evaluated_at` null: new ones) are: a score or
-   * lifecycle segment takes in the customers whose stored scores, or recorded stage, already meet
-   * its rule (cdp.segment.entered, cause `backfill`, timed by the score's computation or the stage
-   * change, so a newer change handled meanwhile wins); event segments have nothing stored here to
+   * profile segment takes in the customers whose stored scores, or profile snapshot, already meet
+   * its rule (cdp.segment.entered, cause `backfill`, timed by the score's computation or the
+   * profile change, so a newer change handled meanwhile wins); event segments have nothing stored here to
    * take in (they fill from new events, or from collection's replay). Run every BACKFILL_CHECK_MS
    * (one replica); a back-fill cut short runs again whole (its announcements are deduplicated).
    * @returns how many segments were evaluated.
@@ -499,7 +507,7 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     for (const row of segments) {
       const segment = this.parse(row);
       if (segment?.kinds.has('score')) await this.backfillScores(row.workspaceId, segment);
-      if (segment?.kinds.has('lifecycle')) await this.backfillStages(row.workspaceId, segment);
+      if (segment?.kinds.has('profile')) await this.backfillProfiles(row.workspaceId, segment);
       await this.db.client.segment.update({ where: { id: row.id }, data: { lastEvaluatedAt: new Date() } });
     }
     return segments.length;
@@ -541,22 +549,28 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** The customers of a workspace whose recorded stage meets a lifecycle segment's rule, page by page. */
-  private backfillStages(workspaceId: string, segment: ActiveSegment): Promise<void> {
-    return this.backfillPages('lifecycle', segment, async (after) => {
-      const { rows } = await this.db.pool.query<{ customerId: string; stage: string; changedAt: Date }>(
-        `SELECT customer_id AS "customerId", stage::text AS stage, changed_at AS "changedAt" FROM customer_stages
+  /** The customers of a workspace whose profile snapshot meets a profile segment's rule, page by page. */
+  private backfillProfiles(workspaceId: string, segment: ActiveSegment): Promise<void> {
+    return this.backfillPages('profile', segment, async (after) => {
+      const { rows } = await this.db.pool.query<{
+        customerId: string;
+        stage: string;
+        traits: Record<string, unknown>;
+        changedAt: Date;
+      }>(
+        `SELECT customer_id AS "customerId", stage::text AS stage, traits, changed_at AS "changedAt"
+        FROM profile_snapshots
         WHERE workspace_id = $1 AND customer_id > $2
           AND customer_id NOT IN (SELECT customer_id FROM restricted_customers WHERE restricted)
         ORDER BY customer_id LIMIT ${BACKFILL_PAGE}`,
         [workspaceId, after],
       );
-      return rows.map(({ customerId, stage, changedAt }) => ({
+      return rows.map(({ customerId, stage, traits, changedAt }) => ({
         workspaceId,
         customerId,
         changedAt: changedAt.toISOString(),
         cause: 'backfill',
-        matches: (rule) => stageMatches(rule, stage),
+        matches: (rule) => profileMatches(rule, { stage, traits }),
       }));
     });
   }
@@ -688,8 +702,8 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds }, exitedAt: null },
         data: { exitedAt: at, endedByMerge: merged.mergeId },
       });
-      // Merged customers are no one's stage any more (the survivor's stage is announced for it).
-      await tx.customerStage.deleteMany({
+      // Merged customers' profiles are no one's any more (the survivor's profile is announced for it).
+      await tx.profileSnapshot.deleteMany({
         where: { workspaceId: merged.workspaceId, customerId: { in: merged.mergedIds } },
       });
       // The merged customers' counted events are the survivor's now (an unmerge leaves them there).
@@ -770,14 +784,14 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * An erased customer's part of analysis: segment memberships, scores, the activity behind them,
-   * persona assignments, counted events, the recorded stage and the record of a restriction go
+   * persona assignments, counted events, the profile snapshot and the record of a restriction go
    * (no cdp.segment.exited: the person is gone, not out of the segment).
    */
   async forgetCustomers(workspaceId: string, customerIds: string[]): Promise<void> {
     const where = { workspaceId, customerId: { in: customerIds } };
     const [, , memberships, scores, activity, personas, counted] = await this.db.client.$transaction([
       this.db.client.restrictedCustomer.deleteMany({ where }),
-      this.db.client.customerStage.deleteMany({ where }),
+      this.db.client.profileSnapshot.deleteMany({ where }),
       this.db.client.segmentMembership.deleteMany({ where }),
       this.db.client.score.deleteMany({ where }),
       this.db.client.customerActivity.deleteMany({ where }),

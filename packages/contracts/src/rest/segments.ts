@@ -1,6 +1,12 @@
 import { LifecycleStage, oneOf } from '../payloads/common';
 import { Type, type Static } from '@sinclair/typebox';
 
+/** How a value is compared: every op but `exists` needs a `value`. */
+const comparison = {
+  op: oneOf(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'exists'] as const),
+  value: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+};
+
 export const PropertyFilter = Type.Object(
   {
     property: Type.String({
@@ -8,8 +14,7 @@ export const PropertyFilter = Type.Object(
       maxLength: 256,
       description: 'Dot path into the event properties, e.g. "product.code"',
     }),
-    op: oneOf(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'exists'] as const),
-    value: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+    ...comparison,
   },
   { additionalProperties: false },
 );
@@ -21,12 +26,14 @@ export type PropertyFilter = Static<typeof PropertyFilter>;
  * `atLeast`, the customer must have performed it that many times; with `withinDays`, that many
  * times within the last so many days, and membership follows the count: the customer exits once
  * too few of their events are left in the window.
- * `lifecycle` matches a customer in the given lifecycle stage, evaluated on each change of stage
- * (cdp.profile.updated): the customer enters when they reach it and exits when they leave it.
+ * `lifecycle` matches a customer in the given lifecycle stage, and `trait` one whose trait (a dot
+ * path into the profile's traits) compares as given, both evaluated on each change of the profile
+ * (cdp.profile.updated): the customer enters when they come to match and exits when they no longer
+ * do. They can be mixed under `any`.
  * `score` matches a customer whose latest score by `model` (e.g. `customer_value`) is at least
  * `gte` and below `lt` (one of them at least), evaluated on each cdp.score.updated: entry and
  * exit follow the score. `any` matches when one of its conditions does; a segment's conditions
- * are all of one kind.
+ * are all of one kind (events, events within a window, the profile, or scores).
  */
 export const SegmentCondition = Type.Recursive(
   (Self) =>
@@ -56,6 +63,18 @@ export const SegmentCondition = Type.Recursive(
       ),
       Type.Object(
         { type: Type.Literal('lifecycle'), stage: LifecycleStage },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        {
+          type: Type.Literal('trait'),
+          trait: Type.String({
+            minLength: 1,
+            maxLength: 256,
+            description: 'Dot path into the customer\'s traits, e.g. "plan" or "address.city"',
+          }),
+          ...comparison,
+        },
         { additionalProperties: false },
       ),
       Type.Object(
