@@ -185,4 +185,35 @@ describe('profile segments: lifecycle stage and traits', () => {
     await stage(lin!, 'contracted', '2026-12-03T09:00:00.000Z');
     await waitFor('lin left', async () => !(await h.current(segmentId)).includes(lin!));
   });
+
+  it('enters a customer whose profile meets all of several conditions, and exits when one fails', async () => {
+    const made = await create('Gold prospects in Busan', {
+      type: 'all',
+      conditions: [
+        { type: 'lifecycle', stage: 'prospect' },
+        { type: 'trait', trait: 'plan', op: 'eq', value: 'gold' },
+        { type: 'trait', trait: 'city', op: 'eq', value: 'Busan' },
+      ],
+    });
+    expect(made.statusCode).toBe(201);
+    const segmentId = made.json<{ id: string }>().id;
+    const [eve] = await h.customers(1);
+    await profile(
+      eve!,
+      'prospect',
+      { plan: 'gold', city: 'Seoul' },
+      ['plan', 'city'],
+      '2026-12-04T09:00:00.000Z',
+    );
+    await profile(eve!, 'prospect', { plan: 'gold', city: 'Busan' }, ['city'], '2026-12-04T10:00:00.000Z');
+    await waitFor('eve a member', async () => (await h.current(segmentId)).includes(eve!));
+    await profile(
+      eve!,
+      'contracted',
+      { plan: 'gold', city: 'Busan' },
+      ['lifecycleStage'],
+      '2026-12-04T11:00:00.000Z',
+    );
+    await waitFor('eve left', async () => !(await h.current(segmentId)).includes(eve!));
+  });
 });

@@ -153,4 +153,34 @@ describe('segments counting events within a window', () => {
     expect(tooLong.statusCode).toBe(400);
     expect(JSON.stringify(tooLong.json())).toContain('/definition/withinDays');
   });
+
+  it('enters a customer who did all of several events, in whatever order, and keeps them', async () => {
+    const made = await create({
+      type: 'all',
+      conditions: [
+        { type: 'event', name: 'Loan Applied' },
+        {
+          type: 'event',
+          name: 'Advisor Met',
+          where: [{ property: 'product', op: 'eq', value: 'mortgage' }],
+        },
+      ],
+    });
+    expect(made.statusCode).toBe(201);
+    const both = made.json<{ id: string }>().id;
+    const [gil, dan] = await h.customers(2);
+    await event(gil!, 'Advisor Met');
+    await event(dan!, 'Loan Applied');
+    await counted(gil!, 1);
+    await counted(dan!, 1);
+    await sleep(300);
+    expect(await h.current(both)).toEqual([]);
+
+    await event(gil!, 'Loan Applied');
+    await waitFor('gil a member', async () => (await h.current(both)).includes(gil!));
+    expect(await h.current(both)).not.toContain(dan);
+    await event(gil!, 'Loan Applied');
+    await sleep(300);
+    expect(await storedFor(Subjects.segmentEntered, both, gil!)).toHaveLength(1);
+  });
 });

@@ -256,3 +256,62 @@ describe('counting conditions', () => {
     ).toEqual(new Set(['window', 'event']));
   });
 });
+
+describe('all of several conditions', () => {
+  it('profile and score rules hold when every condition does', () => {
+    const rule = {
+      type: 'all' as const,
+      conditions: [
+        { type: 'lifecycle' as const, stage: 'prospect' as const },
+        { type: 'trait' as const, trait: 'plan', op: 'eq' as const, value: 'gold' },
+      ],
+    };
+    expect(profileMatches(rule, at('prospect', { plan: 'gold' }))).toBe(true);
+    expect(profileMatches(rule, at('contracted', { plan: 'gold' }))).toBe(false);
+    const scores = new Map([
+      ['customer_value', 0.7],
+      ['churn_risk', 0.2],
+    ]);
+    const valuableAndLoyal = {
+      type: 'all' as const,
+      conditions: [
+        { type: 'score' as const, model: 'customer_value', gte: 0.5 },
+        { type: 'score' as const, model: 'churn_risk', lt: 0.3 },
+      ],
+    };
+    expect(scoreMatches(valuableAndLoyal, scores)).toBe(true);
+    expect(scoreMatches(valuableAndLoyal, new Map([['customer_value', 0.7]]))).toBe(false);
+  });
+
+  it('event conditions under all are counted, and match once each has a matching event', () => {
+    const rule = {
+      type: 'any' as const,
+      conditions: [
+        { type: 'event' as const, name: 'Loan Approved' },
+        {
+          type: 'all' as const,
+          conditions: [
+            { type: 'event' as const, name: 'Loan Applied' },
+            { type: 'event' as const, name: 'Branch Visited', atLeast: 2 },
+          ],
+        },
+      ],
+    };
+    expect(countedConditions(rule).map((c) => c.path)).toEqual([
+      '/conditions/1/conditions/0',
+      '/conditions/1/conditions/1',
+    ]);
+    // One event alone decides only the plain condition outside the all.
+    expect(eventMatches(rule, { name: 'Loan Applied', properties: {} })).toBe(false);
+    expect(eventMatches(rule, { name: 'Loan Approved', properties: {} })).toBe(true);
+    const counts = (applied: number, visited: number) =>
+      new Map([
+        ['/conditions/1/conditions/0', applied],
+        ['/conditions/1/conditions/1', visited],
+      ]);
+    expect(countsMatch(rule, counts(1, 2))).toBe(true);
+    expect(countsMatch(rule, counts(1, 1))).toBe(false);
+    expect(countsMatch(rule, counts(0, 3))).toBe(false);
+    expect([...ruleKinds(rule)]).toEqual(['event']);
+  });
+});

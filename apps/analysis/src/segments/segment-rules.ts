@@ -55,9 +55,12 @@ export function eventFits(condition: EventCondition, event: EvaluatedEvent): boo
   );
 }
 
-/** A condition that counts events (`atLeast` more than one, or a window): decided by stored counts. */
-const isCounted = (condition: EventCondition): boolean =>
-  (condition.atLeast ?? 1) > 1 || condition.withinDays !== undefined;
+/**
+ * A condition that counts events (`atLeast` more than one, a window, or one of several that must
+ * all hold): decided by stored counts, as one event alone does not decide it.
+ */
+const isCounted = (condition: EventCondition, underAll: boolean): boolean =>
+  underAll || (condition.atLeast ?? 1) > 1 || condition.withinDays !== undefined;
 
 /**
  * Does this event, on its own, satisfy the rule? (Membership, once entered, is kept by the caller.)
@@ -66,10 +69,11 @@ const isCounted = (condition: EventCondition): boolean =>
 export function eventMatches(condition: SegmentCondition, event: EvaluatedEvent): boolean {
   switch (condition.type) {
     case 'event':
-      return !isCounted(condition) && eventFits(condition, event);
+      return !isCounted(condition, false) && eventFits(condition, event);
     case 'lifecycle':
     case 'trait':
     case 'score':
+    case 'all':
       return false;
     case 'any':
       return condition.conditions.some((c) => eventMatches(c, event));
@@ -83,10 +87,16 @@ export interface CountedCondition {
 }
 
 /** The rule's conditions that count events. */
-export function countedConditions(condition: SegmentCondition, path = ''): CountedCondition[] {
-  if (condition.type === 'event') return isCounted(condition) ? [{ path, condition }] : [];
-  if (condition.type !== 'any') return [];
-  return condition.conditions.flatMap((c, i) => countedConditions(c, `${path}/conditions/${i}`));
+export function countedConditions(
+  condition: SegmentCondition,
+  path = '',
+  underAll = false,
+): CountedCondition[] {
+  if (condition.type === 'event') return isCounted(condition, underAll) ? [{ path, condition }] : [];
+  if (condition.type !== 'any' && condition.type !== 'all') return [];
+  return condition.conditions.flatMap((c, i) =>
+    countedConditions(c, `${path}/conditions/${i}`, underAll || condition.type === 'all'),
+  );
 }
 
 /**
@@ -97,16 +107,19 @@ export function countsMatch(
   condition: SegmentCondition,
   counts: ReadonlyMap<string, number>,
   path = '',
+  underAll = false,
 ): boolean {
   switch (condition.type) {
     case 'event':
-      return isCounted(condition) && (counts.get(path) ?? 0) >= (condition.atLeast ?? 1);
+      return isCounted(condition, underAll) && (counts.get(path) ?? 0) >= (condition.atLeast ?? 1);
     case 'lifecycle':
     case 'trait':
     case 'score':
       return false;
     case 'any':
-      return condition.conditions.some((c, i) => countsMatch(c, counts, `${path}/conditions/${i}`));
+      return condition.conditions.some((c, i) => countsMatch(c, counts, `${path}/conditions/${i}`, underAll));
+    case 'all':
+      return condition.conditions.every((c, i) => countsMatch(c, counts, `${path}/conditions/${i}`, true));
   }
 }
 
@@ -128,6 +141,8 @@ export function profileMatches(condition: SegmentCondition, profile: EvaluatedPr
       return compare(valueAt(profile.traits, condition.trait), condition);
     case 'any':
       return condition.conditions.some((c) => profileMatches(c, profile));
+    case 'all':
+      return condition.conditions.every((c) => profileMatches(c, profile));
   }
 }
 
@@ -148,6 +163,8 @@ export function scoreMatches(condition: SegmentCondition, scores: ReadonlyMap<st
     }
     case 'any':
       return condition.conditions.some((c) => scoreMatches(c, scores));
+    case 'all':
+      return condition.conditions.every((c) => scoreMatches(c, scores));
   }
 }
 
@@ -176,6 +193,7 @@ export function ruleProblem(
     case 'lifecycle':
       return undefined;
     case 'any':
+    case 'all':
       for (const [i, c] of condition.conditions.entries()) {
         const found = ruleProblem(c, `${path}/conditions/${i}`);
         if (found) return found;
@@ -201,7 +219,8 @@ export type RuleKind = 'event' | 'window' | 'profile' | 'score';
 
 /** The kinds of condition a rule uses (a valid segment uses exactly one). */
 export function ruleKinds(condition: SegmentCondition): Set<RuleKind> {
-  if (condition.type === 'any') return new Set(condition.conditions.flatMap((c) => [...ruleKinds(c)]));
+  if (condition.type === 'any' || condition.type === 'all')
+    return new Set(condition.conditions.flatMap((c) => [...ruleKinds(c)]));
   if (condition.type === 'event') return new Set([condition.withinDays === undefined ? 'event' : 'window']);
   if (condition.type === 'lifecycle' || condition.type === 'trait') return new Set(['profile']);
   return new Set(['score']);

@@ -32,8 +32,10 @@ export type PropertyFilter = Static<typeof PropertyFilter>;
  * do. They can be mixed under `any`.
  * `score` matches a customer whose latest score by `model` (e.g. `customer_value`) is at least
  * `gte` and below `lt` (one of them at least), evaluated on each cdp.score.updated: entry and
- * exit follow the score. `any` matches when one of its conditions does; a segment's conditions
- * are all of one kind (events, events within a window, the profile, or scores).
+ * exit follow the score. `any` matches when one of its conditions does, `all` when every one
+ * does (an event condition under `all` counts the customer's matching events, so "did A and did
+ * B" holds whichever came first); a segment's conditions are all of one kind (events, events
+ * within a window, the profile, or scores).
  */
 export const SegmentCondition = Type.Recursive(
   (Self) =>
@@ -88,6 +90,10 @@ export const SegmentCondition = Type.Recursive(
       ),
       Type.Object(
         { type: Type.Literal('any'), conditions: Type.Array(Self, { minItems: 1, maxItems: 20 }) },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        { type: Type.Literal('all'), conditions: Type.Array(Self, { minItems: 1, maxItems: 20 }) },
         { additionalProperties: false },
       ),
     ]),
