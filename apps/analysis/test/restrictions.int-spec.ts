@@ -4,6 +4,7 @@
 // than the one recorded is ignored.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subjects } from '@cdp/contracts';
+import { ScoresService } from '../src/scores/scores.service';
 import { startAnalysis, waitFor, type AnalysisHarness } from './analysis-harness';
 
 describe('restriction of processing', () => {
@@ -77,5 +78,36 @@ describe('restriction of processing', () => {
     await event(mia!, 'Loan Applied');
     await waitFor('mia an applicant now', async () => (await h.current(applicants)).includes(mia!));
     await waitFor('the event counted', async () => (await eventsCounted(mia!)) > 1.5);
+  });
+
+  it('leaves the score of a restricted customer as it is in the daily re-scoring, until lifted', async () => {
+    const [ida, jon] = await h.customers(2);
+    await event(ida!, 'Account Opened');
+    await event(jon!, 'Account Opened');
+    const scored = () => h.prisma.score.findMany({ where: { customerId: { in: [ida!, jon!] } } });
+    await waitFor('both scored', async () => (await scored()).length === 2);
+    await restrict(ida!, true, new Date().toISOString());
+    await waitFor(
+      'ida recorded as restricted',
+      async () => (await h.prisma.restrictedCustomer.findUnique({ where: { customerId: ida! } }))?.restricted,
+    );
+    const dayAgo = new Date(Date.now() - 25 * 3_600_000);
+    await h.prisma.score.updateMany({
+      where: { customerId: { in: [ida!, jon!] } },
+      data: { computedAt: dayAgo },
+    });
+    const rescored = async () =>
+      (await scored()).filter((s) => s.computedAt > dayAgo).map((s) => s.customerId);
+
+    expect(await h.app.get(ScoresService).rescoreStale()).toBe(1);
+    expect(await rescored()).toEqual([jon]);
+    await restrict(ida!, false, new Date().toISOString());
+    await waitFor(
+      'ida lifted',
+      async () =>
+        !(await h.prisma.restrictedCustomer.findUnique({ where: { customerId: ida! } }))?.restricted,
+    );
+    expect(await h.app.get(ScoresService).rescoreStale()).toBe(1);
+    expect((await rescored()).sort()).toEqual([ida, jon].sort());
   });
 });

@@ -306,15 +306,17 @@ export class ScoresService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Scores are computed as of the moment their customer's activity changes; one of a customer who
    * stopped coming would stay as it was. Those computed more than a day ago are computed again as
-   * of now (oldest first, at most RESCORE_BATCH a run), and announced when they changed.
+   * of now (oldest first, at most RESCORE_BATCH a run), and announced when they changed. Customers
+   * whose processing is restricted are left as they are (rescored once it is lifted).
    */
   async rescoreStale(now = new Date()): Promise<number> {
-    const stale = await this.db.client.score.findMany({
-      where: { model: CUSTOMER_VALUE_MODEL, computedAt: { lt: new Date(now.getTime() - RESCORE_AFTER_MS) } },
-      select: { workspaceId: true, customerId: true },
-      orderBy: { computedAt: 'asc' },
-      take: RESCORE_BATCH,
-    });
+    const { rows: stale } = await this.db.pool.query<{ workspaceId: string; customerId: string }>(
+      `SELECT s.workspace_id AS "workspaceId", s.customer_id AS "customerId" FROM scores s
+      WHERE s.model = $1 AND s.computed_at < $2
+        AND NOT EXISTS (SELECT 1 FROM restricted_customers r WHERE r.customer_id = s.customer_id AND r.restricted)
+      ORDER BY s.computed_at LIMIT ${RESCORE_BATCH}`,
+      [CUSTOMER_VALUE_MODEL, new Date(now.getTime() - RESCORE_AFTER_MS)],
+    );
     for (const { workspaceId, customerId } of stale)
       await this.db.transaction(async (sql) => {
         const row = await this.lockActivity(sql, workspaceId, customerId, now);
