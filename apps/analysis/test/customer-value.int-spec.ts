@@ -232,7 +232,7 @@ describe('customer_value score', () => {
     expect(entries).toMatchObject([{ cause: 'backfill' }]);
   });
 
-  it('refuses a score condition without bounds, and one mixed with other kinds', async () => {
+  it('refuses a score condition without bounds, and one combined with a window', async () => {
     const create = (definition: unknown) =>
       h.app.inject({
         method: 'POST',
@@ -253,7 +253,7 @@ describe('customer_value score', () => {
       type: 'any',
       conditions: [
         { type: 'score', model: 'customer_value', gte: 0.5 },
-        { type: 'lifecycle', stage: 'prospect' },
+        { type: 'event', name: 'Loan Page Viewed', atLeast: 2, withinDays: 7 },
       ],
     });
     expect(mixed.statusCode).toBe(400);

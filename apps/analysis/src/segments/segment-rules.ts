@@ -56,11 +56,12 @@ export function eventFits(condition: EventCondition, event: EvaluatedEvent): boo
 }
 
 /**
- * A condition that counts events (`atLeast` more than one, a window, or one of several that must
- * all hold): decided by stored counts, as one event alone does not decide it.
+ * A condition that counts events (`atLeast` more than one, a window, or `counting`: one of several
+ * that must all hold, or part of a combined rule): decided by stored counts, as one event alone
+ * does not decide it.
  */
-const isCounted = (condition: EventCondition, underAll: boolean): boolean =>
-  underAll || (condition.atLeast ?? 1) > 1 || condition.withinDays !== undefined;
+const isCounted = (condition: EventCondition, counting: boolean): boolean =>
+  counting || (condition.atLeast ?? 1) > 1 || condition.withinDays !== undefined;
 
 /**
  * Does this event, on its own, satisfy the rule? (Membership, once entered, is kept by the caller.)
@@ -86,16 +87,19 @@ export interface CountedCondition {
   condition: EventCondition;
 }
 
-/** The rule's conditions that count events. */
+/**
+ * The rule's conditions that count events; `counting`: every event condition of it (a combined
+ * rule, see {@link combinedMatches}).
+ */
 export function countedConditions(
   condition: SegmentCondition,
+  counting = false,
   path = '',
-  underAll = false,
 ): CountedCondition[] {
-  if (condition.type === 'event') return isCounted(condition, underAll) ? [{ path, condition }] : [];
+  if (condition.type === 'event') return isCounted(condition, counting) ? [{ path, condition }] : [];
   if (condition.type !== 'any' && condition.type !== 'all') return [];
   return condition.conditions.flatMap((c, i) =>
-    countedConditions(c, `${path}/conditions/${i}`, underAll || condition.type === 'all'),
+    countedConditions(c, counting || condition.type === 'all', `${path}/conditions/${i}`),
   );
 }
 
@@ -107,19 +111,49 @@ export function countsMatch(
   condition: SegmentCondition,
   counts: ReadonlyMap<string, number>,
   path = '',
-  underAll = false,
+  counting = false,
 ): boolean {
   switch (condition.type) {
     case 'event':
-      return isCounted(condition, underAll) && (counts.get(path) ?? 0) >= (condition.atLeast ?? 1);
+      return isCounted(condition, counting) && (counts.get(path) ?? 0) >= (condition.atLeast ?? 1);
     case 'lifecycle':
     case 'trait':
     case 'score':
       return false;
     case 'any':
-      return condition.conditions.some((c, i) => countsMatch(c, counts, `${path}/conditions/${i}`, underAll));
+      return condition.conditions.some((c, i) => countsMatch(c, counts, `${path}/conditions/${i}`, counting));
     case 'all':
       return condition.conditions.every((c, i) => countsMatch(c, counts, `${path}/conditions/${i}`, true));
+  }
+}
+
+/** Everything a customer's membership of a combined segment depends on. */
+export interface CustomerState {
+  profile: EvaluatedProfile;
+  /** Latest score by model. */
+  scores: ReadonlyMap<string, number>;
+  /** Matching events by the path of the rule's event conditions (see {@link countedConditions}). */
+  counts: ReadonlyMap<string, number>;
+}
+
+/**
+ * Does a customer in this state satisfy a combined rule (conditions of several kinds, e.g. a trait
+ * and an event)? Its event conditions hold once the customer has performed the event (`atLeast`
+ * times), as counted; the others as the profile and scores stand.
+ */
+export function combinedMatches(condition: SegmentCondition, state: CustomerState, path = ''): boolean {
+  switch (condition.type) {
+    case 'event':
+      return (state.counts.get(path) ?? 0) >= (condition.atLeast ?? 1);
+    case 'lifecycle':
+    case 'trait':
+      return profileMatches(condition, state.profile);
+    case 'score':
+      return scoreMatches(condition, state.scores);
+    case 'any':
+      return condition.conditions.some((c, i) => combinedMatches(c, state, `${path}/conditions/${i}`));
+    case 'all':
+      return condition.conditions.every((c, i) => combinedMatches(c, state, `${path}/conditions/${i}`));
   }
 }
 
@@ -217,7 +251,10 @@ function valueMissing(
  */
 export type RuleKind = 'event' | 'window' | 'profile' | 'score';
 
-/** The kinds of condition a rule uses (a valid segment uses exactly one). */
+/**
+ * The kinds of condition a rule uses. One kind is followed by its own events; several make a
+ * combined rule (see {@link combinedMatches}), which cannot include a window.
+ */
 export function ruleKinds(condition: SegmentCondition): Set<RuleKind> {
   if (condition.type === 'any' || condition.type === 'all')
     return new Set(condition.conditions.flatMap((c) => [...ruleKinds(c)]));

@@ -12,6 +12,7 @@ import { DatabaseService, invalidInput, queueOptions, ScheduledJobs, SERVICE_CON
 import type { AnalysisConfig } from '../config';
 import { eventTime } from '../event-time';
 import {
+  combinedMatches,
   countedConditions,
   countsMatch,
   eventFits,
@@ -71,6 +72,8 @@ interface StateChange {
   matches: (rule: SegmentCondition) => boolean;
 }
 
+const scoreCause = (update: ScoreUpdated) => `score:${update.model}:${update.value}`;
+
 /** What moved a customer in or out of a profile segment: their stage, or the traits that changed. */
 function profileCause(update: ProfileUpdated): string {
   return update.changedTraits.includes('lifecycleStage')
@@ -90,8 +93,18 @@ interface ActiveSegment {
   name: string;
   rule: SegmentCondition;
   kinds: Set<RuleKind>;
-  /** Its conditions that count events (`atLeast`, `withinDays`). */
+  /** Conditions of several kinds (e.g. a trait and an event): the whole rule is evaluated on each change. */
+  combined: boolean;
+  /** Its conditions that count events (`atLeast`, `withinDays`, under `all`; all of a combined rule's). */
   counted: CountedCondition[];
+}
+
+/** A customer to evaluate for a combined segment, and what made them a candidate. */
+interface CombinedCandidate {
+  workspaceId: string;
+  segment: ActiveSegment;
+  customerId: string;
+  cause: string;
 }
 
 /** An event counted for a counting condition of a segment. */
@@ -138,10 +151,11 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async create(workspaceId: string, request: CreateSegmentRequest) {
-    if (ruleKinds(request.definition).size > 1)
+    const kinds = ruleKinds(request.definition);
+    if (kinds.has('window') && kinds.size > 1)
       throw invalidInput(
         '/definition',
-        'conditions must all be of one kind: on events (kept once entered), on events within a window (withinDays), on the profile (lifecycle stage and traits), or on scores (the last three followed as they change)',
+        'conditions on events within a window (withinDays) cannot be combined with conditions of other kinds (events without a window, the profile, scores)',
       );
     const problem = ruleProblem(request.definition);
     if (problem) throw invalidInput(`/definition${problem.path}`, problem.reason);
@@ -213,6 +227,7 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     const matched = new Map<string, Pair & { segmentName: string; cause: string }>();
     const hits: Hit[] = [];
     const countedPairs = new Map<string, Pair & { segment: ActiveSegment; cause: string }>();
+    const combined: CombinedCandidate[] = [];
     for (const event of events) {
       const evaluated = { ...(event.name && { name: event.name }), properties: event.properties };
       for (const segment of await this.active(event.workspaceId)) {
@@ -223,7 +238,8 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
             hits.push({ ...pair, path, eventId: event.eventId, occurredAt: eventTime(event) });
             if (!countedPairs.has(key)) countedPairs.set(key, { ...pair, segment, cause: event.messageId });
           }
-        if (!segment.kinds.has('event') || !eventMatches(segment.rule, evaluated)) continue;
+        if (segment.combined || !segment.kinds.has('event') || !eventMatches(segment.rule, evaluated))
+          continue;
         if (!matched.has(key))
           matched.set(key, { ...pair, segmentName: segment.name, cause: event.messageId });
       }
@@ -233,9 +249,11 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
       await this.recordHits(hits);
       const counts = await this.countHits([...countedPairs.values()], new Date());
       for (const [key, { segment, ...pair }] of countedPairs)
-        if (!matched.has(key) && countsMatch(segment.rule, counts.get(key) ?? new Map()))
+        if (segment.combined) combined.push({ ...pair, segment });
+        else if (!matched.has(key) && countsMatch(segment.rule, counts.get(key) ?? new Map()))
           matched.set(key, { ...pair, segmentName: segment.name });
     }
+    await this.followCombined(combined);
     if (!matched.size) return;
     const held = await this.memberships([...matched.values()]);
     const entering = [...matched].filter(([key]) => held.get(key)?.exitedAt !== null);
@@ -298,6 +316,7 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         matches: (rule) => profileMatches(rule, { stage: u.lifecycleStage, traits: u.traits }),
       })),
     );
+    await this.followCombined(await this.combinedCandidates('profile', updates, profileCause));
   }
 
   /**
@@ -333,11 +352,18 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
           workspaceId: u.workspaceId,
           customerId: u.customerId,
           changedAt: u.computedAt,
-          cause: `score:${u.model}:${u.value}`,
+          cause: scoreCause(u),
           matches: (rule) => scoreMatches(rule, scores),
         };
       }),
     );
+    const announced = new Map<string, Map<string, number>>();
+    for (const u of inTimeOrder(relevant, (u) => u.computedAt))
+      announced.set(
+        u.customerId,
+        (announced.get(u.customerId) ?? new Map<string, number>()).set(u.model, u.value),
+      );
+    await this.followCombined(await this.combinedCandidates('score', relevant, scoreCause), announced);
   }
 
   /**
@@ -357,7 +383,7 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     for (const change of inTimeOrder(changes, (c) => c.changedAt)) {
       const segments = only
         ? [only]
-        : (await this.active(change.workspaceId)).filter((s) => s.kinds.has(kind));
+        : (await this.active(change.workspaceId)).filter((s) => s.kinds.has(kind) && !s.combined);
       if (segments.length) followed.push({ change, segments });
     }
     const pairs = followed.flatMap(({ change, segments }) =>
@@ -399,6 +425,116 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     }
     await this.publisher.publishMany(announcements);
     await this.writeMemberships([...written.values()]);
+  }
+
+  /** The customers of these changes, for each combined segment of their workspace with conditions of `kind`. */
+  private async combinedCandidates<T extends { workspaceId: string; customerId: string }>(
+    kind: RuleKind,
+    changes: readonly T[],
+    causeOf: (change: T) => string,
+  ): Promise<CombinedCandidate[]> {
+    const candidates: CombinedCandidate[] = [];
+    for (const change of changes)
+      for (const segment of await this.active(change.workspaceId))
+        if (segment.combined && segment.kinds.has(kind))
+          candidates.push({
+            workspaceId: change.workspaceId,
+            segment,
+            customerId: change.customerId,
+            cause: causeOf(change),
+          });
+    return candidates;
+  }
+
+  /**
+   * Combined segments (conditions of several kinds) are decided on the customer's whole state as
+   * it stands: their profile snapshot (a customer never announced is a potential one without
+   * traits), their scores (with those just announced, whose rows may not be committed yet) and
+   * their counted events. A candidate who comes to match enters, one who no longer does exits;
+   * each announcement's Nats-Msg-Id is tied to the membership it changes (none yet, the one that
+   * ended at a given time, or the one entered at a given time), so a redelivery or two replicas
+   * evaluating one customer at once announce a change once.
+   */
+  private async followCombined(
+    candidates: readonly CombinedCandidate[],
+    announcedScores: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map(),
+  ): Promise<void> {
+    const unique = new Map<string, CombinedCandidate>();
+    for (const c of candidates) {
+      const key = pairKey(c.segment.id, c.customerId);
+      if (!unique.has(key)) unique.set(key, c);
+    }
+    if (!unique.size) return;
+    const now = new Date();
+    const customerIds = [...new Set([...unique.values()].map((c) => c.customerId))];
+    const [profiles, stored, counts, held] = await Promise.all([
+      this.db.pool.query<{ customerId: string; stage: string; traits: Record<string, unknown> }>(
+        `SELECT customer_id AS "customerId", stage::text AS stage, traits FROM profile_snapshots
+        WHERE customer_id = ANY($1::text[])`,
+        [customerIds],
+      ),
+      this.db.pool.query<{ customerId: string; model: string; value: number }>(
+        `SELECT customer_id AS "customerId", model, value FROM scores WHERE customer_id = ANY($1::text[])`,
+        [customerIds],
+      ),
+      this.countHits([...unique.values()], now),
+      this.memberships(
+        [...unique.values()].map((c) => ({ segmentId: c.segment.id, customerId: c.customerId })),
+      ),
+    ]);
+    const profileOf = new Map(profiles.rows.map((p) => [p.customerId, { stage: p.stage, traits: p.traits }]));
+    const scoresOf = new Map<string, Map<string, number>>();
+    for (const r of stored.rows)
+      scoresOf.set(
+        r.customerId,
+        (scoresOf.get(r.customerId) ?? new Map<string, number>()).set(r.model, r.value),
+      );
+    for (const [customerId, announced] of announcedScores)
+      scoresOf.set(customerId, new Map([...(scoresOf.get(customerId) ?? []), ...announced]));
+
+    const announcements: PublishItem[] = [];
+    const written: (Pair & { enteredAt: Date; exitedAt: Date | null })[] = [];
+    for (const [key, { workspaceId, segment, customerId, cause }] of unique) {
+      const matches = combinedMatches(segment.rule, {
+        profile: profileOf.get(customerId) ?? { stage: 'potential', traits: {} },
+        scores: scoresOf.get(customerId) ?? new Map(),
+        counts: counts.get(key) ?? new Map(),
+      });
+      const membership = held.get(key);
+      const isMember = membership !== undefined && membership.exitedAt === null;
+      if (matches === isMember) continue;
+      const payload = {
+        workspaceId,
+        segmentId: segment.id,
+        segmentName: segment.name,
+        customerId,
+        at: now.toISOString(),
+        cause,
+      };
+      announcements.push(
+        matches
+          ? {
+              subject: Subjects.segmentEntered,
+              payload,
+              msgId: `segment-entered:${segment.id}:${customerId}:${membership?.exitedAt?.toISOString() ?? 'new'}`,
+            }
+          : {
+              subject: Subjects.segmentExited,
+              payload,
+              msgId: `${Subjects.segmentExited.name}:${segment.id}:${customerId}:${membership!.enteredAt.toISOString()}`,
+            },
+      );
+      written.push({
+        workspaceId,
+        segmentId: segment.id,
+        customerId,
+        ...(matches
+          ? { enteredAt: now, exitedAt: null }
+          : { enteredAt: membership!.enteredAt, exitedAt: now }),
+      });
+    }
+    await this.publisher.publishMany(announcements);
+    await this.writeMemberships(written);
   }
 
   /** The memberships of these (segment, customer) pairs that exist, by {@link pairKey}. */
@@ -506,8 +642,9 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     });
     for (const row of segments) {
       const segment = this.parse(row);
-      if (segment?.kinds.has('score')) await this.backfillScores(row.workspaceId, segment);
-      if (segment?.kinds.has('profile')) await this.backfillProfiles(row.workspaceId, segment);
+      if (segment?.combined) await this.backfillCombined(row.workspaceId, segment);
+      else if (segment?.kinds.has('score')) await this.backfillScores(row.workspaceId, segment);
+      else if (segment?.kinds.has('profile')) await this.backfillProfiles(row.workspaceId, segment);
       await this.db.client.segment.update({ where: { id: row.id }, data: { lastEvaluatedAt: new Date() } });
     }
     return segments.length;
@@ -573,6 +710,30 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         matches: (rule) => profileMatches(rule, { stage, traits }),
       }));
     });
+  }
+
+  /**
+   * The customers of a workspace that a new combined segment may take in at once: those with a
+   * profile snapshot or a score (events are counted only from the segment's creation on), page by page.
+   */
+  private async backfillCombined(workspaceId: string, segment: ActiveSegment): Promise<void> {
+    let after = '';
+    for (;;) {
+      const { rows } = await this.db.pool.query<{ customerId: string }>(
+        `SELECT customer_id AS "customerId" FROM (
+          SELECT customer_id FROM profile_snapshots WHERE workspace_id = $1 AND customer_id > $2
+          UNION SELECT customer_id FROM scores WHERE workspace_id = $1 AND customer_id > $2) c
+        WHERE customer_id NOT IN (SELECT customer_id FROM restricted_customers WHERE restricted)
+        ORDER BY customer_id LIMIT ${BACKFILL_PAGE}`,
+        [workspaceId, after],
+      );
+      if (!rows.length) return;
+      await this.followCombined(
+        rows.map(({ customerId }) => ({ workspaceId, segment, customerId, cause: 'backfill' })),
+      );
+      after = rows.at(-1)!.customerId;
+      if (rows.length < BACKFILL_PAGE) return;
+    }
   }
 
   /** Pages of changes, one per customer in customer id order, followed for `segment` alone. */
@@ -770,14 +931,18 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
   /** A stored segment with its parsed rule; undefined (and a warning) if its definition is invalid. */
   private parse(row: { id: string; name: string; definition: unknown }): ActiveSegment | undefined {
     const rule = validate(SegmentCondition, row.definition);
-    if (rule.ok)
+    if (rule.ok) {
+      const kinds = ruleKinds(rule.value);
+      const combined = kinds.size > 1;
       return {
         id: row.id,
         name: row.name,
         rule: rule.value,
-        kinds: ruleKinds(rule.value),
-        counted: countedConditions(rule.value),
+        kinds,
+        combined,
+        counted: countedConditions(rule.value, combined),
       };
+    }
     this.logger.warn(`segment ${row.id} has an invalid definition, skipped: ${JSON.stringify(rule.issues)}`);
     return undefined;
   }
