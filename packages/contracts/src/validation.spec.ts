@@ -92,7 +92,10 @@ describe('validate() explains what is wrong', () => {
       { path: '/definition/where/0/op', reason: expect.stringMatching(/^must be one of "eq", "neq"/) },
     ]);
     expect(issues({ type: 'cohort' })).toEqual([
-      { path: '/definition/type', reason: 'must be one of "event", "lifecycle", "score", "any"' },
+      {
+        path: '/definition/type',
+        reason: 'must be one of "event", "lifecycle", "trait", "score", "any", "all"',
+      },
     ]);
     expect(issues('everyone')).toEqual([{ path: '/definition', reason: 'must be an object' }]);
   });
