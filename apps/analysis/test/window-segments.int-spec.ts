@@ -183,4 +183,18 @@ describe('segments counting events within a window', () => {
     await sleep(300);
     expect(await storedFor(Subjects.segmentEntered, both, gil!)).toHaveLength(1);
   });
+
+  it('counts events of several names together', async () => {
+    const made = await create({ type: 'event', name: ['Branch Visited', 'Advisor Called'], atLeast: 3 });
+    expect(made.statusCode).toBe(201);
+    const engaged = made.json<{ id: string }>().id;
+    const [hana] = await h.customers(1);
+    await event(hana!, 'Branch Visited');
+    await event(hana!, 'Advisor Called');
+    await event(hana!, 'Savings Page Viewed');
+    await sleep(300);
+    expect(await h.current(engaged)).not.toContain(hana);
+    await event(hana!, 'Advisor Called');
+    await waitFor('hana a member', async () => (await h.current(engaged)).includes(hana!));
+  });
 });

@@ -315,3 +315,13 @@ describe('all of several conditions', () => {
     expect([...ruleKinds(rule)]).toEqual(['event']);
   });
 });
+
+describe('several event names', () => {
+  it('matches an event of any of the names', () => {
+    const rule = { type: 'event' as const, name: ['Branch Visited', 'Advisor Called'] };
+    expect(eventFits(rule, { name: 'Advisor Called', properties: {} })).toBe(true);
+    expect(eventFits(rule, { name: 'Loan Applied', properties: {} })).toBe(false);
+    expect(eventFits(rule, { properties: {} })).toBe(false);
+    expect(eventMatches(rule, { name: 'Branch Visited', properties: {} })).toBe(true);
+  });
+});

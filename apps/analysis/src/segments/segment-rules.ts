@@ -50,7 +50,9 @@ type EventCondition = Extract<SegmentCondition, { type: 'event' }>;
 /** Is the event one the condition looks for (its name and property filters), whatever the count? */
 export function eventFits(condition: EventCondition, event: EvaluatedEvent): boolean {
   return (
-    condition.name === event.name &&
+    (typeof condition.name === 'string'
+      ? condition.name === event.name
+      : event.name !== undefined && condition.name.includes(event.name)) &&
     (condition.where ?? []).every((f) => compare(valueAt(event.properties, f.property), f))
   );
 }

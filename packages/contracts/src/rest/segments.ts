@@ -43,7 +43,16 @@ export const SegmentCondition = Type.Recursive(
       Type.Object(
         {
           type: Type.Literal('event'),
-          name: Type.String({ minLength: 1, maxLength: 512 }),
+          name: Type.Union(
+            [
+              Type.String({ minLength: 1, maxLength: 512 }),
+              Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 50 }),
+            ],
+            {
+              description:
+                'The event name, or several: an event of any of them matches (and counts towards atLeast)',
+            },
+          ),
           where: Type.Optional(Type.Array(PropertyFilter, { maxItems: 20 })),
           atLeast: Type.Optional(
             Type.Integer({
