@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   CAMPAIGN_CHANNELS,
   CampaignTemplate,
+  PUSH_MAX_BODY,
+  PUSH_TARGETS,
   RpcSubjects,
   SMS_MAX_BODY,
   Subjects,
@@ -9,12 +11,14 @@ import {
   type CampaignChannel,
   type CreateCampaignRequest,
   type PayloadOf,
+  type PushTarget,
 } from '@cdp/contracts';
+import { createHash } from 'node:crypto';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput } from '@cdp/service-kit';
 import { Counter } from 'prom-client';
 import { FrequencyCapsService } from '../frequency/frequency-caps.service';
-import { explainSkip, recipientOn } from './consent';
+import { explainSkip, recipientsFor, type Destination } from './consent';
 
 /** A segment entry or exit (the same payload). */
 type Membership = PayloadOf<typeof Subjects.segmentEntered>;
@@ -30,6 +34,12 @@ const skippedSends = new Counter({
 function templateProblem(channel: CampaignChannel, template: CampaignTemplate): [string, string] | undefined {
   if (channel === 'email')
     return template.subject === undefined ? ['/template/subject', 'an email needs a subject'] : undefined;
+  if (channel === 'push') {
+    if (template.html !== undefined) return ['/template/html', 'a push message has no HTML body'];
+    if (template.body.length > PUSH_MAX_BODY)
+      return ['/template/body', `a push body is at most ${PUSH_MAX_BODY} characters (providers carry 4 KB)`];
+    return undefined;
+  }
   if (template.subject !== undefined) return ['/template/subject', 'an SMS has no subject'];
   if (template.html !== undefined) return ['/template/html', 'an SMS has no HTML body'];
   if (template.body.length > SMS_MAX_BODY)
@@ -40,18 +50,30 @@ function templateProblem(channel: CampaignChannel, template: CampaignTemplate): 
 const isCampaignChannel = (channel: string): channel is CampaignChannel =>
   (CAMPAIGN_CHANNELS as readonly string[]).includes(channel);
 
-/** A stored campaign's channel and template as checked at creation, or why it cannot send (stored before a check). */
+const isPushTarget = (target: string | null): target is PushTarget =>
+  (PUSH_TARGETS as readonly (string | null)[]).includes(target);
+
+/** A stored campaign's destination and template as checked at creation, or why it cannot send (stored before a check). */
 function sendable(campaign: {
   channel: string;
+  pushTo: string | null;
   template: unknown;
-}): { channel: CampaignChannel; template: CampaignTemplate } | { problem: string } {
-  const { channel } = campaign;
+}): { destination: Destination; template: CampaignTemplate } | { problem: string } {
+  const { channel, pushTo } = campaign;
   if (!isCampaignChannel(channel)) return { problem: `campaigns do not send on ${channel}` };
   const template = validate(CampaignTemplate, campaign.template);
   if (!template.ok) return { problem: `invalid template: ${JSON.stringify(template.issues)}` };
   const problem = templateProblem(channel, template.value);
-  return problem ? { problem: `${problem[0]}: ${problem[1]}` } : { channel, template: template.value };
+  if (problem) return { problem: `${problem[0]}: ${problem[1]}` };
+  const destination = {
+    channel,
+    ...(channel === 'push' && { pushTo: isPushTarget(pushTo) ? pushTo : 'app' }),
+  };
+  return { destination, template: template.value };
 }
+
+/** A short stable name of a push address, for the idempotency key of the send to it. */
+const deviceKey = (address: string) => createHash('sha256').update(address).digest('hex').slice(0, 16);
 
 /** Campaign definitions and their real-time triggers. */
 @Injectable()
@@ -67,11 +89,14 @@ export class CampaignsService {
   create(workspaceId: string, request: CreateCampaignRequest, createdBy: string) {
     const problem = templateProblem(request.channel, request.template);
     if (problem) throw invalidInput(...problem);
+    if (request.pushTo !== undefined && request.channel !== 'push')
+      throw invalidInput('/pushTo', 'only a push campaign has pushTo');
     return this.db.client.campaign.create({
       data: {
         workspaceId,
         name: request.name,
         channel: request.channel,
+        pushTo: request.channel === 'push' ? (request.pushTo ?? 'app') : null,
         status: request.status ?? 'draft',
         trigger: request.trigger,
         template: request.template,
@@ -111,11 +136,12 @@ export class CampaignsService {
         this.logger.warn(`campaign ${campaign.id} skipped: ${checked.problem}`);
         continue;
       }
-      const { channel, template } = checked;
-      const decision = recipientOn(channel, lookup.customer, campaign.consentPolicy);
+      const { destination, template } = checked;
+      const { channel } = destination;
+      const decision = recipientsFor(destination, lookup.customer, campaign.consentPolicy);
       if ('skipped' in decision) {
         this.logger.log(
-          `campaign ${campaign.id}: customer ${entry.customerId} ${explainSkip(channel, decision.skipped)} (${campaign.consentPolicy}), not sent`,
+          `campaign ${campaign.id}: customer ${entry.customerId} ${explainSkip(destination, decision.skipped)} (${campaign.consentPolicy}), not sent`,
         );
         skippedSends.inc({ reason: decision.skipped });
         continue;
@@ -137,25 +163,31 @@ export class CampaignsService {
         skippedSends.inc({ reason: 'frequency_cap' });
         continue;
       }
-      await this.publisher.publish(
-        Subjects.deliveryRequested,
-        {
-          workspaceId: entry.workspaceId,
-          idempotencyKey,
-          campaignId: campaign.id,
-          step: 'trigger',
-          customerId: entry.customerId,
-          channel,
-          recipient: decision.address,
-          template,
-          variables: {
-            traits: customer.traits,
-            customerCode: customer.customerCode,
-            segment: { id: entry.segmentId, name: entry.segmentName },
-          },
-          requestedAt: new Date().toISOString(),
-        },
-        { msgId: idempotencyKey },
+      // One message per address: a push campaign reaches each of the customer's devices of its kind.
+      await this.publisher.publishMany(
+        decision.addresses.map((recipient) => {
+          const key = channel === 'push' ? `${idempotencyKey}:${deviceKey(recipient)}` : idempotencyKey;
+          return {
+            subject: Subjects.deliveryRequested,
+            payload: {
+              workspaceId: entry.workspaceId,
+              idempotencyKey: key,
+              campaignId: campaign.id,
+              step: 'trigger',
+              customerId: entry.customerId,
+              channel,
+              recipient,
+              template,
+              variables: {
+                traits: customer.traits,
+                customerCode: customer.customerCode,
+                segment: { id: entry.segmentId, name: entry.segmentName },
+              },
+              requestedAt: new Date().toISOString(),
+            },
+            msgId: key,
+          };
+        }),
       );
     }
   }

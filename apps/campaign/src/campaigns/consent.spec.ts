@@ -1,5 +1,5 @@
 import type { ConsentState } from '@cdp/contracts';
-import { explainSkip, marketingAllowed, recipientOn, type ConsentPolicy } from './consent';
+import { explainSkip, marketingAllowed, recipientsFor, type ConsentPolicy } from './consent';
 
 const consent = (
   channel: ConsentState['channel'],
@@ -57,7 +57,7 @@ describe('marketingAllowed', () => {
   });
 });
 
-describe('recipientOn', () => {
+describe('recipientsFor', () => {
   const customer = {
     id: 'c-1',
     customerCode: 'C0000000000000001',
@@ -67,13 +67,15 @@ describe('recipientOn', () => {
     traits: {},
     consents: [],
   };
-  const email = (c: Parameters<typeof recipientOn>[1], policy: ConsentPolicy) =>
-    recipientOn('email', c, policy);
+  const email = (c: Parameters<typeof recipientsFor>[1], policy: ConsentPolicy) =>
+    recipientsFor({ channel: 'email' }, c, policy);
+  const sms = (c: Parameters<typeof recipientsFor>[1], policy: ConsentPolicy) =>
+    recipientsFor({ channel: 'sms' }, c, policy);
 
   it('sends to a customer with an address, unrestricted, whose consent allows it', () => {
-    expect(email(customer, 'opt_out')).toEqual({ address: 'ada@example.com' });
-    expect(email({ ...customer, restricted: false }, 'opt_out')).toHaveProperty('address');
-    expect(recipientOn('sms', customer, 'opt_out')).toEqual({ address: '+41791234567' });
+    expect(email(customer, 'opt_out')).toEqual({ addresses: ['ada@example.com'] });
+    expect(email({ ...customer, restricted: false }, 'opt_out')).toHaveProperty('addresses');
+    expect(sms(customer, 'opt_out')).toEqual({ addresses: ['+41791234567'] });
   });
 
   it('leaves out, in this order: no address, restricted processing, no marketing consent', () => {
@@ -86,31 +88,67 @@ describe('recipientOn', () => {
       skipped: 'restricted',
     });
     expect(email(customer, 'opt_in')).toEqual({ skipped: 'consent' });
-    expect(email({ ...customer, consents: granted }, 'opt_in')).toHaveProperty('address');
+    expect(email({ ...customer, consents: granted }, 'opt_in')).toHaveProperty('addresses');
   });
 
   it('sends an SMS only to an E.164 number, by the consent for SMS (else for any channel)', () => {
-    expect(recipientOn('sms', { ...customer, phone: '0791234567' }, 'opt_out')).toEqual({
+    expect(sms({ ...customer, phone: '0791234567' }, 'opt_out')).toEqual({
       skipped: 'no_address',
     });
-    expect(recipientOn('sms', { ...customer, phone: '+1 (415) 555-0100' }, 'opt_out')).toEqual({
-      address: '+14155550100',
+    expect(sms({ ...customer, phone: '+1 (415) 555-0100' }, 'opt_out')).toEqual({
+      addresses: ['+14155550100'],
     });
     const { phone: _none, ...noPhone } = customer;
-    expect(recipientOn('sms', noPhone, 'opt_out')).toEqual({ skipped: 'no_address' });
+    expect(sms(noPhone, 'opt_out')).toEqual({ skipped: 'no_address' });
     const smsWithdrawn = { ...customer, consents: [consent('sms', 'withdrawn'), consent('any', 'granted')] };
-    expect(recipientOn('sms', smsWithdrawn, 'opt_out')).toEqual({ skipped: 'consent' });
-    expect(email(smsWithdrawn, 'opt_in')).toHaveProperty('address');
-    expect(explainSkip('sms', 'no_address')).toContain('E.164');
-    expect(explainSkip('sms', 'consent')).toBe('has no marketing consent for SMS');
+    expect(sms(smsWithdrawn, 'opt_out')).toEqual({ skipped: 'consent' });
+    expect(email(smsWithdrawn, 'opt_in')).toHaveProperty('addresses');
+    expect(explainSkip({ channel: 'sms' }, 'no_address')).toContain('E.164');
+    expect(explainSkip({ channel: 'sms' }, 'consent')).toBe('has no marketing consent for SMS');
   });
 
   it('sends a transactional message whatever the marketing consent, but not to a restricted customer', () => {
     const withdrawn = { ...customer, consents: [consent('any', 'withdrawn')] };
     expect(email(withdrawn, 'opt_out')).toEqual({ skipped: 'consent' });
-    expect(email(withdrawn, 'transactional')).toEqual({ address: 'ada@example.com' });
+    expect(email(withdrawn, 'transactional')).toEqual({ addresses: ['ada@example.com'] });
     expect(email({ ...withdrawn, restricted: true }, 'transactional')).toEqual({
       skipped: 'restricted',
     });
+  });
+});
+
+describe('push recipients', () => {
+  const devices = {
+    id: 'c-2',
+    customerCode: 'C0000000000000002',
+    lifecycleStage: 'prospect' as const,
+    traits: {},
+    consents: [],
+    pushTargets: [
+      { kind: 'fcm' as const, recipient: 'fcm-token-phone' },
+      { kind: 'fcm' as const, recipient: 'fcm-token-tablet' },
+      { kind: 'apns' as const, recipient: 'apns-token' },
+      { kind: 'webpush' as const, recipient: '{"endpoint":"https://push.example/1"}' },
+    ],
+  };
+
+  it('sends to each device of the campaign’s kind, by the consent for push', () => {
+    expect(recipientsFor({ channel: 'push', pushTo: 'app' }, devices, 'opt_out')).toEqual({
+      addresses: ['fcm-token-phone', 'fcm-token-tablet'],
+    });
+    expect(recipientsFor({ channel: 'push', pushTo: 'browser' }, devices, 'opt_out')).toEqual({
+      addresses: ['{"endpoint":"https://push.example/1"}'],
+    });
+    const pushWithdrawn = { ...devices, consents: [consent('push', 'withdrawn')] };
+    expect(recipientsFor({ channel: 'push', pushTo: 'app' }, pushWithdrawn, 'opt_out')).toEqual({
+      skipped: 'consent',
+    });
+    const { pushTargets: _none, ...noDevices } = devices;
+    expect(recipientsFor({ channel: 'push', pushTo: 'browser' }, noDevices, 'opt_out')).toEqual({
+      skipped: 'no_address',
+    });
+    expect(explainSkip({ channel: 'push', pushTo: 'browser' }, 'no_address')).toBe(
+      'has no browser push subscription',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { CampaignChannel, ConsentState, ReplyOf, RpcSubjects } from '@cdp/contracts';
+import type { CampaignChannel, ConsentState, PushTarget, ReplyOf, RpcSubjects } from '@cdp/contracts';
 
 export type ConsentPolicy = 'opt_out' | 'opt_in' | 'transactional';
 
@@ -30,35 +30,51 @@ export type SkipReason = 'no_address' | 'restricted' | 'consent';
 /** A phone number SMS providers take: E.164, `+` and 7 to 15 digits. */
 const E164 = /^\+[1-9]\d{6,14}$/;
 
-const NO_ADDRESS: Record<CampaignChannel, string> = {
-  email: 'has no email address',
-  sms: 'has no phone number in E.164 form (+ and country code)',
-};
-
-/** The customer's address on the channel, if they have a usable one. */
-function addressOn(channel: CampaignChannel, customer: LookedUp): string | undefined {
-  if (channel === 'email') return customer.email || undefined;
-  // Stored as the customer gave it: "+41 79 123 45 67" and "+1 (415) 555-0100" are sendable too.
-  const phone = customer.phone?.replace(/[\s().-]/g, '');
-  return phone && E164.test(phone) ? phone : undefined;
+/** Where a campaign sends: its channel, and for push which devices. */
+export interface Destination {
+  channel: CampaignChannel;
+  pushTo?: PushTarget;
 }
 
-/** The address a campaign's message on `channel` may go to, or why the campaign leaves the customer out. */
-export function recipientOn(
-  channel: CampaignChannel,
+/** The push address kind (as the customer look-up names it) each push target sends to. */
+const PUSH_KIND: Record<PushTarget, string> = { app: 'fcm', browser: 'webpush' };
+
+function noAddress({ channel, pushTo = 'app' }: Destination): string {
+  if (channel === 'email') return 'has no email address';
+  if (channel === 'sms') return 'has no phone number in E.164 form (+ and country code)';
+  return pushTo === 'app'
+    ? 'has no app installation registered for push (FCM token)'
+    : 'has no browser push subscription';
+}
+
+/** The customer's addresses for the destination: one email or phone, or each of their push devices of the kind. */
+function addressesFor({ channel, pushTo = 'app' }: Destination, customer: LookedUp): string[] {
+  if (channel === 'email') return customer.email ? [customer.email] : [];
+  if (channel === 'push')
+    return (customer.pushTargets ?? []).filter((t) => t.kind === PUSH_KIND[pushTo]).map((t) => t.recipient);
+  // Stored as the customer gave it: "+41 79 123 45 67" and "+1 (415) 555-0100" are sendable too.
+  const phone = customer.phone?.replace(/[\s().-]/g, '');
+  return phone && E164.test(phone) ? [phone] : [];
+}
+
+/** The addresses a campaign's message may go to, or why the campaign leaves the customer out. */
+export function recipientsFor(
+  destination: Destination,
   customer: LookedUp | undefined,
   policy: ConsentPolicy,
   now = new Date(),
-): { address: string } | { skipped: SkipReason } {
-  const address = customer && addressOn(channel, customer);
-  if (!address) return { skipped: 'no_address' };
+): { addresses: string[] } | { skipped: SkipReason } {
+  const addresses = customer ? addressesFor(destination, customer) : [];
+  if (!customer || !addresses.length) return { skipped: 'no_address' };
   if (customer.restricted) return { skipped: 'restricted' };
-  if (!marketingAllowed(customer.consents ?? [], channel, policy, now)) return { skipped: 'consent' };
-  return { address };
+  if (!marketingAllowed(customer.consents ?? [], destination.channel, policy, now))
+    return { skipped: 'consent' };
+  return { addresses };
 }
 
-export function explainSkip(channel: CampaignChannel, reason: SkipReason): string {
-  if (reason === 'no_address') return NO_ADDRESS[channel];
+export function explainSkip(destination: Destination, reason: SkipReason): string {
+  const { channel } = destination;
+  if (reason === 'no_address') return noAddress(destination);
   if (reason === 'restricted') return 'has processing restricted (suppressed)';
   return `has no marketing consent for ${channel === 'sms' ? 'SMS' : channel}`;
 }

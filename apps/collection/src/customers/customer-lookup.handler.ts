@@ -3,6 +3,7 @@ import { Payload } from '@nestjs/microservices';
 import { RpcSubjects, type ReplyOf, type RequestOf } from '@cdp/contracts';
 import { JetStreamMessagePattern } from '@cdp/messaging';
 import { ConsentsService } from '../consents/consents.service';
+import { DevicesService } from '../devices/devices.service';
 import { SuppressionService } from '../identity/suppressions.service';
 import { CustomersService } from './customers.service';
 
@@ -14,13 +15,14 @@ function notFoundOrGone(error: unknown): null {
   throw error;
 }
 
-/** Core NATS request/reply look-up used by other services (e.g. campaign needs a recipient address). */
+/** Core NATS request/reply look-up used by other services (e.g. campaign needs a recipient address: email, phone, push devices). */
 @Controller()
 export class CustomerLookupHandler {
   constructor(
     private readonly customers: CustomersService,
     private readonly consents: ConsentsService,
     private readonly suppressions: SuppressionService,
+    private readonly devices: DevicesService,
   ) {}
 
   @JetStreamMessagePattern(RpcSubjects.customerLookup)
@@ -36,9 +38,10 @@ export class CustomerLookupHandler {
         : null;
     if (!customer) return { found: false };
     // What a sender must respect: campaign checks these before asking for a send.
-    const [consents, restricted] = await Promise.all([
+    const [consents, restricted, pushTargets] = await Promise.all([
       this.consents.states(request.workspaceId, customer.id),
       this.suppressions.restricts(request.workspaceId, customer.customerCode),
+      this.devices.pushTargets(request.workspaceId, customer.id),
     ]);
     return {
       found: true,
@@ -51,6 +54,7 @@ export class CustomerLookupHandler {
         traits: (customer.traits ?? {}) as Record<string, unknown>,
         consents,
         restricted,
+        pushTargets,
       },
     };
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConsentsModule } from '../consents/consents.module';
+import { DevicesModule } from '../devices/devices.module';
 import { CustomerLookupHandler } from './customer-lookup.handler';
 import { CustomersController } from './customers.controller';
 import { CustomersService } from './customers.service';
@@ -7,7 +8,7 @@ import { ErasureAnnouncer } from './erasure-announcer';
 import { ErasureService } from './erasure.service';
 
 @Module({
-  imports: [ConsentsModule],
+  imports: [ConsentsModule, DevicesModule],
   controllers: [CustomersController, CustomerLookupHandler],
   providers: [CustomersService, ErasureService, ErasureAnnouncer],
   exports: [CustomersService, ErasureService],

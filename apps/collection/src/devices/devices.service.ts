@@ -4,6 +4,14 @@ import type { Prisma } from '@cdp/db';
 import { DatabaseService } from '@cdp/service-kit';
 import { lockAttachableCustomer } from '../customers/attachable-customer';
 
+/** Push addresses of each kind a sender is given at most (a customer's newest devices). */
+const PUSH_TARGETS_PER_KIND = 10;
+
+export interface PushTarget {
+  kind: 'fcm' | 'apns' | 'webpush';
+  recipient: string;
+}
+
 /** Where a customer can be reached by push: mobile device tokens and browser push subscriptions. */
 @Injectable()
 export class DevicesService {
@@ -81,6 +89,47 @@ export class DevicesService {
       }),
     ]);
     return { deviceTokens, webPushSubscriptions };
+  }
+
+  /**
+   * Where push messages reach the customer, for senders (the customer look-up): device tokens and
+   * browser subscriptions not revoked or expired, most recently registered first, at most
+   * PUSH_TARGETS_PER_KIND of each (a subscription as the JSON a Web Push sender takes).
+   */
+  async pushTargets(workspaceId: string, customerId: string): Promise<PushTarget[]> {
+    const now = new Date();
+    const [tokens, subscriptions] = await Promise.all([
+      this.db.client.deviceToken.findMany({
+        where: { workspaceId, customerId, revokedAt: null },
+        orderBy: { lastSeenAt: 'desc' },
+        take: 2 * PUSH_TARGETS_PER_KIND,
+        select: { provider: true, token: true },
+      }),
+      this.db.client.webPushSubscription.findMany({
+        where: {
+          workspaceId,
+          customerId,
+          revokedAt: null,
+          OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+        },
+        orderBy: { createdAt: 'desc' },
+        take: PUSH_TARGETS_PER_KIND,
+        select: { endpoint: true, p256dh: true, auth: true },
+      }),
+    ]);
+    const ofKind = (kind: 'fcm' | 'apns') =>
+      tokens
+        .filter((t) => t.provider === kind)
+        .slice(0, PUSH_TARGETS_PER_KIND)
+        .map((t) => ({ kind, recipient: t.token }));
+    return [
+      ...ofKind('fcm'),
+      ...ofKind('apns'),
+      ...subscriptions.map((s) => ({
+        kind: 'webpush' as const,
+        recipient: JSON.stringify({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }),
+      })),
+    ];
   }
 
   async revokeToken(workspaceId: string, customerId: string, tokenId: string): Promise<void> {

@@ -200,6 +200,21 @@ export const CustomerLookupReplyV1 = Type.Object(
               'Processing is restricted (the customer was suppressed without erasure, POST /v1/suppressions, e.g. a GDPR art. 18 request): their data is kept, but nothing may be sent to them or shared with ad platforms until the suppression is lifted',
           }),
         ),
+        pushTargets: Type.Optional(
+          Type.Array(
+            Type.Object({
+              kind: oneOf(['fcm', 'apns', 'webpush'] as const),
+              recipient: Type.String({
+                description:
+                  'An FCM or APNs registration token, or a Web Push subscription as JSON {endpoint, keys: {p256dh, auth}}',
+              }),
+            }),
+            {
+              description:
+                'Where push messages reach the customer: their device tokens and browser subscriptions not revoked or expired, most recently registered first (at most 10 of each)',
+            },
+          ),
+        ),
       }),
     ),
   },

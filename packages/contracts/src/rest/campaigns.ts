@@ -17,8 +17,8 @@ export const CampaignTrigger = Type.Union([
 ]);
 export type CampaignTrigger = Static<typeof CampaignTrigger>;
 
-/** Channels a campaign can send through (delivery's `email` and `sms`). */
-export const CAMPAIGN_CHANNELS = ['email', 'sms'] as const;
+/** Channels a campaign can send through (delivery's `email`, `sms` and `push`). */
+export const CAMPAIGN_CHANNELS = ['email', 'sms', 'push'] as const;
 export type CampaignChannel = (typeof CAMPAIGN_CHANNELS)[number];
 
 /** What a frequency cap counts: one channel's sends, or (`any`) all of them. */
@@ -26,8 +26,17 @@ export const FREQUENCY_CAP_CHANNELS = ['any', ...CAMPAIGN_CHANNELS] as const;
 export type FrequencyCapChannel = (typeof FREQUENCY_CAP_CHANNELS)[number];
 
 /**
- * A campaign's message: an email has a `subject`, a `body` and maybe `html`; an SMS a `body` only
- * (checked per channel when the campaign is created, with the field's path).
+ * Which of a customer's push addresses a push campaign sends to: their app installations (FCM
+ * registration tokens) or their browsers (Web Push subscriptions). Delivery sends a workspace's
+ * push through one provider, FCM or Web Push: the campaign names the matching kind.
+ */
+export const PUSH_TARGETS = ['app', 'browser'] as const;
+export type PushTarget = (typeof PUSH_TARGETS)[number];
+
+/**
+ * A campaign's message: an email has a `subject`, a `body` and maybe `html`; an SMS a `body` only;
+ * a push message a `body` and maybe a title (`subject`) (checked per channel when the campaign is
+ * created, with the field's path).
  */
 export const CampaignTemplate = Type.Object(
   {
@@ -35,7 +44,7 @@ export const CampaignTemplate = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 998,
-        description: 'Email subject (email only; required there)',
+        description: 'Email subject (required there), or the title of a push message',
       }),
     ),
     body: Type.String({
@@ -52,13 +61,22 @@ export type CampaignTemplate = Static<typeof CampaignTemplate>;
 
 /** Longest SMS body a campaign takes: 10 concatenated segments (providers refuse more). */
 export const SMS_MAX_BODY = 1600;
+/** Longest push body a campaign takes: FCM and Web Push carry at most 4 KB, title and data included. */
+export const PUSH_MAX_BODY = 1000;
 
 export const CreateCampaignRequest = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     channel: oneOf(CAMPAIGN_CHANNELS, {
-      description: "Channel of the send; the address is the customer's email or phone (E.164)",
+      description:
+        "Channel of the send; the address is the customer's email, phone (E.164), or their push devices (pushTo)",
     }),
+    pushTo: Type.Optional(
+      oneOf(PUSH_TARGETS, {
+        description:
+          "Push campaigns only: send to the customer's app installations (app, the default: FCM registration tokens) or browsers (browser: Web Push subscriptions), each of them",
+      }),
+    ),
     trigger: CampaignTrigger,
     template: CampaignTemplate,
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
