@@ -6,7 +6,7 @@
  * cdp.delivery.status -> the send in the customer's history.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createTestDatabase } from '@cdp/db';
 import {
@@ -405,6 +405,110 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
       throw e;
     } finally {
       await twilio.close();
+    }
+  });
+
+  it('pushes to the app of gold customers who applied for a loan, through the workspace’s FCM project', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const tokenEndpoint = new LocalServer((req) => {
+      const form = new URLSearchParams(req.body.toString('utf8'));
+      assert(form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'wrong grant_type');
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: 'ya29.e2e', expires_in: 3599, token_type: 'Bearer' }),
+      };
+    });
+    const fcm = new LocalServer((req) => {
+      assert(req.path === '/v1/projects/acme-app/messages:send', `unexpected ${req.path}`);
+      assert(req.headers.authorization === 'Bearer ya29.e2e', 'no access token');
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'projects/acme-app/messages/0:1' }),
+      };
+    });
+    await tokenEndpoint.start();
+    await fcm.start();
+    try {
+      const provider = await fetch(`${services.delivery.url}/v1/providers/push`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${keys.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          provider: 'fcm',
+          settings: {
+            projectId: 'acme-app',
+            clientEmail: 'cdp@acme-app.iam.gserviceaccount.com',
+            tokenUrl: `${tokenEndpoint.url}/token`,
+            baseUrl: fcm.url,
+          },
+          secrets: { privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+        }),
+      });
+      expect(provider.status).toBe(200);
+      // A combined segment: a trait (from cdp.profile.updated) and an event, whichever comes last.
+      const segment = await json(
+        await manage(services.analysis, '/v1/segments', {
+          name: 'Gold loan applicants',
+          definition: {
+            type: 'all',
+            conditions: [
+              { type: 'trait', trait: 'plan', op: 'eq', value: 'gold' },
+              { type: 'event', name: 'Loan Applied' },
+            ],
+          },
+        }),
+      );
+      expect(segment.id).toEqual(expect.any(String));
+      const campaign = await manage(services.campaign, '/v1/campaigns', {
+        name: 'Gold loan rate',
+        channel: 'push',
+        pushTo: 'app',
+        status: 'active',
+        trigger: { type: 'segment_entered', segmentId: segment.id },
+        template: { subject: 'Your rate', body: '{{ traits.firstName }}, gold members get 0.5% off.' },
+      });
+      expect(campaign.status).toBe(201);
+
+      expect(
+        (await tracking('/v1/identify', { userId: 'u-4001', traits: { firstName: 'Hoon' } })).status,
+      ).toBe(200);
+      const hoon = await waitFor('Hoon', async () => {
+        const res = await manage(
+          services.collection,
+          '/v1/customers?identifierType=user_id&identifierValue=u-4001',
+        );
+        return res.status === 200 ? json(res) : undefined;
+      });
+      const device = { platform: 'android', provider: 'fcm', token: 'fcm-e2e-hoon-0123456789' };
+      expect(
+        (await manage(services.collection, `/v1/customers/${hoon.id}/device-tokens`, device)).status,
+      ).toBe(201);
+      expect((await tracking('/v1/track', { userId: 'u-4001', event: 'Loan Applied' })).status).toBe(200);
+      // Not gold yet: no push. Then the trait arrives, and the rule holds.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(fcm.requests).toEqual([]);
+      expect((await tracking('/v1/identify', { userId: 'u-4001', traits: { plan: 'gold' } })).status).toBe(
+        200,
+      );
+
+      const push = await waitFor('the push at the FCM endpoint', async () => fcm.requests[0]);
+      expect(fcm.failures).toEqual([]);
+      expect(JSON.parse(push.body.toString('utf8')).message).toMatchObject({
+        token: 'fcm-e2e-hoon-0123456789',
+        notification: { title: 'Your rate', body: 'Hoon, gold members get 0.5% off.' },
+      });
+      const sent = await waitFor('the push recorded as sent', async () => {
+        const page = await json(await manage(services.delivery, '/v1/messages?channel=push'));
+        return page.items?.find((m: any) => m.status === 'sent');
+      });
+      expect(sent).toMatchObject({ channel: 'push', provider: 'fcm', customerId: hoon.id });
+    } catch (e) {
+      for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
+      throw e;
+    } finally {
+      await tokenEndpoint.close();
+      await fcm.close();
     }
   });
 
