@@ -422,6 +422,11 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
     const fcm = new LocalServer((req) => {
       assert(req.path === '/v1/projects/acme-app/messages:send', `unexpected ${req.path}`);
       assert(req.headers.authorization === 'Bearer ya29.e2e', 'no access token');
+      if (JSON.parse(req.body.toString('utf8')).message?.token === 'fcm-e2e-old-phone-0123456789')
+        return {
+          status: 404,
+          body: JSON.stringify({ error: { status: 'NOT_FOUND', details: [{ errorCode: 'UNREGISTERED' }] } }),
+        };
       return {
         status: 200,
         headers: { 'content-type': 'application/json' },
@@ -480,10 +485,13 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
         );
         return res.status === 200 ? json(res) : undefined;
       });
-      const device = { platform: 'android', provider: 'fcm', token: 'fcm-e2e-hoon-0123456789' };
-      expect(
-        (await manage(services.collection, `/v1/customers/${hoon.id}/device-tokens`, device)).status,
-      ).toBe(201);
+      // Two app installations: the old phone's token is no longer registered at FCM.
+      for (const token of ['fcm-e2e-old-phone-0123456789', 'fcm-e2e-hoon-0123456789']) {
+        const device = { platform: 'android', provider: 'fcm', token };
+        expect(
+          (await manage(services.collection, `/v1/customers/${hoon.id}/device-tokens`, device)).status,
+        ).toBe(201);
+      }
       expect((await tracking('/v1/track', { userId: 'u-4001', event: 'Loan Applied' })).status).toBe(200);
       // Not gold yet: no push. Then the trait arrives, and the rule holds.
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -492,7 +500,9 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
         200,
       );
 
-      const push = await waitFor('the push at the FCM endpoint', async () => fcm.requests[0]);
+      const push = await waitFor('the push at the FCM endpoint', async () =>
+        fcm.requests.find((r) => r.body.toString('utf8').includes('fcm-e2e-hoon')),
+      );
       expect(fcm.failures).toEqual([]);
       expect(JSON.parse(push.body.toString('utf8')).message).toMatchObject({
         token: 'fcm-e2e-hoon-0123456789',
@@ -503,6 +513,13 @@ describe('walking skeleton: track -> segment -> campaign -> email -> history', (
         return page.items?.find((m: any) => m.status === 'sent');
       });
       expect(sent).toMatchObject({ channel: 'push', provider: 'fcm', customerId: hoon.id });
+      // The unregistered token failed for good, and collection revoked it: no campaign sends to it again.
+      await waitFor('the gone token revoked', async () => {
+        const devices = await json(await manage(services.collection, `/v1/customers/${hoon.id}/devices`));
+        return (
+          devices.deviceTokens.length === 1 && devices.deviceTokens[0].token === 'fcm-e2e-hoon-0123456789'
+        );
+      });
     } catch (e) {
       for (const s of Object.values(services)) process.stderr.write(`--- ${s.name} ---\n${s.logs()}\n`);
       throw e;

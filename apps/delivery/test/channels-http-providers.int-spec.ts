@@ -4,7 +4,7 @@
  */
 import { createHmac, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
 import { importSPKI, jwtVerify } from 'jose';
-import { SendError, type OutboundMessage } from '../src/channels/channel-adapter';
+import { RecipientGoneError, SendError, type OutboundMessage } from '../src/channels/channel-adapter';
 import { AccessTokenCache, FCM_SCOPE, FcmPushAdapter } from '../src/channels/fcm-push.adapter';
 import { SendGridEmailAdapter } from '../src/channels/sendgrid-email.adapter';
 import { statusCallbackUrls, TwilioSmsAdapter } from '../src/channels/twilio-sms.adapter';
@@ -387,9 +387,10 @@ describe('FCM HTTP v1 with the service-account JWT bearer flow', () => {
     expect(fcm.requests.at(-1)!.headers.authorization).toBe('Bearer ya29.test-1');
   });
 
-  it('treats an unregistered token as permanent', async () => {
+  it('treats an unregistered token as gone for good', async () => {
     const error = await sendError(adapter.send({ ...base, channel: 'push', recipient: 'gone-token-0000' }));
     expect(error.permanent).toBe(true);
+    expect(error).toBeInstanceOf(RecipientGoneError);
   });
 
   it('fetches a new token after the old one is refused', async () => {

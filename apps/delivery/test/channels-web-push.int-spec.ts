@@ -8,7 +8,7 @@ import { Agent } from 'node:https';
 import { decrypt } from 'http_ece';
 import { jwtVerify } from 'jose';
 import { generateVAPIDKeys } from 'web-push';
-import { SendError, type OutboundMessage } from '../src/channels/channel-adapter';
+import { RecipientGoneError, SendError, type OutboundMessage } from '../src/channels/channel-adapter';
 import { WebPushAdapter } from '../src/channels/web-push.adapter';
 import { assert, LocalServer, selfSignedCertificate, type Reply } from '@cdp/testing';
 
@@ -111,13 +111,14 @@ describe('Web Push (RFC 8030/8291/8292)', () => {
     expect(pushService.requests.at(-1)!.body.toString('utf8')).not.toContain('deposit');
   });
 
-  it('treats a gone subscription (410) as permanent', async () => {
+  it('treats a gone subscription (410) as gone for good', async () => {
     const error = await adapter
       .send({ ...message, recipient: subscription('/push/gone') })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendError);
     expect((error as SendError).permanent).toBe(true);
     expect((error as SendError).message).toContain('410');
+    expect(error).toBeInstanceOf(RecipientGoneError);
   });
 
   it('refuses a recipient that is not a subscription', async () => {

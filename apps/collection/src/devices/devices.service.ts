@@ -132,6 +132,27 @@ export class DevicesService {
     ];
   }
 
+  /**
+   * Revokes the push address a provider said is gone: a Web Push subscription (as the JSON the
+   * look-up gave, by its endpoint) or a device token, whoever holds it now. Idempotent.
+   * @returns how many were revoked.
+   */
+  async revokeGone(workspaceId: string, recipient: string): Promise<number> {
+    const endpoint = endpointOf(recipient);
+    const where = { workspaceId, revokedAt: null };
+    const { count } =
+      endpoint === undefined
+        ? await this.db.client.deviceToken.updateMany({
+            where: { ...where, token: recipient },
+            data: { revokedAt: new Date() },
+          })
+        : await this.db.client.webPushSubscription.updateMany({
+            where: { ...where, endpoint },
+            data: { revokedAt: new Date() },
+          });
+    return count;
+  }
+
   async revokeToken(workspaceId: string, customerId: string, tokenId: string): Promise<void> {
     const revoked = await this.db.client.deviceToken.updateMany({
       where: { id: tokenId, workspaceId, customerId },
@@ -146,5 +167,16 @@ export class DevicesService {
       data: { revokedAt: new Date() },
     });
     if (revoked.count === 0) throw new NotFoundException(`Web push subscription ${subscriptionId} not found`);
+  }
+}
+
+/** The endpoint of a Web Push subscription given as JSON, or undefined for anything else (a device token). */
+function endpointOf(recipient: string): string | undefined {
+  if (!recipient.startsWith('{')) return undefined;
+  try {
+    const { endpoint } = JSON.parse(recipient) as { endpoint?: unknown };
+    return typeof endpoint === 'string' ? endpoint : undefined;
+  } catch {
+    return undefined;
   }
 }

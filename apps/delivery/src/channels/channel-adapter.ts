@@ -43,6 +43,18 @@ export class SendError extends Error {
   }
 }
 
+/**
+ * The provider says the address will never work again (a push token no longer registered, a
+ * browser subscription gone): the message fails for good, and its status tells senders to drop
+ * the address.
+ */
+export class RecipientGoneError extends SendError {
+  constructor(message: string) {
+    super(message, true);
+    this.name = 'RecipientGoneError';
+  }
+}
+
 /** A provider of one channel (SMTP, SendGrid, Twilio, Web Push, FCM, webhook ...). */
 export interface ChannelAdapter {
   readonly channel: ChannelName;

@@ -1,5 +1,11 @@
 import { importPKCS8, SignJWT } from 'jose';
-import { SendError, type ChannelAdapter, type OutboundMessage, type SendResult } from './channel-adapter';
+import {
+  RecipientGoneError,
+  SendError,
+  type ChannelAdapter,
+  type OutboundMessage,
+  type SendResult,
+} from './channel-adapter';
 import { httpFailure, providerCall, providerFetch, trimSlash } from './provider-http';
 
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -104,7 +110,7 @@ export class FcmPushAdapter implements ChannelAdapter {
       throw new SendError(`fcm rejected the access token: ${text.slice(0, 300)}`, false);
     }
     if (response.status === 404 && /UNREGISTERED/.test(text))
-      throw new SendError('fcm registration token is no longer registered', true);
+      throw new RecipientGoneError('fcm registration token is no longer registered');
     if (!response.ok)
       throw httpFailure(this.provider, response.status, text, response.headers.get('retry-after'));
     let name: unknown;

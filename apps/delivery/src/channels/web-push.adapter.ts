@@ -1,6 +1,12 @@
 import type { Agent } from 'node:https';
 import { sendNotification, WebPushError, type PushSubscription } from 'web-push';
-import { SendError, type ChannelAdapter, type OutboundMessage, type SendResult } from './channel-adapter';
+import {
+  RecipientGoneError,
+  SendError,
+  type ChannelAdapter,
+  type OutboundMessage,
+  type SendResult,
+} from './channel-adapter';
 import { httpFailure } from './provider-http';
 
 export interface WebPushOptions {
@@ -75,7 +81,7 @@ export class WebPushAdapter implements ChannelAdapter {
       if (e instanceof WebPushError) {
         // 404/410: the browser unsubscribed; the subscription will never work again.
         if (e.statusCode === 404 || e.statusCode === 410)
-          throw new SendError(`push subscription gone (${e.statusCode})`, true);
+          throw new RecipientGoneError(`push subscription gone (${e.statusCode})`);
         throw httpFailure(this.provider, e.statusCode, e.body, headerOf(e.headers, 'retry-after'));
       }
       if (e instanceof SendError) throw e;

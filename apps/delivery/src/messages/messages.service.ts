@@ -6,7 +6,12 @@ import { v7 as timeOrderedUuid } from 'uuid';
 import { Subjects, type PayloadOf } from '@cdp/contracts';
 import { MessageStatus, Prisma, type Message, type Template } from '@cdp/db';
 import { DatabaseService, SERVICE_CONFIG } from '@cdp/service-kit';
-import { SendError, type ChannelAdapter, type ChannelName } from '../channels/channel-adapter';
+import {
+  RecipientGoneError,
+  SendError,
+  type ChannelAdapter,
+  type ChannelName,
+} from '../channels/channel-adapter';
 import type { DeliveryConfig } from '../config';
 import { ChannelRegistry } from '../channels/channel-registry';
 import { DELIVERY_QUEUES, messagesOf, type SendJob, type SendJobData } from '../queues/delivery-queues';
@@ -419,12 +424,13 @@ export class MessagesService {
         })),
       });
       return Promise.all(
-        failures.map(({ message, error }) =>
-          tx.message.update({
+        failures.map(async ({ message, error }) => ({
+          ...(await tx.message.update({
             where: { id: message.id },
             data: { status: 'failed', error: reasonOf(error) },
-          }),
-        ),
+          })),
+          ...(error instanceof RecipientGoneError && { goneRecipient: message.recipient }),
+        })),
       );
     });
     await this.statuses.announce(failed);

@@ -6,8 +6,12 @@ import type { LedgerRow } from './ledger-row';
 
 type Status = PayloadOf<typeof Subjects.deliveryStatus>['status'];
 
-/** The ledger columns a status announcement reads. */
-export type AnnouncedRow = StatusSource & Pick<LedgerRow, 'status' | 'error' | 'sentAt' | 'updatedAt'>;
+/**
+ * The ledger columns a status announcement reads; `goneRecipient`: the address the provider said
+ * will never work again (announced with the failure, for senders to drop it).
+ */
+export type AnnouncedRow = StatusSource &
+  Pick<LedgerRow, 'status' | 'error' | 'sentAt' | 'updatedAt'> & { goneRecipient?: string };
 
 /** Publishes what happened to messages on cdp.delivery.status, for every writer of the ledger. */
 @Injectable()
@@ -29,7 +33,13 @@ export class StatusAnnouncer {
           this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
         return {
           subject: Subjects.deliveryStatus,
-          payload: deliveryStatusOf(message, status, message.error, message.sentAt ?? message.updatedAt),
+          payload: {
+            ...deliveryStatusOf(message, status, message.error, message.sentAt ?? message.updatedAt),
+            ...(message.goneRecipient !== undefined && {
+              recipientGone: true,
+              recipient: message.goneRecipient,
+            }),
+          },
           msgId: `status:${message.id}:${status}`,
         };
       }),

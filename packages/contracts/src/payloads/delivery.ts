@@ -68,6 +68,15 @@ export const DeliveryStatusV1 = payload(
     provider: Type.Optional(Type.String()),
     providerMessageId: Type.Optional(Type.String()),
     reason: Type.Optional(Type.String()),
+    recipientGone: Type.Optional(
+      Type.Boolean({
+        description:
+          'The provider says the address will never work again (a push token no longer registered, a browser subscription gone): senders should stop using it',
+      }),
+    ),
+    recipient: Type.Optional(
+      Type.String({ description: 'The address that is gone (with recipientGone only)' }),
+    ),
     at: Timestamp,
   },
   'What happened to a message; "sent" means the provider accepted it, not that it was delivered',
