@@ -210,7 +210,7 @@ describe('delivery receipts', () => {
       });
     });
 
-    it('maps bounce to bounced with the reason, spamreport to complained', async () => {
+    it('maps bounce to bounced with the reason, spamreport to complained (and withdraws marketing consent)', async () => {
       const bounced = await sentMessage();
       const complained = await sentMessage();
       const t = Math.floor(Date.now() / 1000);
@@ -243,6 +243,18 @@ describe('delivery receipts', () => {
       expect((await ledger(bounced.id)).bouncedAt?.toISOString()).toBe(new Date(t * 1000).toISOString());
       expect((await statusOf(bounced.id, 'bounced')).reason).toContain('user unknown');
       await statusOf(complained.id, 'complained');
+      // A complaint is an unsubscribe: marketing email to this customer stops.
+      const withdrawn = await waitFor('consent withdrawn on the complaint', () =>
+        consents.find((c) => c.evidence?.messageId === complained.id),
+      );
+      expect(withdrawn).toMatchObject({
+        customerId: complained.customerId,
+        purpose: 'marketing',
+        channel: 'email',
+        status: 'withdrawn',
+        source: 'spam-complaint',
+      });
+      expect(consents.find((c) => c.evidence?.messageId === bounced.id)).toBeUndefined();
     });
 
     it('refuses unsigned (401), wrongly signed (403) and altered (403) batches and changes nothing', async () => {

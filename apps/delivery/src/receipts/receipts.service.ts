@@ -89,6 +89,7 @@ export class ReceiptsService {
         // retry (or the next open) records it again; a commit failure after it republishes the
         // same msgId, which JetStream drops.
         await this.announce(updated, receipt);
+        if (receipt.status === 'complained') await this.withdrawOnComplaint(updated, receipt);
         return updated;
       },
       { timeout: 15_000 },
@@ -115,6 +116,31 @@ export class ReceiptsService {
         select: { messageId: true },
       })
       .then((found) => found && { id: found.messageId });
+  }
+
+  /**
+   * A spam complaint is an unsubscribe (as mailbox providers expect: marketing to someone who
+   * complained hurts the sender's reputation): the marketing consent for the message's channel is
+   * withdrawn, through cdp.consent.changed (delivery does not own consents; collection records it).
+   */
+  private async withdrawOnComplaint(message: Message, receipt: Receipt): Promise<void> {
+    await this.publisher.publish(
+      Subjects.consentChanged,
+      {
+        workspaceId: message.workspaceId,
+        customerId: message.customerId,
+        purpose: 'marketing',
+        channel:
+          message.channel === 'email' || message.channel === 'sms' || message.channel === 'push'
+            ? message.channel
+            : 'any',
+        status: 'withdrawn',
+        source: 'spam-complaint',
+        at: receipt.at.toISOString(),
+        evidence: { messageId: message.id },
+      },
+      { msgId: `consent:complaint:${message.id}` },
+    );
   }
 
   private async announce(message: Message, receipt: Receipt): Promise<void> {
