@@ -1,7 +1,9 @@
 // The customer look-up other services ask (cdp-rpc.customer.lookup) on the real Postgres and NATS:
 // with the address a sender needs on each channel, including the customer's push devices: their
 // registration tokens and browser subscriptions not revoked or expired, newest first.
+import { randomUUID } from 'node:crypto';
 import { CustomerLookupHandler } from '../src/customers/customer-lookup.handler';
+import { DeliveryReceiptsConsumer } from '../src/history/delivery-receipts.consumer';
 import { startIdentityHarness, type IdentityHarness } from './identity-support';
 
 describe('customer look-up', () => {
@@ -42,5 +44,34 @@ describe('customer look-up', () => {
     expect((await lookup()).customer?.pushTargets?.filter((t) => t.kind === 'fcm')).toEqual([
       { kind: 'fcm', recipient: 'fcm-new-0123456789' },
     ]);
+  });
+
+  it('says the email bounced once delivery reports it gone, until the customer gives another', async () => {
+    const customer = await h.resolve({ userId: 'u-bounce', traits: { email: 'gone@example.com' } });
+    await h.prisma.customer.update({ where: { id: customer.id }, data: { email: 'gone@example.com' } });
+    const lookup = async () =>
+      (await h.app.get(CustomerLookupHandler).lookup({ workspaceId: h.workspaceId, customerId: customer.id }))
+        .customer;
+    expect((await lookup())?.emailBounced).toBeUndefined();
+    const status = (recipientGone: boolean) => ({
+      workspaceId: h.workspaceId,
+      idempotencyKey: randomUUID(),
+      messageId: randomUUID(),
+      customerId: customer.id,
+      channel: 'email' as const,
+      status: 'bounced' as const,
+      reason: 'bounce: 550 5.1.1 user unknown',
+      ...(recipientGone && { recipientGone, recipient: 'gone@example.com' }),
+      at: new Date().toISOString(),
+    });
+    const consumer = h.app.get(DeliveryReceiptsConsumer);
+    await consumer.onStatus(status(false)); // a soft bounce: the address stays
+    expect((await lookup())?.emailBounced).toBeUndefined();
+    await consumer.onStatus(status(true));
+    expect(await lookup()).toMatchObject({ email: 'gone@example.com', emailBounced: true });
+    // A new address is deliverable again.
+    await h.prisma.customer.update({ where: { id: customer.id }, data: { email: 'new@example.com' } });
+    expect(await lookup()).toMatchObject({ email: 'new@example.com' });
+    expect((await lookup())?.emailBounced).toBeUndefined();
   });
 });

@@ -241,7 +241,12 @@ describe('delivery receipts', () => {
       expect(complaint.status).toBe('complained');
       expect(complaint.complainedAt?.toISOString()).toBe(new Date((t + 5) * 1000).toISOString());
       expect((await ledger(bounced.id)).bouncedAt?.toISOString()).toBe(new Date(t * 1000).toISOString());
-      expect((await statusOf(bounced.id, 'bounced')).reason).toContain('user unknown');
+      expect(await statusOf(bounced.id, 'bounced')).toMatchObject({
+        reason: expect.stringContaining('user unknown'),
+        recipientGone: true,
+        recipient: 'ada@example.com',
+      });
+      expect((await statusOf(complained.id, 'complained')).recipientGone).toBeUndefined();
       await statusOf(complained.id, 'complained');
       // A complaint is an unsubscribe: marketing email to this customer stops.
       const withdrawn = await waitFor('consent withdrawn on the complaint', () =>

@@ -78,6 +78,12 @@ describe('recipientsFor', () => {
     expect(sms(customer, 'opt_out')).toEqual({ addresses: ['+41791234567'] });
   });
 
+  it('leaves out a customer whose email bounced', () => {
+    expect(email({ ...customer, emailBounced: true }, 'opt_out')).toEqual({ skipped: 'no_address' });
+    expect(explainSkip({ channel: 'email' }, 'no_address')).toBe('has no email address that has not bounced');
+    expect(sms({ ...customer, emailBounced: true }, 'opt_out')).toHaveProperty('addresses');
+  });
+
   it('leaves out, in this order: no address, restricted processing, no marketing consent', () => {
     expect(email(undefined, 'opt_out')).toEqual({ skipped: 'no_address' });
     const { email: _none, ...noEmail } = customer;

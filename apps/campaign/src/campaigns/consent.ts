@@ -40,7 +40,7 @@ export interface Destination {
 const PUSH_KIND: Record<PushTarget, string> = { app: 'fcm', browser: 'webpush' };
 
 function noAddress({ channel, pushTo = 'app' }: Destination): string {
-  if (channel === 'email') return 'has no email address';
+  if (channel === 'email') return 'has no email address that has not bounced';
   if (channel === 'sms') return 'has no phone number in E.164 form (+ and country code)';
   return pushTo === 'app'
     ? 'has no app installation registered for push (FCM token)'
@@ -49,7 +49,7 @@ function noAddress({ channel, pushTo = 'app' }: Destination): string {
 
 /** The customer's addresses for the destination: one email or phone, or each of their push devices of the kind. */
 function addressesFor({ channel, pushTo = 'app' }: Destination, customer: LookedUp): string[] {
-  if (channel === 'email') return customer.email ? [customer.email] : [];
+  if (channel === 'email') return customer.email && !customer.emailBounced ? [customer.email] : [];
   if (channel === 'push')
     return (customer.pushTargets ?? []).filter((t) => t.kind === PUSH_KIND[pushTo]).map((t) => t.recipient);
   // Stored as the customer gave it: "+41 79 123 45 67" and "+1 (415) 555-0100" are sendable too.

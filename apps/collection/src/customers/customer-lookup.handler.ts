@@ -50,6 +50,7 @@ export class CustomerLookupHandler {
         customerCode: customer.customerCode,
         lifecycleStage: customer.lifecycleStage,
         ...(customer.email && { email: customer.email }),
+        ...(customer.email && customer.bouncedEmail === customer.email && { emailBounced: true }),
         ...(customer.phone && { phone: customer.phone }),
         traits: (customer.traits ?? {}) as Record<string, unknown>,
         consents,

@@ -175,6 +175,7 @@ export class ErasureService {
         customerValue: null,
         customerType: null,
         email: null,
+        bouncedEmail: null,
         phone: null,
         postalAddress: Prisma.DbNull,
         preferences: {},

@@ -13,7 +13,7 @@ const CHANNEL: Record<Status['channel'], 'email' | 'sms' | 'push' | 'ad' | 'othe
   webhook: 'other',
 };
 
-/** Writes delivery receipts into the customer's interaction history, once per message and status. */
+/** Writes delivery receipts into the customer's interaction history, once per message and status, and marks bounced email addresses. */
 @Injectable()
 export class DeliveryHistoryService {
   constructor(
@@ -47,5 +47,18 @@ export class DeliveryHistoryService {
         receivedAt: new Date(),
       });
     });
+  }
+
+  /**
+   * An email address delivery reported gone (a hard bounce): the customers whose email it still is
+   * are marked, so senders skip it (the customer look-up says `emailBounced`) until they give
+   * another address. Idempotent.
+   */
+  async emailBounced(workspaceId: string, address: string): Promise<number> {
+    const { count } = await this.db.client.customer.updateMany({
+      where: { workspaceId, email: address, erasedAt: null },
+      data: { bouncedEmail: address },
+    });
+    return count;
   }
 }

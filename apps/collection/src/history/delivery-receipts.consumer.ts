@@ -20,7 +20,8 @@ export class DeliveryReceiptsConsumer {
   @JetStreamEventPattern(Subjects.deliveryStatus)
   async onStatus(@Payload() status: PayloadOf<typeof Subjects.deliveryStatus>) {
     await this.history.record(status);
-    if (status.recipientGone && status.recipient !== undefined && status.channel === 'push')
-      await this.devices.revokeGone(status.workspaceId, status.recipient);
+    if (!status.recipientGone || status.recipient === undefined) return;
+    if (status.channel === 'push') await this.devices.revokeGone(status.workspaceId, status.recipient);
+    if (status.channel === 'email') await this.history.emailBounced(status.workspaceId, status.recipient);
   }
 }

@@ -52,6 +52,8 @@ export class ProviderReceiptsService {
         status,
         at: new Date(event.timestamp * 1000),
         ...(reason && { reason: reason.slice(0, 1000) }),
+        // A `bounce` of type `blocked` is a soft bounce (the receiving server refused for now).
+        ...(event.event === 'bounce' && event.type !== 'blocked' && { recipientGone: true }),
       });
       result[applied ? 'applied' : 'unmatched']++;
     }
@@ -102,6 +104,8 @@ export class ProviderReceiptsService {
       status,
       at: new Date(),
       reason: [recipient.status, recipient.diagnosticCode].filter(Boolean).join(' ').slice(0, 1000),
+      // A DSN counts as bounced only for a permanent (5.x.x) failure: the address is gone.
+      ...(status === 'bounced' && { recipientGone: true }),
     };
     const applied = await this.receipts.apply(ref, receipt);
     return { applied: applied ? 1 : 0, unmatched: applied ? 0 : 1, ignored: 0 };

@@ -13,6 +13,8 @@ export interface Receipt {
   status: ReceiptStatus;
   at: Date;
   reason?: string;
+  /** The provider says the address will never work (a hard bounce): announced for senders to drop it. */
+  recipientGone?: boolean;
 }
 
 /** How a receipt names its message. */
@@ -144,7 +146,10 @@ export class ReceiptsService {
   }
 
   private async announce(message: Message, receipt: Receipt): Promise<void> {
-    const payload = deliveryStatusOf(message, receipt.status, receipt.reason, receipt.at);
+    const payload = {
+      ...deliveryStatusOf(message, receipt.status, receipt.reason, receipt.at),
+      ...(receipt.recipientGone && { recipientGone: true, recipient: message.recipient }),
+    };
     await this.publisher.publish(Subjects.deliveryStatus, payload, {
       msgId: `status:${message.id}:${receipt.status}`,
     });

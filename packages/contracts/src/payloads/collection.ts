@@ -186,6 +186,12 @@ export const CustomerLookupReplyV1 = Type.Object(
         customerCode: Type.String(),
         lifecycleStage: LifecycleStage,
         email: Type.Optional(Type.String()),
+        emailBounced: Type.Optional(
+          Type.Boolean({
+            description:
+              'The email address hard-bounced: nothing should be sent to it until the customer gives another',
+          }),
+        ),
         phone: Type.Optional(Type.String()),
         traits: Json,
         consents: Type.Optional(
