@@ -130,6 +130,45 @@ describe('POST /v1/replay', () => {
     expect(messages[0]!.event).toEqual(original!.event);
   });
 
+  it('re-publishes every live customer’s profile to cdp.profile.updated, across pages', async () => {
+    const ws = suite.workspace.workspaceId;
+    const [merged, erased, survivor] = await suite.db.customer.findMany({
+      where: { workspaceId: ws },
+      orderBy: { id: 'asc' },
+      take: 3,
+    });
+    await suite.db.customer.update({ where: { id: merged!.id }, data: { mergedIntoId: survivor!.id } });
+    await suite.db.customer.update({ where: { id: erased!.id }, data: { erasedAt: new Date() } });
+    await suite.db.customer.update({ where: { id: survivor!.id }, data: { traits: { plan: 'gold' } } });
+    const live = await suite.db.customer.count({
+      where: { workspaceId: ws, mergedIntoId: null, erasedAt: null },
+    });
+    expect(live).toBe(1198);
+
+    expect((await request('POST', '/v1/replay/profiles', { from: at(0) })).json().issues).toEqual([
+      { path: '/from', reason: expect.any(String) },
+    ]);
+    const res = await request('POST', '/v1/replay/profiles', {});
+    expect(res.statusCode).toBe(202);
+    const { id } = res.json();
+    expect(res.json()).toMatchObject({ kind: 'profiles', done: false, published: 0 });
+    expect(await finished(id)).toMatchObject({ id, kind: 'profiles', state: 'completed', published: live });
+
+    const profiles = (await suite.profileUpdates()).filter((u) => u.msgId.startsWith(`replay:${id}:`));
+    expect(profiles).toHaveLength(live);
+    expect(new Set(profiles.map((p) => p.customerId)).size).toBe(live);
+    expect(profiles.map((p) => p.customerId)).not.toContain(merged!.id);
+    expect(profiles.map((p) => p.customerId)).not.toContain(erased!.id);
+    expect(profiles.find((p) => p.customerId === survivor!.id)).toMatchObject({
+      msgId: `replay:${id}:profile:${survivor!.id}`,
+      workspaceId: ws,
+      changedTraits: [],
+      traits: { plan: 'gold' },
+      lifecycleStage: 'potential',
+    });
+    expect(profiles.every((p) => p.workspaceId === ws)).toBe(true);
+  });
+
   it('filters by event name', async () => {
     const res = await request('POST', '/v1/replay', {
       from: at(0),

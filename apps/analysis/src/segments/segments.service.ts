@@ -76,9 +76,10 @@ const scoreCause = (update: ScoreUpdated) => `score:${update.model}:${update.val
 
 /** What moved a customer in or out of a profile segment: their stage, or the traits that changed. */
 function profileCause(update: ProfileUpdated): string {
-  return update.changedTraits.includes('lifecycleStage')
-    ? `lifecycle:${update.lifecycleStage}`
-    : `traits:${update.changedTraits.join(',')}`.slice(0, 500);
+  if (update.changedTraits.includes('lifecycleStage')) return `lifecycle:${update.lifecycleStage}`;
+  // None changed: the profile announced again as it stands (collection's profile replay).
+  if (!update.changedTraits.length) return 'profile';
+  return `traits:${update.changedTraits.join(',')}`.slice(0, 500);
 }
 
 const pairKey = (segmentId: string, customerId: string) => `${segmentId} ${customerId}`;

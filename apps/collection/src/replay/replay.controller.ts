@@ -1,9 +1,12 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
-import { ReplayRequest, type ReplayStatus } from '@cdp/contracts';
+import { ProfilesReplayRequest, ReplayRequest, type ReplayStatus } from '@cdp/contracts';
 import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
 import { ReplayService } from './replay.service';
 
-/** Re-announce stored events of a time range to cdp.event.ingested (late or rebuilding consumers). */
+/**
+ * Re-announce stored events of a time range to cdp.event.ingested, or every profile to
+ * cdp.profile.updated (late or rebuilding consumers).
+ */
 @Controller('v1/replay')
 @UseGuards(ApiKeyGuard)
 @RequireScope('replay:read')
@@ -16,6 +19,15 @@ export class ReplayController {
   @HttpCode(202)
   start(@CurrentPrincipal() p: Principal, @Body() body: unknown): Promise<ReplayStatus> {
     return this.replays.start(p.workspaceId, parseBody(ReplayRequest, body));
+  }
+
+  /** 202: every live customer's profile to cdp.profile.updated, as a job; follow it with GET /v1/replay/:id. */
+  @RequireScope('replay:write')
+  @Post('profiles')
+  @HttpCode(202)
+  startProfiles(@CurrentPrincipal() p: Principal, @Body() body: unknown): Promise<ReplayStatus> {
+    parseBody(ProfilesReplayRequest, body ?? {});
+    return this.replays.startProfiles(p.workspaceId);
   }
 
   @Get(':id')

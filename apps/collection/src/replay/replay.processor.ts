@@ -6,7 +6,15 @@ import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
 import { EventStore } from '../history/event-store';
 import { fromStored } from '../ingest/ingest.service';
-import { REPLAY_ID_HEADER, REPLAY_QUEUE, progressOf, type ReplayJobData } from './replay.types';
+import { PROFILE_STATE_COLUMNS, profileUpdate, type ProfileState } from '../profiles/profile-updates';
+import {
+  REPLAY_ID_HEADER,
+  REPLAY_QUEUE,
+  progressOf,
+  type EventsReplayJobData,
+  type ProfilesReplayJobData,
+  type ReplayJobData,
+} from './replay.types';
 
 /** Events read and published per step; the only part of the range ever held in memory. */
 const PAGE_SIZE = 500;
@@ -15,8 +23,10 @@ const PAGE_SIZE = 500;
  * Runs a replay: walks the workspace's history of the range in (received_at, id) order, page by
  * page, and re-publishes each event to cdp.event.ingested with Nats-Msg-Id
  * `replay:<replayId>:<eventId>` (so JetStream does not drop it as a duplicate of the original
- * announcement, while a retried page is still deduplicated). The position is saved as job progress
- * after each page: a retried or stalled job resumes there.
+ * announcement, while a retried page is still deduplicated); a profile replay walks the live
+ * customers in id order and publishes each one's profile as it stands to cdp.profile.updated
+ * (`replay:<replayId>:profile:<customerId>`, no changed traits). The position is saved as job
+ * progress after each page: a retried or stalled job resumes there.
  */
 @Processor(REPLAY_QUEUE, { concurrency: 2 })
 export class ReplayProcessor extends WorkerHost implements BeforeApplicationShutdown {
@@ -50,17 +60,63 @@ export class ReplayProcessor extends WorkerHost implements BeforeApplicationShut
     this.logger.warn(`replay ${job?.id ?? '?'} attempt ${job?.attemptsMade ?? '?'} failed: ${error.message}`);
   }
 
-  async process(job: Job<ReplayJobData>, token?: string): Promise<{ published: number }> {
+  process(job: Job<ReplayJobData>, token?: string): Promise<{ published: number }> {
+    const { data } = job;
+    return data.kind === 'profiles'
+      ? this.replayProfiles(job as Job<ProfilesReplayJobData>, token)
+      : this.replayEvents(job as Job<EventsReplayJobData>, token);
+  }
+
+  /** Hands the job back when the app is stopping (not a failed attempt): the next run resumes from the cursor. */
+  private async handBackIfStopping(job: Job<ReplayJobData>, token: string | undefined): Promise<void> {
+    if (!this.stopping) return;
+    await job.moveToDelayed(Date.now() + 1000, token);
+    throw new DelayedError();
+  }
+
+  private async replayProfiles(
+    job: Job<ProfilesReplayJobData>,
+    token?: string,
+  ): Promise<{ published: number }> {
+    const replayId = job.id!;
+    const { workspaceId } = job.data;
+    const progress = progressOf(job.progress);
+    let { published } = progress;
+    let after = progress.cursor && 'customerId' in progress.cursor ? progress.cursor.customerId : '';
+    for (;;) {
+      await this.handBackIfStopping(job, token);
+      const { rows: page } = await this.db.pool.query<ProfileState>(
+        `SELECT ${PROFILE_STATE_COLUMNS} FROM customers c
+        WHERE c.workspace_id = $1 AND c.id > $2 AND c.merged_into_id IS NULL AND c.erased_at IS NULL
+        ORDER BY c.id LIMIT ${PAGE_SIZE}`,
+        [workspaceId, after],
+      );
+      if (page.length === 0) break;
+      await this.publisher.publishMany(
+        page.map((state) => ({
+          ...profileUpdate(state, [], `replay:${replayId}:profile:${state.id}`),
+          headers: { [REPLAY_ID_HEADER]: replayId },
+        })),
+      );
+      after = page.at(-1)!.id;
+      published += page.length;
+      await job.updateProgress({ published, cursor: { customerId: after }, done: false });
+      if (page.length < PAGE_SIZE) break;
+    }
+    await job.updateProgress({ published, cursor: { customerId: after }, done: true });
+    this.logger.log(`replay ${replayId} of ${workspaceId}: ${published} profiles re-published`);
+    return { published };
+  }
+
+  private async replayEvents(job: Job<EventsReplayJobData>, token?: string): Promise<{ published: number }> {
     const replayId = job.id!;
     const { workspaceId, from, to, eventNames } = job.data;
     const range = { workspaceId, from: new Date(from), to: new Date(to), ...(eventNames && { eventNames }) };
-    let { published, cursor } = progressOf(job.progress);
+    const progress = progressOf(job.progress);
+    let { published } = progress;
+    let cursor = progress.cursor && 'receivedAt' in progress.cursor ? progress.cursor : null;
     for (;;) {
-      if (this.stopping) {
-        // Hand the job back (not a failed attempt): the next process resumes from the cursor.
-        await job.moveToDelayed(Date.now() + 1000, token);
-        throw new DelayedError();
-      }
+      await this.handBackIfStopping(job, token);
       const page = await this.events.pageOfIngested(
         this.db.client,
         range,

@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { ReplayRequest, ReplayStatus } from '@cdp/contracts';
 import { DependencyUnavailableError, invalidInput, withTimeout } from '@cdp/service-kit';
-import { REPLAY_QUEUE, progressOf, type ReplayJobData } from './replay.types';
+import { REPLAY_QUEUE, progressOf, type EventsReplayJobData, type ReplayJobData } from './replay.types';
 
 const REDIS_TIMEOUT_MS = 3000;
 const DAY_S = 24 * 3600;
@@ -28,12 +28,20 @@ export class ReplayService {
   async start(workspaceId: string, request: ReplayRequest): Promise<ReplayStatus> {
     if (Date.parse(request.to) <= Date.parse(request.from))
       throw invalidInput('/to', 'must be later than from', 'Invalid request body');
-    const data: ReplayJobData = {
+    return this.enqueue({
       workspaceId,
       from: new Date(request.from).toISOString(),
       to: new Date(request.to).toISOString(),
       ...(request.eventNames && { eventNames: request.eventNames }),
-    };
+    });
+  }
+
+  /** Re-announces every live customer's profile (cdp.profile.updated), for a consumer that rebuilds its copy. */
+  startProfiles(workspaceId: string): Promise<ReplayStatus> {
+    return this.enqueue({ kind: 'profiles', workspaceId });
+  }
+
+  private async enqueue(data: ReplayJobData): Promise<ReplayStatus> {
     const job = await this.redis(() =>
       this.queue.add('replay', data, {
         jobId: randomUUID(),
@@ -44,7 +52,7 @@ export class ReplayService {
         removeOnFail: { age: 30 * DAY_S },
       }),
     );
-    return { id: job.id!, state: 'waiting', published: 0, done: false, ...this.rangeOf(data) };
+    return { id: job.id!, state: 'waiting', published: 0, done: false, ...this.describe(data) };
   }
 
   /** The replay's status, or null if there is none with this id in the workspace. */
@@ -58,13 +66,15 @@ export class ReplayService {
       state,
       published: progress.published,
       done: state === 'completed',
-      ...this.rangeOf(job.data),
+      ...this.describe(job.data),
       ...(job.failedReason && { failedReason: job.failedReason }),
     };
   }
 
-  private rangeOf(data: ReplayJobData) {
-    return { from: data.from, to: data.to, ...(data.eventNames && { eventNames: data.eventNames }) };
+  private describe(data: ReplayJobData) {
+    if (data.kind === 'profiles') return { kind: 'profiles' as const };
+    const { from, to, eventNames }: EventsReplayJobData = data;
+    return { kind: 'events' as const, from, to, ...(eventNames && { eventNames }) };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { oneOf } from '../payloads/common';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** `POST /v1/replay` (collection): re-announce stored events whose received_at lies in [from, to). */
@@ -18,13 +19,23 @@ export const ReplayRequest = Type.Object(
 );
 export type ReplayRequest = Static<typeof ReplayRequest>;
 
+/** POST /v1/replay/profiles takes no options: an empty body, or none. */
+export const ProfilesReplayRequest = Type.Object({}, { additionalProperties: false });
+
 export const ReplayStatus = Type.Object({
-  id: Type.String({ description: 'Replay id; replayed messages carry Nats-Msg-Id replay:<id>:<eventId>' }),
+  id: Type.String({
+    description:
+      'Replay id; replayed messages carry Nats-Msg-Id replay:<id>:<eventId> (events) or replay:<id>:profile:<customerId> (profiles)',
+  }),
+  kind: oneOf(['events', 'profiles'] as const, {
+    description:
+      "events: stored events of a time range to cdp.event.ingested; profiles: every live customer's profile to cdp.profile.updated",
+  }),
   state: Type.String({ description: 'BullMQ job state: waiting, active, completed, failed, delayed, ...' }),
-  published: Type.Integer({ minimum: 0, description: 'Events re-published so far' }),
+  published: Type.Integer({ minimum: 0, description: 'Events (or profiles) re-published so far' }),
   done: Type.Boolean(),
-  from: Type.String({ format: 'date-time' }),
-  to: Type.String({ format: 'date-time' }),
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
   eventNames: Type.Optional(Type.Array(Type.String())),
   failedReason: Type.Optional(Type.String()),
 });
