@@ -53,6 +53,18 @@ export interface AnalysisHarness {
     properties?: Record<string, unknown>;
     occurredAt?: string;
   }): Promise<unknown>;
+  /** Publishes collection's announcement of a customer's profile (cdp.profile.updated). */
+  profileUpdated(profile: {
+    customerId: string;
+    stage: PayloadOf<typeof Subjects.profileUpdated>['lifecycleStage'];
+    traits: Record<string, unknown>;
+    changedTraits: string[];
+    updatedAt: string;
+  }): Promise<unknown>;
+  /** POST /v1/segments with the admin key. */
+  createSegment(name: string, definition: unknown): ReturnType<NestFastifyApplication['inject']>;
+  /** Waits until analysis has kept a profile snapshot of each of these customers. */
+  snapshotsKept(customerIds: string[]): Promise<void>;
   /** The messages of a subject its stream holds (what durable consumers get), in order. */
   stored<S extends EventSubject>(subject: S): Promise<Array<PayloadOf<S>>>;
   /** Creates `n` customers (the memberships' foreign key) and returns their ids. */
@@ -151,6 +163,35 @@ export async function startAnalysis(label: string): Promise<AnalysisHarness> {
         },
         { msgId: randomUUID() },
       ),
+    profileUpdated: ({ customerId, stage, traits, changedTraits, updatedAt }) =>
+      started.get(JetStreamPublisher).publish(
+        Subjects.profileUpdated,
+        {
+          workspaceId,
+          customerId,
+          customerCode: `C-${customerId.slice(0, 8)}`,
+          lifecycleStage: stage,
+          changedTraits,
+          traits,
+          updatedAt,
+        },
+        { msgId: randomUUID() },
+      ),
+    createSegment: (name, definition) =>
+      started.inject({
+        method: 'POST',
+        url: '/v1/segments',
+        headers: { authorization: `Bearer ${adminKey}` },
+        payload: { name, definition } as object,
+      }),
+    snapshotsKept: async (customerIds) => {
+      await waitFor(
+        `profile snapshots of ${customerIds.length} customer(s)`,
+        async () =>
+          (await prisma.profileSnapshot.count({ where: { customerId: { in: customerIds } } })) ===
+          customerIds.length,
+      );
+    },
     async stored(subject) {
       // An ordered (ephemeral) consumer of the subject reads what the stream holds of it.
       const consumer = await jetstream(nc).consumers.get(streamName(prefix, subject.stream), {

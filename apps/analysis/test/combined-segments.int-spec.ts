@@ -16,22 +16,14 @@ describe('combined segments', () => {
   const event = (customerId: string, name: string) =>
     h.ingested({ customerId, eventId: ++nextEventId, name });
   const traits = (customerId: string, values: Record<string, unknown>, changedTraits = Object.keys(values)) =>
-    h.publish(Subjects.profileUpdated, {
-      workspaceId: h.workspaceId,
+    h.profileUpdated({
       customerId,
-      customerCode: `C-${customerId.slice(0, 8)}`,
-      lifecycleStage: 'prospect',
-      changedTraits,
+      stage: 'prospect',
       traits: values,
+      changedTraits,
       updatedAt: new Date((clock += 60_000)).toISOString(),
     });
-  const create = (name: string, definition: unknown) =>
-    h.app.inject({
-      method: 'POST',
-      url: '/v1/segments',
-      headers: { authorization: `Bearer ${h.adminKey}` },
-      payload: { name, definition } as object,
-    });
+  const create = (name: string, definition: unknown) => h.createSegment(name, definition);
   const announced = async (segmentId: string, customerId: string) => {
     const mine = (e: { segmentId: string; customerId: string }) =>
       e.segmentId === segmentId && e.customerId === customerId;
@@ -62,10 +54,7 @@ describe('combined segments', () => {
     const [ana, ben] = await h.customers(2);
     // Ana: the trait first, then the event.
     await traits(ana!, { plan: 'gold' });
-    await waitFor(
-      'ana’s profile kept',
-      async () => (await h.prisma.profileSnapshot.count({ where: { customerId: ana! } })) === 1,
-    );
+    await h.snapshotsKept([ana!]);
     await sleep(300);
     expect(await h.current(goldApplicants)).toEqual([]);
     await event(ana!, 'Loan Applied');
@@ -101,11 +90,7 @@ describe('combined segments', () => {
     const [cho, dan] = await h.customers(2);
     await traits(cho!, { city: 'Busan' });
     await traits(dan!, { city: 'Seoul' });
-    await waitFor(
-      'both kept',
-      async () =>
-        (await h.prisma.profileSnapshot.count({ where: { customerId: { in: [cho!, dan!] } } })) === 2,
-    );
+    await h.snapshotsKept([cho!, dan!]);
     const made = await create('Busan or branch visitors', {
       type: 'any',
       conditions: [
@@ -136,11 +121,7 @@ describe('combined segments', () => {
     const [eve, fay] = await h.customers(2);
     await traits(eve!, { vip: true });
     await traits(fay!, { vip: false });
-    await waitFor(
-      'both kept',
-      async () =>
-        (await h.prisma.profileSnapshot.count({ where: { customerId: { in: [eve!, fay!] } } })) === 2,
-    );
+    await h.snapshotsKept([eve!, fay!]);
     await sleep(300);
     expect(await h.current(segmentId)).toEqual([]); // no score yet
     await event(eve!, 'Account Opened');

@@ -15,29 +15,14 @@ describe('profile segments: lifecycle stage and traits', () => {
   type Stage = PayloadOf<typeof Subjects.profileUpdated>['lifecycleStage'];
   const profile = (
     customerId: string,
-    lifecycleStage: Stage,
+    stage: Stage,
     traits: Record<string, unknown>,
     changedTraits: string[],
     updatedAt: string,
-  ) =>
-    h.publish(Subjects.profileUpdated, {
-      workspaceId: h.workspaceId,
-      customerId,
-      customerCode: `C-${customerId.slice(0, 8)}`,
-      lifecycleStage,
-      changedTraits,
-      traits,
-      updatedAt,
-    });
+  ) => h.profileUpdated({ customerId, stage, traits, changedTraits, updatedAt });
   const stage = (customerId: string, lifecycleStage: Stage, updatedAt: string) =>
     profile(customerId, lifecycleStage, {}, ['lifecycleStage'], updatedAt);
-  const create = (name: string, definition: unknown) =>
-    h.app.inject({
-      method: 'POST',
-      url: '/v1/segments',
-      headers: { authorization: `Bearer ${h.adminKey}` },
-      payload: { name, definition } as object,
-    });
+  const create = (name: string, definition: unknown) => h.createSegment(name, definition);
 
   beforeAll(async () => {
     h = await startAnalysis('anlife');
@@ -135,11 +120,7 @@ describe('profile segments: lifecycle stage and traits', () => {
     const [kai, mo] = await h.customers(2);
     await profile(kai!, 'prospect', { address: { city: 'Busan' } }, ['address'], '2026-12-02T09:00:00.000Z');
     await profile(mo!, 'prospect', { address: { city: 'Seoul' } }, ['address'], '2026-12-02T09:00:00.000Z');
-    await waitFor(
-      'both kept',
-      async () =>
-        (await h.prisma.profileSnapshot.count({ where: { customerId: { in: [kai!, mo!] } } })) === 2,
-    );
+    await h.snapshotsKept([kai!, mo!]);
     const made = await create('Busan', { type: 'trait', trait: 'address.city', op: 'eq', value: 'Busan' });
     expect(made.statusCode).toBe(201);
     const segmentId = made.json<{ id: string }>().id;
@@ -152,11 +133,7 @@ describe('profile segments: lifecycle stage and traits', () => {
     const [lin, sam] = await h.customers(2);
     await stage(lin!, 'prospect', '2026-12-02T09:00:00.000Z');
     await stage(sam!, 'contracted', '2026-12-02T09:00:00.000Z');
-    await waitFor(
-      'both recorded',
-      async () =>
-        (await h.prisma.profileSnapshot.count({ where: { customerId: { in: [lin!, sam!] } } })) === 2,
-    );
+    await h.snapshotsKept([lin!, sam!]);
     const made = await create('Prospects to call', { type: 'lifecycle', stage: 'prospect' });
     expect(made.statusCode).toBe(201);
     const segmentId = made.json<{ id: string }>().id;
