@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   CAMPAIGN_CHANNELS,
@@ -13,7 +14,6 @@ import {
   type PayloadOf,
   type PushTarget,
 } from '@cdp/contracts';
-import { createHash } from 'node:crypto';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput } from '@cdp/service-kit';
 import { Counter } from 'prom-client';
