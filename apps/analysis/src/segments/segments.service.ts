@@ -72,6 +72,19 @@ interface StateChange {
   matches: (rule: SegmentCondition) => boolean;
 }
 
+/** Score rows grouped by customer: model -> value. */
+function scoresByCustomer(
+  rows: readonly { customerId: string; model: string; value: number }[],
+): Map<string, Map<string, number>> {
+  const byCustomer = new Map<string, Map<string, number>>();
+  for (const r of rows)
+    byCustomer.set(
+      r.customerId,
+      (byCustomer.get(r.customerId) ?? new Map<string, number>()).set(r.model, r.value),
+    );
+  return byCustomer;
+}
+
 const scoreCause = (update: ScoreUpdated) => `score:${update.model}:${update.value}`;
 
 /** What moved a customer in or out of a profile segment: their stage, or the traits that changed. */
@@ -81,6 +94,17 @@ function profileCause(update: ProfileUpdated): string {
   if (!update.changedTraits.length) return 'profile';
   return `traits:${update.changedTraits.join(',')}`.slice(0, 500);
 }
+
+/**
+ * Nats-Msg-Id of an entry tied to the membership it changes (none yet, or the one that ended at a
+ * given time): announcing the same entry again, after a crash or from another replica, is dropped.
+ */
+const entryMsgId = (segmentId: string, customerId: string, membership: Membership | undefined) =>
+  `segment-entered:${segmentId}:${customerId}:${membership?.exitedAt?.toISOString() ?? 'new'}`;
+
+/** Nats-Msg-Id of an exit tied to the membership it ends (the one entered at `enteredAt`). */
+const exitMsgId = (segmentId: string, customerId: string, enteredAt: Date) =>
+  `${Subjects.segmentExited.name}:${segmentId}:${customerId}:${enteredAt.toISOString()}`;
 
 const pairKey = (segmentId: string, customerId: string) => `${segmentId} ${customerId}`;
 
@@ -275,7 +299,7 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
       entering.map(([key, { workspaceId, segmentId, segmentName, customerId, cause }]) => ({
         subject: Subjects.segmentEntered,
         payload: { workspaceId, segmentId, segmentName, customerId, at: at.toISOString(), cause },
-        msgId: `segment-entered:${segmentId}:${customerId}:${held.get(key)?.exitedAt?.toISOString() ?? 'new'}`,
+        msgId: entryMsgId(segmentId, customerId, held.get(key)),
       })),
     );
     await this.writeMemberships(entering.map(([, p]) => ({ ...p, enteredAt: at, exitedAt: null })));
@@ -340,9 +364,8 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         ON s.workspace_id = k.workspace_id AND s.customer_id = k.customer_id`,
       [relevant.map((u) => u.workspaceId), relevant.map((u) => u.customerId)],
     );
-    const stored = new Map<string, Map<string, number>>();
+    const stored = scoresByCustomer(rows);
     const scoresOf = (customerId: string) => stored.get(customerId) ?? new Map<string, number>();
-    for (const r of rows) stored.set(r.customerId, scoresOf(r.customerId).set(r.model, r.value));
     await this.followStates(
       'score',
       inTimeOrder(relevant, (u) => u.computedAt).map((u) => {
@@ -358,13 +381,8 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
         };
       }),
     );
-    const announced = new Map<string, Map<string, number>>();
-    for (const u of inTimeOrder(relevant, (u) => u.computedAt))
-      announced.set(
-        u.customerId,
-        (announced.get(u.customerId) ?? new Map<string, number>()).set(u.model, u.value),
-      );
-    await this.followCombined(await this.combinedCandidates('score', relevant, scoreCause), announced);
+    // `stored` now holds each customer's scores after all of the batch's updates.
+    await this.followCombined(await this.combinedCandidates('score', relevant, scoreCause), stored);
   }
 
   /**
@@ -450,15 +468,15 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Combined segments (conditions of several kinds) are decided on the customer's whole state as
    * it stands: their profile snapshot (a customer never announced is a potential one without
-   * traits), their scores (with those just announced, whose rows may not be committed yet) and
-   * their counted events. A candidate who comes to match enters, one who no longer does exits;
+   * traits), their scores (stored, or `knownScores`: those a batch of score changes already read
+   * and updated, as their rows may not be committed yet) and their counted events. A candidate who comes to match enters, one who no longer does exits;
    * each announcement's Nats-Msg-Id is tied to the membership it changes (none yet, the one that
    * ended at a given time, or the one entered at a given time), so a redelivery or two replicas
    * evaluating one customer at once announce a change once.
    */
   private async followCombined(
     candidates: readonly CombinedCandidate[],
-    announcedScores: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map(),
+    knownScores?: ReadonlyMap<string, ReadonlyMap<string, number>>,
   ): Promise<void> {
     const unique = new Map<string, CombinedCandidate>();
     for (const c of candidates) {
@@ -468,30 +486,19 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     if (!unique.size) return;
     const now = new Date();
     const customerIds = [...new Set([...unique.values()].map((c) => c.customerId))];
-    const [profiles, stored, counts, held] = await Promise.all([
+    const [profiles, scoresOf, counts, held] = await Promise.all([
       this.db.pool.query<{ customerId: string; stage: string; traits: Record<string, unknown> }>(
         `SELECT customer_id AS "customerId", stage::text AS stage, traits FROM profile_snapshots
         WHERE customer_id = ANY($1::text[])`,
         [customerIds],
       ),
-      this.db.pool.query<{ customerId: string; model: string; value: number }>(
-        `SELECT customer_id AS "customerId", model, value FROM scores WHERE customer_id = ANY($1::text[])`,
-        [customerIds],
-      ),
+      knownScores ?? this.storedScores(customerIds),
       this.countHits([...unique.values()], now),
       this.memberships(
         [...unique.values()].map((c) => ({ segmentId: c.segment.id, customerId: c.customerId })),
       ),
     ]);
     const profileOf = new Map(profiles.rows.map((p) => [p.customerId, { stage: p.stage, traits: p.traits }]));
-    const scoresOf = new Map<string, Map<string, number>>();
-    for (const r of stored.rows)
-      scoresOf.set(
-        r.customerId,
-        (scoresOf.get(r.customerId) ?? new Map<string, number>()).set(r.model, r.value),
-      );
-    for (const [customerId, announced] of announcedScores)
-      scoresOf.set(customerId, new Map([...(scoresOf.get(customerId) ?? []), ...announced]));
 
     const announcements: PublishItem[] = [];
     const written: (Pair & { enteredAt: Date; exitedAt: Date | null })[] = [];
@@ -517,12 +524,12 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
           ? {
               subject: Subjects.segmentEntered,
               payload,
-              msgId: `segment-entered:${segment.id}:${customerId}:${membership?.exitedAt?.toISOString() ?? 'new'}`,
+              msgId: entryMsgId(segment.id, customerId, membership),
             }
           : {
               subject: Subjects.segmentExited,
               payload,
-              msgId: `${Subjects.segmentExited.name}:${segment.id}:${customerId}:${membership!.enteredAt.toISOString()}`,
+              msgId: exitMsgId(segment.id, customerId, membership!.enteredAt),
             },
       );
       written.push({
@@ -536,6 +543,15 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
     }
     await this.publisher.publishMany(announcements);
     await this.writeMemberships(written);
+  }
+
+  /** The stored scores of these customers, by customer and model. */
+  private async storedScores(customerIds: readonly string[]): Promise<Map<string, Map<string, number>>> {
+    const { rows } = await this.db.pool.query<{ customerId: string; model: string; value: number }>(
+      `SELECT customer_id AS "customerId", model, value FROM scores WHERE customer_id = ANY($1::text[])`,
+      [customerIds],
+    );
+    return scoresByCustomer(rows);
   }
 
   /** The memberships of these (segment, customer) pairs that exist, by {@link pairKey}. */
@@ -810,7 +826,7 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
               at: now.toISOString(),
               cause: 'window',
             },
-            msgId: `${Subjects.segmentExited.name}:${segment.id}:${customerId}:${enteredAt.toISOString()}`,
+            msgId: exitMsgId(segment.id, customerId, enteredAt),
           })),
         );
         // Only the membership announced as ended: one entered again meanwhile stays.

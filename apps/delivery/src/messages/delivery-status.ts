@@ -16,12 +16,16 @@ export type StatusSource = Pick<
   | 'providerMessageId'
 >;
 
-/** What a cdp.delivery.status says of a ledger row: the status it reached, why, and when. */
+/**
+ * What a cdp.delivery.status says of a ledger row: the status it reached, why, and when; with
+ * `goneRecipient`, that the provider said this address will never work again.
+ */
 export function deliveryStatusOf(
   message: StatusSource,
   status: DeliveryStatus['status'],
   reason: string | null | undefined,
   at: Date,
+  goneRecipient?: string,
 ): DeliveryStatus {
   return {
     workspaceId: message.workspaceId,
@@ -34,6 +38,7 @@ export function deliveryStatusOf(
     ...(message.provider && { provider: message.provider }),
     ...(message.providerMessageId && { providerMessageId: message.providerMessageId }),
     ...(reason && { reason }),
+    ...(goneRecipient !== undefined && { recipientGone: true, recipient: goneRecipient }),
     at: at.toISOString(),
   };
 }

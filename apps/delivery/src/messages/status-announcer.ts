@@ -33,13 +33,13 @@ export class StatusAnnouncer {
           this.logger.warn(`message ${message.id} ${status}: ${message.error ?? ''}`);
         return {
           subject: Subjects.deliveryStatus,
-          payload: {
-            ...deliveryStatusOf(message, status, message.error, message.sentAt ?? message.updatedAt),
-            ...(message.goneRecipient !== undefined && {
-              recipientGone: true,
-              recipient: message.goneRecipient,
-            }),
-          },
+          payload: deliveryStatusOf(
+            message,
+            status,
+            message.error,
+            message.sentAt ?? message.updatedAt,
+            message.goneRecipient,
+          ),
           msgId: `status:${message.id}:${status}`,
         };
       }),

@@ -1,13 +1,10 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { Subjects, type CONSENT_CHANNELS } from '@cdp/contracts';
+import { Subjects } from '@cdp/contracts';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
+import { consentChannelOf } from './consent-channel';
 import { LinkSigner, type LinkClaims } from './link-signer';
 import { ReceiptsService } from './receipts.service';
-
-type ConsentChannel = (typeof CONSENT_CHANNELS)[number];
-/** Consent channels an unsubscribe can withdraw; other delivery channels withdraw `any`. */
-const CONSENT_CHANNEL: Record<string, ConsentChannel> = { email: 'email', sms: 'sms', push: 'push' };
 
 /** Opens, clicks and one-click unsubscribes arriving through signed links. */
 @Injectable()
@@ -72,7 +69,7 @@ export class EngagementService {
         workspaceId: message.workspaceId,
         customerId: message.customerId,
         purpose: 'marketing',
-        channel: CONSENT_CHANNEL[claims.c ?? message.channel] ?? 'any',
+        channel: consentChannelOf(claims.c ?? message.channel),
         status: 'withdrawn',
         source: 'one-click-unsubscribe',
         at: new Date().toISOString(),

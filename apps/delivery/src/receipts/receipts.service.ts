@@ -4,6 +4,7 @@ import type { Message, Prisma } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService } from '@cdp/service-kit';
 import { deliveryStatusOf } from '../messages/delivery-status';
+import { consentChannelOf } from './consent-channel';
 
 export type ReceiptStatus = 'delivered' | 'bounced' | 'complained' | 'opened' | 'clicked' | 'failed';
 type LedgerStatus = Message['status'];
@@ -132,10 +133,7 @@ export class ReceiptsService {
         workspaceId: message.workspaceId,
         customerId: message.customerId,
         purpose: 'marketing',
-        channel:
-          message.channel === 'email' || message.channel === 'sms' || message.channel === 'push'
-            ? message.channel
-            : 'any',
+        channel: consentChannelOf(message.channel),
         status: 'withdrawn',
         source: 'spam-complaint',
         at: receipt.at.toISOString(),
@@ -146,10 +144,13 @@ export class ReceiptsService {
   }
 
   private async announce(message: Message, receipt: Receipt): Promise<void> {
-    const payload = {
-      ...deliveryStatusOf(message, receipt.status, receipt.reason, receipt.at),
-      ...(receipt.recipientGone && { recipientGone: true, recipient: message.recipient }),
-    };
+    const payload = deliveryStatusOf(
+      message,
+      receipt.status,
+      receipt.reason,
+      receipt.at,
+      receipt.recipientGone ? message.recipient : undefined,
+    );
     await this.publisher.publish(Subjects.deliveryStatus, payload, {
       msgId: `status:${message.id}:${receipt.status}`,
     });
