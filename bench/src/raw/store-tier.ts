@@ -1,7 +1,8 @@
 /**
  * The raw store tier beside raw/fixed-rate.ts's paced publishes, as its own process: pulls the
- * stream 250 calls at a time, COPYs them into the `events` table and acks them. No identity
- * resolution, no dedup, no announcements: what storing alone costs the infrastructure.
+ * stream 250 messages at a time (a call each, or an array of calls grouped by raw/bare-api.ts),
+ * COPYs their calls into the `events` table and acks them. No identity resolution, no dedup, no
+ * announcements: what storing alone costs the infrastructure.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,24 +10,25 @@ import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jet
 import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { requiredEnv as env } from './env';
 import { copyEscape } from './postgres-copy';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-};
+interface Call {
+  messageId: string;
+  event: string;
+  properties: unknown;
+  context: unknown;
+  timestamp: string;
+  /** Set by raw/bare-api.ts; a call published directly is received when it is stored. */
+  receivedAt?: string;
+}
 
-function copyLine(workspaceId: string, m: JsMsg): string {
-  const call = m.json<{
-    messageId: string;
-    event: string;
-    properties: unknown;
-    context: unknown;
-    timestamp: string;
-  }>();
-  const receivedAt = new Date().toISOString();
-  return `${[workspaceId, call.messageId, 'track', call.event, 'web', copyEscape(JSON.stringify(call.properties)), copyEscape(JSON.stringify(call.context)), call.timestamp, receivedAt].join('\t')}\n`;
+function copyLines(workspaceId: string, m: JsMsg): string[] {
+  const body = m.json<Call | Call[]>();
+  return (Array.isArray(body) ? body : [body]).map((call) => {
+    const receivedAt = call.receivedAt ?? new Date().toISOString();
+    return `${[workspaceId, call.messageId, 'track', call.event, 'web', copyEscape(JSON.stringify(call.properties)), copyEscape(JSON.stringify(call.context)), call.timestamp, receivedAt].join('\t')}\n`;
+  });
 }
 
 async function store(): Promise<void> {
@@ -46,7 +48,7 @@ async function store(): Promise<void> {
     for await (const m of await consumer.fetch({ max_messages: 250, expires: 1000 })) messages.push(m);
     if (!messages.length) continue;
     await pipeline(
-      Readable.from(messages.map((m) => copyLine(workspaceId, m))),
+      Readable.from(messages.flatMap((m) => copyLines(workspaceId, m))),
       pg.query(
         copyFrom(
           'COPY events (workspace_id, message_id, type, name, channel, properties, context, occurred_at, received_at) FROM STDIN',
