@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Client } from 'pg';
@@ -74,10 +75,10 @@ interface RawLoad {
  * A file-storage JetStream stream and a migrated database for one raw measure, with the store
  * tier beside them if asked; `load` publishes to `subject`. Everything made is removed afterwards.
  */
-async function onRawStream(
+async function onRawStream<Measured extends { latency: Percentiles; acked: number }>(
   opts: RawLoad,
-  load: (subject: string, nc: NatsConnection) => Promise<{ latency: Percentiles; acked: number }>,
-): Promise<PacedPublish> {
+  load: (subject: string, nc: NatsConnection) => Promise<Measured>,
+): Promise<PacedPublish & Measured> {
   const prefix = testPrefix('benchrawrate');
   const stream = `${prefix}_RAWINGEST`;
   const database = await createTestDatabase(`cdp_bench_${prefix}`);
@@ -98,12 +99,11 @@ async function onRawStream(
       );
       await store.ready();
     }
-    const { latency, acked } = await load(`${prefix}.rawingest.track`, nc);
+    const measured = await load(`${prefix}.rawingest.track`, nc);
     return {
+      ...measured,
       rate: opts.rate,
       published: Math.round(opts.rate * (opts.warmupSeconds + opts.seconds)),
-      acked,
-      latency,
       stored: store
         ? Number((await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0]?.n ?? 0)
         : 0,
@@ -169,14 +169,13 @@ export function rawPacedPublish(opts: RawLoad): Promise<PacedPublish> {
  * The design's floor under the fixed-rate /v1/track figure, over HTTP: `replicas` bare API
  * processes (raw/bare-api.ts: node:http, JSON.parse, the calls of a turn in one JetStream message,
  * each answered after its PubAck) driven by the same open-loop generator as the collection
- * (warm-up, then the measured seconds), with the store tier COPYing the stream beside them. What
+ * (warm-up, a pause of `settleMs`, then the measured seconds), with the store tier COPYing the stream beside them. What
  * any API tier under the rule "2xx after the JetStream ack" costs here, before auth, checks,
  * identity resolution or dedup.
  */
 export function rawHttpFloor(
-  opts: RawLoad & { replicas: number; connections: number },
+  opts: RawLoad & { replicas: number; connections: number; settleMs: number },
 ): Promise<PacedPublish & { result: PacedResult }> {
-  let result: PacedResult | undefined;
   return onRawStream(opts, async (subject) => {
     const apis: RawProcess[] = [];
     try {
@@ -198,10 +197,11 @@ export function rawHttpFloor(
           seconds,
         });
       await paced(opts.warmupSeconds);
-      result = await paced(opts.seconds);
-      return { latency: result.latency, acked: result.ok };
+      await sleep(opts.settleMs);
+      const result = await paced(opts.seconds);
+      return { latency: result.latency, acked: result.ok, result };
     } finally {
       await Promise.all(apis.map((api) => api.stop()));
     }
-  }).then((floor) => ({ ...floor, result: result! }));
+  });
 }
