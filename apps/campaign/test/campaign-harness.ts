@@ -45,11 +45,12 @@ export interface CampaignHarness {
  * The campaign app in-process on its own database and NATS prefix (real Postgres, Redis and NATS),
  * with a workspace, a marketer's API key, and the customer look-up answered by a raw NATS
  * responder as collection would: `customerOf(id)` says what it answers (by default a customer with
- * an email address and no consent recorded).
+ * an email address and no consent recorded). `env` adds or overrides the service's variables.
  */
 export async function startCampaign(
   label: string,
   customerOf: (customerId: string) => Partial<LookedUp> = () => ({}),
+  env: Record<string, string> = {},
 ): Promise<CampaignHarness> {
   const prefix = testPrefix(label);
   const database = await createTestDatabase(`cdp_test_${label}_${randomBytes(4).toString('hex')}`);
@@ -105,6 +106,7 @@ export async function startCampaign(
         DATABASE_POOL_SIZE: '3',
         NATS_URL,
         NATS_PREFIX: prefix,
+        ...env,
       },
     );
     const started = app;

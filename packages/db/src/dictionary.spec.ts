@@ -41,6 +41,7 @@ const REQUIRED_MODELS = [
   'CampaignRun',
   'FrequencyCap',
   'CampaignSend',
+  'HeldTrigger',
   'Message',
   'MessageProviderId',
   'DeliveryProvider',

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
   CAMPAIGN_CHANNELS,
   CampaignTemplate,
   PUSH_MAX_BODY,
   PUSH_TARGETS,
+  QuietHours,
   RpcSubjects,
   SMS_MAX_BODY,
   Subjects,
@@ -13,16 +14,31 @@ import {
   type CreateCampaignRequest,
   type PayloadOf,
   type PushTarget,
+  type ReplyOf,
 } from '@cdp/contracts';
+import type { Campaign } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
-import { DatabaseService, invalidInput } from '@cdp/service-kit';
+import { DatabaseService, invalidInput, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
 import { Counter } from 'prom-client';
+import type { CampaignConfig } from '../config';
 import { FrequencyCapsService } from '../frequency/frequency-caps.service';
 import { explainSkip, recipientsFor, type Destination } from './consent';
+import { customerTimeZone, quietHoursProblem, quietUntil } from './quiet-hours';
 
 /** A segment entry or exit (the same payload). */
 type Membership = PayloadOf<typeof Subjects.segmentEntered>;
 export type MembershipChange = 'entered' | 'exited';
+
+type LookedUp = ReplyOf<typeof RpcSubjects.customerLookup>['customer'];
+
+/** Held triggers handled per page when their quiet hours end. */
+const RELEASE_PAGE = 200;
+const RELEASE_HELD = 'release-held-triggers';
+
+const heldTriggers = new Counter({
+  name: 'campaign_triggers_held_total',
+  help: "Campaign triggers held because they fell in the campaign's quiet hours (handled when they end)",
+});
 
 const skippedSends = new Counter({
   name: 'campaign_sends_skipped_total',
@@ -72,22 +88,47 @@ function sendable(campaign: {
   return { destination, template: template.value };
 }
 
+/** A stored campaign's quiet hours (kept in its schedule), if it has valid ones. */
+function quietHoursOf(campaign: { schedule: unknown }): QuietHours | undefined {
+  const stored = (campaign.schedule as { quietHours?: unknown } | null)?.quietHours;
+  if (stored === undefined) return undefined;
+  const checked = validate(QuietHours, stored);
+  return checked.ok && !quietHoursProblem(checked.value) ? checked.value : undefined;
+}
+
 /** A short stable name of a push address, for the idempotency key of the send to it. */
 const deviceKey = (address: string) => createHash('sha256').update(address).digest('hex').slice(0, 16);
 
 /** Campaign definitions and their real-time triggers. */
 @Injectable()
-export class CampaignsService {
+export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(CampaignsService.name);
+  private readonly jobs: ScheduledJobs;
 
   constructor(
     private readonly db: DatabaseService,
     private readonly publisher: JetStreamPublisher,
     private readonly caps: FrequencyCapsService,
-  ) {}
+    @Inject(SERVICE_CONFIG) private readonly config: CampaignConfig,
+  ) {
+    this.jobs = new ScheduledJobs('campaign-quiet-hours', queueOptions(config));
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.CONSUMERS) return;
+    await this.jobs.start([{ name: RELEASE_HELD, everyMs: this.config.QUIET_HOURS_RELEASE_EVERY_MS }], () =>
+      this.releaseDue(),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.jobs.close();
+  }
 
   create(workspaceId: string, request: CreateCampaignRequest, createdBy: string) {
-    const problem = templateProblem(request.channel, request.template);
+    const problem =
+      templateProblem(request.channel, request.template) ??
+      (request.quietHours && quietHoursProblem(request.quietHours));
     if (problem) throw invalidInput(...problem);
     if (request.pushTo !== undefined && request.channel !== 'push')
       throw invalidInput('/pushTo', 'only a push campaign has pushTo');
@@ -101,6 +142,7 @@ export class CampaignsService {
         trigger: request.trigger,
         template: request.template,
         consentPolicy: request.consent ?? 'opt_out',
+        ...(request.quietHours && { schedule: { quietHours: request.quietHours } }),
         createdBy,
       },
     });
@@ -126,69 +168,159 @@ export class CampaignsService {
       },
     });
     if (!campaigns.length) return;
+    const customer = await this.lookUp(entry);
+    for (const campaign of campaigns) await this.trigger(campaign, change, entry, customer);
+  }
+
+  /**
+   * Handles the held triggers whose quiet hours have ended, as if they had just arrived (consent,
+   * restriction and caps as they stand now), for campaigns still active; each is deleted once
+   * handled. One that fails (collection not answering the look-up) stays for the next run.
+   */
+  async releaseDue(now = new Date()): Promise<number> {
+    const failed: string[] = [];
+    let released = 0;
+    for (;;) {
+      const due = await this.db.client.heldTrigger.findMany({
+        where: { releaseAt: { lte: now }, id: { notIn: failed } },
+        orderBy: { releaseAt: 'asc' },
+        take: RELEASE_PAGE,
+        include: { campaign: true },
+      });
+      if (!due.length) return released;
+      for (const held of due) {
+        const membership = held.membership as Membership;
+        try {
+          if (held.campaign.status === 'active')
+            await this.trigger(
+              held.campaign,
+              held.change as MembershipChange,
+              membership,
+              await this.lookUp(membership),
+              {
+                released: true,
+              },
+            );
+          await this.db.client.heldTrigger.deleteMany({ where: { id: held.id } });
+          released++;
+        } catch (error) {
+          failed.push(held.id);
+          this.logger.warn(
+            `held trigger ${held.id} not handled, kept for the next run: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+    }
+  }
+
+  /** An erased customer's held triggers go with them. */
+  async forgetHeld(workspaceId: string, customerIds: string[]): Promise<number> {
+    const { count } = await this.db.client.heldTrigger.deleteMany({
+      where: { workspaceId, customerId: { in: customerIds } },
+    });
+    return count;
+  }
+
+  private async lookUp(entry: Membership): Promise<LookedUp> {
     const lookup = await this.publisher.request(RpcSubjects.customerLookup, {
       workspaceId: entry.workspaceId,
       customerId: entry.customerId,
     });
-    for (const campaign of campaigns) {
-      const checked = sendable(campaign);
-      if ('problem' in checked) {
-        this.logger.warn(`campaign ${campaign.id} skipped: ${checked.problem}`);
-        continue;
-      }
-      const { destination, template } = checked;
-      const { channel } = destination;
-      const decision = recipientsFor(destination, lookup.customer, campaign.consentPolicy);
-      if ('skipped' in decision) {
-        this.logger.log(
-          `campaign ${campaign.id}: customer ${entry.customerId} ${explainSkip(destination, decision.skipped)} (${campaign.consentPolicy}), not sent`,
-        );
-        skippedSends.inc({ reason: decision.skipped });
-        continue;
-      }
-      const customer = lookup.customer!;
-      const idempotencyKey = `${campaign.id}:${entry.customerId}:${channel}:${change}@${entry.at}`;
-      const send = {
-        id: idempotencyKey,
-        workspaceId: entry.workspaceId,
-        customerId: entry.customerId,
-        campaignId: campaign.id,
-        channel,
-      };
-      // Transactional messages are no marketing: the frequency cap neither counts nor stops them.
-      if (campaign.consentPolicy !== 'transactional' && !(await this.caps.admit(send))) {
-        this.logger.log(
-          `campaign ${campaign.id}: customer ${entry.customerId} reached the workspace's frequency cap, not sent`,
-        );
-        skippedSends.inc({ reason: 'frequency_cap' });
-        continue;
-      }
-      // One message per address: a push campaign reaches each of the customer's devices of its kind.
-      await this.publisher.publishMany(
-        decision.addresses.map((recipient) => {
-          const key = channel === 'push' ? `${idempotencyKey}:${deviceKey(recipient)}` : idempotencyKey;
-          return {
-            subject: Subjects.deliveryRequested,
-            payload: {
-              workspaceId: entry.workspaceId,
-              idempotencyKey: key,
-              campaignId: campaign.id,
-              step: 'trigger',
-              customerId: entry.customerId,
-              channel,
-              recipient,
-              template,
-              variables: {
-                traits: customer.traits,
-                customerCode: customer.customerCode,
-                segment: { id: entry.segmentId, name: entry.segmentName },
-              },
-              requestedAt: new Date().toISOString(),
-            },
-            msgId: key,
-          };
-        }),
-      );
+    return lookup.customer;
+  }
+
+  /**
+   * One campaign's send for one segment change: checked against the customer's consent and
+   * addresses, held if it falls in the campaign's quiet hours (unless `released` from them), then
+   * counted against the frequency caps and asked of delivery.
+   */
+  private async trigger(
+    campaign: Campaign,
+    change: MembershipChange,
+    entry: Membership,
+    customer: LookedUp,
+    { released = false }: { released?: boolean } = {},
+  ): Promise<void> {
+    const checked = sendable(campaign);
+    if ('problem' in checked) {
+      this.logger.warn(`campaign ${campaign.id} skipped: ${checked.problem}`);
+      return;
     }
+    const { destination, template } = checked;
+    const { channel } = destination;
+    const decision = recipientsFor(destination, customer, campaign.consentPolicy);
+    if ('skipped' in decision) {
+      this.logger.log(
+        `campaign ${campaign.id}: customer ${entry.customerId} ${explainSkip(destination, decision.skipped)} (${campaign.consentPolicy}), not sent`,
+      );
+      skippedSends.inc({ reason: decision.skipped });
+      return;
+    }
+    const idempotencyKey = `${campaign.id}:${entry.customerId}:${channel}:${change}@${entry.at}`;
+    const quiet = quietHoursOf(campaign);
+    const timeZone = customerTimeZone(customer!.traits) ?? quiet?.timeZone;
+    const releaseAt = !released && quiet ? quietUntil(new Date(), quiet, timeZone) : undefined;
+    if (releaseAt) {
+      await this.db.client.heldTrigger.createMany({
+        data: [
+          {
+            id: idempotencyKey,
+            workspaceId: entry.workspaceId,
+            campaignId: campaign.id,
+            customerId: entry.customerId,
+            change,
+            membership: entry,
+            releaseAt,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      heldTriggers.inc();
+      this.logger.log(
+        `campaign ${campaign.id}: customer ${entry.customerId} is in the quiet hours (${timeZone}), held until ${releaseAt.toISOString()}`,
+      );
+      return;
+    }
+    const send = {
+      id: idempotencyKey,
+      workspaceId: entry.workspaceId,
+      customerId: entry.customerId,
+      campaignId: campaign.id,
+      channel,
+    };
+    // Transactional messages are no marketing: the frequency cap neither counts nor stops them.
+    if (campaign.consentPolicy !== 'transactional' && !(await this.caps.admit(send))) {
+      this.logger.log(
+        `campaign ${campaign.id}: customer ${entry.customerId} reached the workspace's frequency cap, not sent`,
+      );
+      skippedSends.inc({ reason: 'frequency_cap' });
+      return;
+    }
+    // One message per address: a push campaign reaches each of the customer's devices of its kind.
+    await this.publisher.publishMany(
+      decision.addresses.map((recipient) => {
+        const key = channel === 'push' ? `${idempotencyKey}:${deviceKey(recipient)}` : idempotencyKey;
+        return {
+          subject: Subjects.deliveryRequested,
+          payload: {
+            workspaceId: entry.workspaceId,
+            idempotencyKey: key,
+            campaignId: campaign.id,
+            step: 'trigger',
+            customerId: entry.customerId,
+            channel,
+            recipient,
+            template,
+            variables: {
+              traits: customer!.traits,
+              customerCode: customer!.customerCode,
+              segment: { id: entry.segmentId, name: entry.segmentName },
+            },
+            requestedAt: new Date().toISOString(),
+          },
+          msgId: key,
+        };
+      }),
+    );
   }
 }

@@ -64,6 +64,31 @@ export const SMS_MAX_BODY = 1600;
 /** Longest push body a campaign takes: FCM and Web Push carry at most 4 KB, title and data included. */
 export const PUSH_MAX_BODY = 1000;
 
+/** A wall-clock time of day, HH:MM on a 24-hour clock. */
+const TimeOfDay = (description: string) =>
+  Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description });
+
+/**
+ * Hours in which the campaign sends nothing (e.g. 21:00-08:00, as marketing law has it in some
+ * countries): a trigger that falls in them is held and handled when they end, with consent,
+ * restriction and frequency caps checked then. In the customer's own time zone (their `timezone`
+ * trait, an IANA name) where known, else in `timeZone`. A period whose start is after its end
+ * spans midnight.
+ */
+export const QuietHours = Type.Object(
+  {
+    start: TimeOfDay('Local time the quiet period starts (HH:MM, 24-hour clock)'),
+    end: TimeOfDay('Local time it ends (HH:MM); before `start`: the next day'),
+    timeZone: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'IANA time zone for customers without a valid `timezone` trait, e.g. Asia/Seoul',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type QuietHours = Static<typeof QuietHours>;
+
 export const CreateCampaignRequest = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -80,6 +105,7 @@ export const CreateCampaignRequest = Type.Object(
     trigger: CampaignTrigger,
     template: CampaignTemplate,
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
+    quietHours: Type.Optional(QuietHours),
     consent: Type.Optional(
       Type.Union([Type.Literal('opt_out'), Type.Literal('opt_in'), Type.Literal('transactional')], {
         description:
