@@ -1,6 +1,13 @@
-import { Body, Controller, Get, Post, UseGuards } from '@nestjs/common';
-import { CreateCampaignRequest } from '@cdp/contracts';
-import { ApiKeyGuard, CurrentPrincipal, parseBody, type Principal, RequireScope } from '@cdp/service-kit';
+import { Body, Controller, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { CreateCampaignRequest, UpdateCampaignRequest } from '@cdp/contracts';
+import {
+  ApiKeyGuard,
+  CurrentPrincipal,
+  parseBody,
+  type Principal,
+  RequireScope,
+  uuidParam,
+} from '@cdp/service-kit';
 import { CampaignsService } from './campaigns.service';
 
 @Controller('v1/campaigns')
@@ -22,5 +29,16 @@ export class CampaignsController {
   @Get()
   list(@CurrentPrincipal() p: Principal) {
     return this.campaigns.list(p.workspaceId);
+  }
+
+  @Get(':id')
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.campaigns.get(p.workspaceId, uuidParam(id, 'id'));
+  }
+
+  @RequireScope('campaigns:write')
+  @Patch(':id')
+  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.campaigns.update(p.workspaceId, uuidParam(id, 'id'), parseBody(UpdateCampaignRequest, body));
   }
 }

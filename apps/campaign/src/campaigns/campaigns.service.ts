@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import {
   CAMPAIGN_CHANNELS,
   CampaignTemplate,
@@ -12,11 +20,12 @@ import {
   validate,
   type CampaignChannel,
   type CreateCampaignRequest,
+  type UpdateCampaignRequest,
   type PayloadOf,
   type PushTarget,
   type ReplyOf,
 } from '@cdp/contracts';
-import type { Campaign } from '@cdp/db';
+import { Prisma, type Campaign } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
 import { Counter } from 'prom-client';
@@ -144,6 +153,47 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
         consentPolicy: request.consent ?? 'opt_out',
         ...(request.quietHours && { schedule: { quietHours: request.quietHours } }),
         createdBy,
+      },
+    });
+  }
+
+  async get(workspaceId: string, campaignId: string): Promise<Campaign> {
+    const campaign = await this.db.client.campaign.findFirst({ where: { id: campaignId, workspaceId } });
+    if (!campaign) throw new NotFoundException(`Campaign ${campaignId} not found`);
+    return campaign;
+  }
+
+  /**
+   * Renames, activates, pauses or archives a campaign, or changes its template (checked for its
+   * channel) or quiet hours. An archived campaign changes no more (409). Triggers held in quiet
+   * hours are handled by the campaign's state when they end.
+   */
+  async update(workspaceId: string, campaignId: string, request: UpdateCampaignRequest): Promise<Campaign> {
+    const campaign = await this.get(workspaceId, campaignId);
+    if (campaign.status === 'archived')
+      throw new ConflictException(`Campaign ${campaignId} is archived and cannot change`);
+    const { channel } = campaign;
+    if (request.template) {
+      if (!isCampaignChannel(channel)) throw invalidInput('/template', `campaigns do not send on ${channel}`);
+      const problem = templateProblem(channel, request.template);
+      if (problem) throw invalidInput(...problem);
+    }
+    if (request.quietHours) {
+      const problem = quietHoursProblem(request.quietHours);
+      if (problem) throw invalidInput(...problem);
+    }
+    const schedule = { ...(campaign.schedule as Record<string, unknown> | null) };
+    if (request.quietHours === null) delete schedule.quietHours;
+    else if (request.quietHours) schedule.quietHours = request.quietHours;
+    return this.db.client.campaign.update({
+      where: { id: campaign.id },
+      data: {
+        ...(request.name !== undefined && { name: request.name }),
+        ...(request.status !== undefined && { status: request.status }),
+        ...(request.template && { template: request.template }),
+        ...(request.quietHours !== undefined && {
+          schedule: Object.keys(schedule).length ? (schedule as Prisma.InputJsonObject) : Prisma.DbNull,
+        }),
       },
     });
   }

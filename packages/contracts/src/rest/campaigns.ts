@@ -117,6 +117,29 @@ export const CreateCampaignRequest = Type.Object(
 );
 export type CreateCampaignRequest = Static<typeof CreateCampaignRequest>;
 
+/** States a marketer moves a campaign between; `archived` is final. */
+export const CAMPAIGN_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
+export type CampaignStatusName = (typeof CAMPAIGN_STATUSES)[number];
+
+/**
+ * PATCH /v1/campaigns/:id: what a marketer may change of a campaign (its channel and trigger stay:
+ * its sends are keyed by them). `quietHours: null` removes them.
+ */
+export const UpdateCampaignRequest = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    status: Type.Optional(
+      oneOf(CAMPAIGN_STATUSES, {
+        description: 'draft and paused send nothing, active sends; archived is final (nothing changes after)',
+      }),
+    ),
+    template: Type.Optional(CampaignTemplate),
+    quietHours: Type.Optional(Type.Union([QuietHours, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateCampaignRequest = Static<typeof UpdateCampaignRequest>;
+
 /**
  * PUT /v1/frequency-cap: at most `maxSends` marketing messages per customer in any `periodHours`,
  * on `channel` (its own cap: e.g. SMS, which cost more) or on all channels together (`any`, the
