@@ -32,7 +32,7 @@ export interface CampaignHarness {
   requested: Array<PayloadOf<typeof Subjects.deliveryRequested>>;
   /** A REST call with an API key of scope `campaigns:write`. */
   call(
-    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE',
     url: string,
     payload?: object,
   ): ReturnType<NestFastifyApplication['inject']>;
