@@ -72,6 +72,27 @@ describe('campaign management', () => {
     expect(removed.json<{ schedule: unknown }>().schedule).toBeNull();
   });
 
+  it('sends only within its active period', async () => {
+    const hour = 3_600_000;
+    const inAnHour = new Date(Date.now() + hour).toISOString();
+    expect((await patch({ status: 'active', startsAt: inAnHour })).json()).toMatchObject({
+      status: 'active',
+      schedule: { startsAt: inAnHour },
+    });
+    expect(await sendsToNewCustomer()).toEqual([]);
+
+    const started = await patch({ startsAt: null, endsAt: inAnHour });
+    expect(started.json()).toMatchObject({ schedule: { endsAt: inAnHour } });
+    const customerId = randomUUID();
+    await h.enter(segmentId, customerId);
+    await waitFor('the email within the period', () => requestsOf(customerId).length === 1);
+
+    await patch({ endsAt: new Date(Date.now() - 1000).toISOString() });
+    expect(await sendsToNewCustomer()).toEqual([]);
+    const ended = await patch({ endsAt: null, status: 'paused' });
+    expect(ended.json()).toMatchObject({ schedule: null, status: 'paused' });
+  });
+
   it('refuses what it cannot apply, with the field path', async () => {
     const issues = async (payload: object) => {
       const res = await patch(payload);
@@ -84,6 +105,10 @@ describe('campaign management', () => {
     expect((await issues({ status: 'completed' }))[0]?.path).toBe('/status');
     expect((await issues({ channel: 'sms' }))[0]?.path).toBe('/channel');
     expect((await issues({}))[0]?.path).toBe('/');
+    expect(await issues({ startsAt: '2026-12-02T00:00:00Z', endsAt: '2026-12-01T00:00:00Z' })).toEqual([
+      { path: '/endsAt', reason: 'must be after startsAt (2026-12-02T00:00:00Z)' },
+    ]);
+    expect((await issues({ endsAt: 'tomorrow' }))[0]?.path).toBe('/endsAt');
     expect(
       (await issues({ quietHours: { start: '21:00', end: '08:00', timeZone: 'Nowhere/City' } }))[0]?.path,
     ).toBe('/quietHours/timeZone');

@@ -13,7 +13,6 @@ import {
   CampaignTemplate,
   PUSH_MAX_BODY,
   PUSH_TARGETS,
-  QuietHours,
   RpcSubjects,
   SMS_MAX_BODY,
   Subjects,
@@ -32,7 +31,14 @@ import { Counter } from 'prom-client';
 import type { CampaignConfig } from '../config';
 import { FrequencyCapsService } from '../frequency/frequency-caps.service';
 import { explainSkip, recipientsFor, type Destination } from './consent';
-import { customerTimeZone, quietHoursProblem, quietUntil } from './quiet-hours';
+import { customerTimeZone, quietUntil } from './quiet-hours';
+import {
+  changedSchedule,
+  inActivePeriod,
+  scheduleOf,
+  scheduleProblem,
+  type ScheduleChanges,
+} from './schedule';
 
 /** A segment entry or exit (the same payload). */
 type Membership = PayloadOf<typeof Subjects.segmentEntered>;
@@ -51,7 +57,7 @@ const heldTriggers = new Counter({
 
 const skippedSends = new Counter({
   name: 'campaign_sends_skipped_total',
-  help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent, frequency_cap)',
+  help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent, frequency_cap, outside_schedule)',
   labelNames: ['reason'],
 });
 
@@ -97,14 +103,6 @@ function sendable(campaign: {
   return { destination, template: template.value };
 }
 
-/** A stored campaign's quiet hours (kept in its schedule), if it has valid ones. */
-function quietHoursOf(campaign: { schedule: unknown }): QuietHours | undefined {
-  const stored = (campaign.schedule as { quietHours?: unknown } | null)?.quietHours;
-  if (stored === undefined) return undefined;
-  const checked = validate(QuietHours, stored);
-  return checked.ok && !quietHoursProblem(checked.value) ? checked.value : undefined;
-}
-
 /** A short stable name of a push address, for the idempotency key of the send to it. */
 const deviceKey = (address: string) => createHash('sha256').update(address).digest('hex').slice(0, 16);
 
@@ -135,9 +133,9 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   create(workspaceId: string, request: CreateCampaignRequest, createdBy: string) {
-    const problem =
-      templateProblem(request.channel, request.template) ??
-      (request.quietHours && quietHoursProblem(request.quietHours));
+    const { quietHours, startsAt, endsAt } = request;
+    const schedule = changedSchedule({}, { quietHours, startsAt, endsAt });
+    const problem = templateProblem(request.channel, request.template) ?? scheduleProblem(schedule);
     if (problem) throw invalidInput(...problem);
     if (request.pushTo !== undefined && request.channel !== 'push')
       throw invalidInput('/pushTo', 'only a push campaign has pushTo');
@@ -151,7 +149,7 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
         trigger: request.trigger,
         template: request.template,
         consentPolicy: request.consent ?? 'opt_out',
-        ...(request.quietHours && { schedule: { quietHours: request.quietHours } }),
+        ...(Object.keys(schedule).length && { schedule }),
         createdBy,
       },
     });
@@ -165,7 +163,7 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Renames, activates, pauses or archives a campaign, or changes its template (checked for its
-   * channel) or quiet hours. An archived campaign changes no more (409). Triggers held in quiet
+   * channel), quiet hours or active period. An archived campaign changes no more (409). Triggers held in quiet
    * hours are handled by the campaign's state when they end.
    */
   async update(workspaceId: string, campaignId: string, request: UpdateCampaignRequest): Promise<Campaign> {
@@ -178,22 +176,19 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
       const problem = templateProblem(channel, request.template);
       if (problem) throw invalidInput(...problem);
     }
-    if (request.quietHours) {
-      const problem = quietHoursProblem(request.quietHours);
-      if (problem) throw invalidInput(...problem);
-    }
-    const schedule = { ...(campaign.schedule as Record<string, unknown> | null) };
-    if (request.quietHours === null) delete schedule.quietHours;
-    else if (request.quietHours) schedule.quietHours = request.quietHours;
+    const { quietHours, startsAt, endsAt } = request;
+    const changes: ScheduleChanges = { quietHours, startsAt, endsAt };
+    const scheduleChanged = Object.values(changes).some((value) => value !== undefined);
+    const schedule = changedSchedule(scheduleOf(campaign.schedule), changes);
+    const problem = scheduleProblem(schedule);
+    if (problem) throw invalidInput(...problem);
     return this.db.client.campaign.update({
       where: { id: campaign.id },
       data: {
         ...(request.name !== undefined && { name: request.name }),
         ...(request.status !== undefined && { status: request.status }),
         ...(request.template && { template: request.template }),
-        ...(request.quietHours !== undefined && {
-          schedule: Object.keys(schedule).length ? (schedule as Prisma.InputJsonObject) : Prisma.DbNull,
-        }),
+        ...(scheduleChanged && { schedule: Object.keys(schedule).length ? schedule : Prisma.DbNull }),
       },
     });
   }
@@ -298,6 +293,14 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
     }
     const { destination, template } = checked;
     const { channel } = destination;
+    const schedule = scheduleOf(campaign.schedule);
+    if (!inActivePeriod(schedule)) {
+      this.logger.log(
+        `campaign ${campaign.id}: outside its active period (${schedule.startsAt ?? '…'} to ${schedule.endsAt ?? '…'}), customer ${entry.customerId} not sent`,
+      );
+      skippedSends.inc({ reason: 'outside_schedule' });
+      return;
+    }
     const decision = recipientsFor(destination, customer, campaign.consentPolicy);
     if ('skipped' in decision) {
       this.logger.log(
@@ -307,7 +310,7 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const idempotencyKey = `${campaign.id}:${entry.customerId}:${channel}:${change}@${entry.at}`;
-    const quiet = quietHoursOf(campaign);
+    const quiet = schedule.quietHours;
     const timeZone = customerTimeZone(customer!.traits) ?? quiet?.timeZone;
     const releaseAt = !released && quiet ? quietUntil(new Date(), quiet, timeZone) : undefined;
     if (releaseAt) {

@@ -1,4 +1,4 @@
-import { oneOf } from '../payloads/common';
+import { oneOf, Timestamp } from '../payloads/common';
 import { Type, type Static } from '@sinclair/typebox';
 
 /**
@@ -89,6 +89,27 @@ export const QuietHours = Type.Object(
 );
 export type QuietHours = Static<typeof QuietHours>;
 
+const StartsAt = Type.String({
+  ...Timestamp,
+  description: 'When the campaign starts sending (ISO-8601); triggers before it send nothing',
+});
+const EndsAt = Type.String({
+  ...Timestamp,
+  description:
+    'When it stops (ISO-8601, after startsAt); triggers from then on, and held ones released then, send nothing',
+});
+
+/** When a campaign sends: its quiet hours and its active period, as stored with it. */
+export const CampaignSchedule = Type.Object(
+  {
+    quietHours: Type.Optional(QuietHours),
+    startsAt: Type.Optional(StartsAt),
+    endsAt: Type.Optional(EndsAt),
+  },
+  { additionalProperties: false },
+);
+export type CampaignSchedule = Static<typeof CampaignSchedule>;
+
 export const CreateCampaignRequest = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -106,6 +127,8 @@ export const CreateCampaignRequest = Type.Object(
     template: CampaignTemplate,
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
     quietHours: Type.Optional(QuietHours),
+    startsAt: Type.Optional(StartsAt),
+    endsAt: Type.Optional(EndsAt),
     consent: Type.Optional(
       Type.Union([Type.Literal('opt_out'), Type.Literal('opt_in'), Type.Literal('transactional')], {
         description:
@@ -123,7 +146,7 @@ export type CampaignStatusName = (typeof CAMPAIGN_STATUSES)[number];
 
 /**
  * PATCH /v1/campaigns/:id: what a marketer may change of a campaign (its channel and trigger stay:
- * its sends are keyed by them). `quietHours: null` removes them.
+ * its sends are keyed by them). `null` removes quiet hours, a start or an end.
  */
 export const UpdateCampaignRequest = Type.Object(
   {
@@ -135,6 +158,8 @@ export const UpdateCampaignRequest = Type.Object(
     ),
     template: Type.Optional(CampaignTemplate),
     quietHours: Type.Optional(Type.Union([QuietHours, Type.Null()])),
+    startsAt: Type.Optional(Type.Union([StartsAt, Type.Null()])),
+    endsAt: Type.Optional(Type.Union([EndsAt, Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 );
