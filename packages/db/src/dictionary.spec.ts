@@ -42,6 +42,7 @@ const REQUIRED_MODELS = [
   'FrequencyCap',
   'CampaignSend',
   'HeldTrigger',
+  'CampaignAssignment',
   'Message',
   'MessageProviderId',
   'DeliveryProvider',

@@ -36,6 +36,11 @@ export class CampaignsController {
     return this.campaigns.get(p.workspaceId, uuidParam(id, 'id'));
   }
 
+  @Get(':id/assignments')
+  assignments(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.campaigns.assignments(p.workspaceId, uuidParam(id, 'id'));
+  }
+
   @RequireScope('campaigns:write')
   @Patch(':id')
   update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {

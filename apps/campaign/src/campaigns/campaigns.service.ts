@@ -11,6 +11,7 @@ import {
 import {
   CAMPAIGN_CHANNELS,
   CampaignTemplate,
+  CampaignVariant,
   PUSH_MAX_BODY,
   PUSH_TARGETS,
   RpcSubjects,
@@ -24,6 +25,7 @@ import {
   type PushTarget,
   type ReplyOf,
 } from '@cdp/contracts';
+import { Type } from '@sinclair/typebox';
 import { Prisma, type Campaign } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
@@ -31,6 +33,7 @@ import { Counter } from 'prom-client';
 import type { CampaignConfig } from '../config';
 import { FrequencyCapsService } from '../frequency/frequency-caps.service';
 import { explainSkip, recipientsFor, type Destination } from './consent';
+import { assignmentOf, DEFAULT_VARIANT, HOLDOUT } from './experiment';
 import { customerTimeZone, quietUntil } from './quiet-hours';
 import {
   changedSchedule,
@@ -57,7 +60,7 @@ const heldTriggers = new Counter({
 
 const skippedSends = new Counter({
   name: 'campaign_sends_skipped_total',
-  help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent, frequency_cap, outside_schedule)',
+  help: 'Sends a campaign trigger did not ask for, by reason (no_address, restricted, consent, frequency_cap, outside_schedule, holdout)',
   labelNames: ['reason'],
 });
 
@@ -84,23 +87,53 @@ const isCampaignChannel = (channel: string): channel is CampaignChannel =>
 const isPushTarget = (target: string | null): target is PushTarget =>
   (PUSH_TARGETS as readonly (string | null)[]).includes(target);
 
-/** A stored campaign's destination and template as checked at creation, or why it cannot send (stored before a check). */
+const StoredVariants = Type.Array(CampaignVariant);
+
+/** What is wrong with a campaign's message(s) for its channel, as [field path, reason], if anything. */
+function messageProblem(
+  channel: CampaignChannel,
+  message: { template?: CampaignTemplate | undefined; variants?: readonly CampaignVariant[] | undefined },
+): [string, string] | undefined {
+  const { template, variants } = message;
+  if (template && variants) return ['/variants', 'give either template or variants'];
+  if (!variants)
+    return template ? templateProblem(channel, template) : ['/template', 'give template or variants'];
+  const names = new Set<string>();
+  for (const [i, variant] of variants.entries()) {
+    if (variant.name === HOLDOUT || names.has(variant.name))
+      return [`/variants/${i}/name`, `must differ from the other variants' and from "${HOLDOUT}"`];
+    names.add(variant.name);
+    const problem = templateProblem(channel, variant.template);
+    if (problem) return [`/variants/${i}${problem[0]}`, problem[1]];
+  }
+  return undefined;
+}
+
+/** A stored campaign's destination and message(s) as checked at creation, or why it cannot send (stored before a check). */
 function sendable(campaign: {
   channel: string;
   pushTo: string | null;
   template: unknown;
-}): { destination: Destination; template: CampaignTemplate } | { problem: string } {
+  variants: unknown;
+}):
+  | { destination: Destination; template: CampaignTemplate; variants: CampaignVariant[] | undefined }
+  | { problem: string } {
   const { channel, pushTo } = campaign;
   if (!isCampaignChannel(channel)) return { problem: `campaigns do not send on ${channel}` };
   const template = validate(CampaignTemplate, campaign.template);
   if (!template.ok) return { problem: `invalid template: ${JSON.stringify(template.issues)}` };
-  const problem = templateProblem(channel, template.value);
+  const variants = campaign.variants === null ? undefined : validate(StoredVariants, campaign.variants);
+  if (variants && !variants.ok) return { problem: `invalid variants: ${JSON.stringify(variants.issues)}` };
+  const problem = messageProblem(
+    channel,
+    variants ? { variants: variants.value } : { template: template.value },
+  );
   if (problem) return { problem: `${problem[0]}: ${problem[1]}` };
   const destination = {
     channel,
     ...(channel === 'push' && { pushTo: isPushTarget(pushTo) ? pushTo : 'app' }),
   };
-  return { destination, template: template.value };
+  return { destination, template: template.value, variants: variants?.value };
 }
 
 /** A short stable name of a push address, for the idempotency key of the send to it. */
@@ -133,10 +166,12 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   create(workspaceId: string, request: CreateCampaignRequest, createdBy: string) {
-    const { quietHours, startsAt, endsAt } = request;
+    const { quietHours, startsAt, endsAt, variants } = request;
     const schedule = changedSchedule({}, { quietHours, startsAt, endsAt });
-    const problem = templateProblem(request.channel, request.template) ?? scheduleProblem(schedule);
+    const problem = messageProblem(request.channel, request) ?? scheduleProblem(schedule);
     if (problem) throw invalidInput(...problem);
+    // Checked above: a template, or at least two variants.
+    const template = request.template ?? variants![0]!.template;
     if (request.pushTo !== undefined && request.channel !== 'push')
       throw invalidInput('/pushTo', 'only a push campaign has pushTo');
     return this.db.client.campaign.create({
@@ -147,7 +182,9 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
         pushTo: request.channel === 'push' ? (request.pushTo ?? 'app') : null,
         status: request.status ?? 'draft',
         trigger: request.trigger,
-        template: request.template,
+        template,
+        ...(variants && { variants }),
+        holdoutPercent: request.holdoutPercent ?? 0,
         consentPolicy: request.consent ?? 'opt_out',
         ...(Object.keys(schedule).length && { schedule }),
         createdBy,
@@ -173,6 +210,8 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
     const { channel } = campaign;
     if (request.template) {
       if (!isCampaignChannel(channel)) throw invalidInput('/template', `campaigns do not send on ${channel}`);
+      if (campaign.variants !== null)
+        throw invalidInput('/template', "an A/B test sends its variants' templates, which do not change");
       const problem = templateProblem(channel, request.template);
       if (problem) throw invalidInput(...problem);
     }
@@ -258,12 +297,38 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** An erased customer's held triggers go with them. */
-  async forgetHeld(workspaceId: string, customerIds: string[]): Promise<number> {
-    const { count } = await this.db.client.heldTrigger.deleteMany({
-      where: { workspaceId, customerId: { in: customerIds } },
+  /** An erased customer's held triggers and experiment groups go with them. */
+  async forgetCustomers(workspaceId: string, customerIds: string[]): Promise<void> {
+    const where = { workspaceId, customerId: { in: customerIds } };
+    await this.db.client.heldTrigger.deleteMany({ where });
+    await this.db.client.campaignAssignment.deleteMany({ where });
+  }
+
+  /**
+   * How many customers the campaign kept in its control group and sent each variant (each
+   * customer counted once, in the group they were first assigned to).
+   */
+  async assignments(workspaceId: string, campaignId: string) {
+    const campaign = await this.get(workspaceId, campaignId);
+    const counted = await this.db.client.campaignAssignment.groupBy({
+      by: ['assignedTo'],
+      where: { campaignId: campaign.id },
+      _count: { _all: true },
     });
-    return count;
+    const checked = sendable(campaign);
+    const names =
+      'problem' in checked || !checked.variants ? [DEFAULT_VARIANT] : checked.variants.map((v) => v.name);
+    const groups: Record<string, number> = Object.fromEntries([HOLDOUT, ...names].map((name) => [name, 0]));
+    for (const row of counted) groups[row.assignedTo] = row._count._all;
+    return { campaignId: campaign.id, holdoutPercent: campaign.holdoutPercent, groups };
+  }
+
+  /** Records the customer's group in the campaign's experiment; the first one recorded stays. */
+  private async assign(campaign: Campaign, customerId: string, assignedTo: string): Promise<void> {
+    await this.db.client.campaignAssignment.createMany({
+      data: [{ campaignId: campaign.id, customerId, workspaceId: campaign.workspaceId, assignedTo }],
+      skipDuplicates: true,
+    });
   }
 
   private async lookUp(entry: Membership): Promise<LookedUp> {
@@ -291,7 +356,7 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn(`campaign ${campaign.id} skipped: ${checked.problem}`);
       return;
     }
-    const { destination, template } = checked;
+    const { destination } = checked;
     const { channel } = destination;
     const schedule = scheduleOf(campaign.schedule);
     if (!inActivePeriod(schedule)) {
@@ -334,6 +399,20 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
       );
       return;
     }
+    const assignment = assignmentOf(
+      { id: campaign.id, holdoutPercent: campaign.holdoutPercent, variants: checked.variants },
+      checked.template,
+      entry.customerId,
+    );
+    if (assignment.holdout) {
+      await this.assign(campaign, entry.customerId, HOLDOUT);
+      this.logger.log(
+        `campaign ${campaign.id}: customer ${entry.customerId} is in its control group, not sent`,
+      );
+      skippedSends.inc({ reason: 'holdout' });
+      return;
+    }
+    const { template, variant } = assignment;
     const send = {
       id: idempotencyKey,
       workspaceId: entry.workspaceId,
@@ -349,6 +428,7 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
       skippedSends.inc({ reason: 'frequency_cap' });
       return;
     }
+    await this.assign(campaign, entry.customerId, variant);
     // One message per address: a push campaign reaches each of the customer's devices of its kind.
     await this.publisher.publishMany(
       decision.addresses.map((recipient) => {
@@ -368,6 +448,7 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
               traits: customer!.traits,
               customerCode: customer!.customerCode,
               segment: { id: entry.segmentId, name: entry.segmentName },
+              campaign: { id: campaign.id, name: campaign.name, variant },
             },
             requestedAt: new Date().toISOString(),
           },

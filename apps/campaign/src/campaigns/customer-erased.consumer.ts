@@ -12,10 +12,10 @@ export class CustomerErasedConsumer {
     private readonly campaigns: CampaignsService,
   ) {}
 
-  /** Acked once campaign holds no sends or held triggers of the erased customers (idempotent on redelivery). */
+  /** Acked once campaign holds no sends, held triggers or experiment groups of the erased customers (idempotent on redelivery). */
   @JetStreamEventPattern(Subjects.customerErased)
   async onCustomerErased(@Payload() erased: PayloadOf<typeof Subjects.customerErased>): Promise<void> {
     await this.caps.forgetCustomers(erased.workspaceId, erased.erasedIds);
-    await this.campaigns.forgetHeld(erased.workspaceId, erased.erasedIds);
+    await this.campaigns.forgetCustomers(erased.workspaceId, erased.erasedIds);
   }
 }

@@ -110,6 +110,24 @@ export const CampaignSchedule = Type.Object(
 );
 export type CampaignSchedule = Static<typeof CampaignSchedule>;
 
+/** One message of an A/B test: its name, its share of the customers who get one, its template. */
+export const CampaignVariant = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9 _.-]+$' }),
+    weight: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      description: 'Relative share of the customers sent a message who get this variant',
+    }),
+    template: CampaignTemplate,
+  },
+  { additionalProperties: false },
+);
+export type CampaignVariant = Static<typeof CampaignVariant>;
+
+/** Most customers a campaign keeps out as its control group, in percent. */
+export const MAX_HOLDOUT_PERCENT = 50;
+
 export const CreateCampaignRequest = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -124,7 +142,24 @@ export const CreateCampaignRequest = Type.Object(
       }),
     ),
     trigger: CampaignTrigger,
-    template: CampaignTemplate,
+    /** The message; either this or `variants`. */
+    template: Type.Optional(CampaignTemplate),
+    variants: Type.Optional(
+      Type.Array(CampaignVariant, {
+        minItems: 2,
+        maxItems: 5,
+        description:
+          'An A/B test: each customer gets one variant, drawn by weight and kept for the campaign (the same customer always gets the same one); either this or template',
+      }),
+    ),
+    holdoutPercent: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_HOLDOUT_PERCENT,
+        description:
+          'Control group: this share of the customers the campaign would send to get nothing, recorded, to measure its effect against',
+      }),
+    ),
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
     quietHours: Type.Optional(QuietHours),
     startsAt: Type.Optional(StartsAt),
