@@ -19,6 +19,7 @@ import {
   Subjects,
   validate,
   type CampaignChannel,
+  type CampaignSchedule,
   type CreateCampaignRequest,
   type UpdateCampaignRequest,
   type PayloadOf,
@@ -340,9 +341,9 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * One campaign's send for one segment change: checked against the customer's consent and
-   * addresses, held if it falls in the campaign's quiet hours (unless `released` from them), then
-   * counted against the frequency caps and asked of delivery.
+   * One campaign's send for one segment change, step by step: the campaign's active period, the
+   * customer's consent and addresses, the quiet hours (held until they end, unless `released`
+   * from them), the control group, the frequency caps; then one delivery request per address.
    */
   private async trigger(
     campaign: Campaign,
@@ -375,30 +376,11 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const idempotencyKey = `${campaign.id}:${entry.customerId}:${channel}:${change}@${entry.at}`;
-    const quiet = schedule.quietHours;
-    const timeZone = customerTimeZone(customer!.traits) ?? quiet?.timeZone;
-    const releaseAt = !released && quiet ? quietUntil(new Date(), quiet, timeZone) : undefined;
-    if (releaseAt) {
-      await this.db.client.heldTrigger.createMany({
-        data: [
-          {
-            id: idempotencyKey,
-            workspaceId: entry.workspaceId,
-            campaignId: campaign.id,
-            customerId: entry.customerId,
-            change,
-            membership: entry,
-            releaseAt,
-          },
-        ],
-        skipDuplicates: true,
-      });
-      heldTriggers.inc();
-      this.logger.log(
-        `campaign ${campaign.id}: customer ${entry.customerId} is in the quiet hours (${timeZone}), held until ${releaseAt.toISOString()}`,
-      );
+    if (
+      !released &&
+      (await this.heldInQuietHours(campaign, change, entry, customer!, schedule, idempotencyKey))
+    )
       return;
-    }
     const assignment = assignmentOf(
       { id: campaign.id, holdoutPercent: campaign.holdoutPercent, variants: checked.variants },
       checked.template,
@@ -429,9 +411,66 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     await this.assign(campaign, entry.customerId, variant);
-    // One message per address: a push campaign reaches each of the customer's devices of its kind.
+    await this.requestSends(campaign, entry, customer!, {
+      channel,
+      addresses: decision.addresses,
+      idempotencyKey,
+      template,
+      variant,
+    });
+  }
+
+  /** Holds the trigger if it falls in the campaign's quiet hours (in the customer's time zone where known). */
+  private async heldInQuietHours(
+    campaign: Campaign,
+    change: MembershipChange,
+    entry: Membership,
+    customer: NonNullable<LookedUp>,
+    schedule: CampaignSchedule,
+    idempotencyKey: string,
+  ): Promise<boolean> {
+    const quiet = schedule.quietHours;
+    if (!quiet) return false;
+    const timeZone = customerTimeZone(customer.traits) ?? quiet.timeZone;
+    const releaseAt = quietUntil(new Date(), quiet, timeZone);
+    if (!releaseAt) return false;
+    await this.db.client.heldTrigger.createMany({
+      data: [
+        {
+          id: idempotencyKey,
+          workspaceId: entry.workspaceId,
+          campaignId: campaign.id,
+          customerId: entry.customerId,
+          change,
+          membership: entry,
+          releaseAt,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    heldTriggers.inc();
+    this.logger.log(
+      `campaign ${campaign.id}: customer ${entry.customerId} is in the quiet hours (${timeZone}), held until ${releaseAt.toISOString()}`,
+    );
+    return true;
+  }
+
+  /** One delivery request per address: a push campaign reaches each of the customer's devices of its kind. */
+  private async requestSends(
+    campaign: Campaign,
+    entry: Membership,
+    customer: NonNullable<LookedUp>,
+    send: {
+      channel: CampaignChannel;
+      addresses: string[];
+      idempotencyKey: string;
+      template: CampaignTemplate;
+      variant: string;
+    },
+  ): Promise<void> {
+    const { channel, idempotencyKey, template, variant } = send;
     await this.publisher.publishMany(
-      decision.addresses.map((recipient) => {
+      send.addresses.map((recipient) => {
         const key = channel === 'push' ? `${idempotencyKey}:${deviceKey(recipient)}` : idempotencyKey;
         return {
           subject: Subjects.deliveryRequested,
@@ -445,8 +484,8 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
             recipient,
             template,
             variables: {
-              traits: customer!.traits,
-              customerCode: customer!.customerCode,
+              traits: customer.traits,
+              customerCode: customer.customerCode,
               segment: { id: entry.segmentId, name: entry.segmentName },
               campaign: { id: campaign.id, name: campaign.name, variant },
             },
