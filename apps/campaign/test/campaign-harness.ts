@@ -38,6 +38,8 @@ export interface CampaignHarness {
   ): ReturnType<NestFastifyApplication['inject']>;
   /** Publishes the customer's entry into a segment (cdp.segment.entered). */
   enter(segmentId: string, customerId: string, at?: string): Promise<unknown>;
+  /** Publishes the customer's erasure (cdp.customer.erased), as collection announces it. */
+  erase(customerId: string): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -130,6 +132,18 @@ export async function startCampaign(
             { workspaceId, segmentId, segmentName: 'Savers', customerId, at },
             { msgId: randomUUID() },
           ),
+      erase: (customerId) =>
+        started.get(JetStreamPublisher).publish(
+          Subjects.customerErased,
+          {
+            workspaceId,
+            customerId,
+            customerCode: 'C-x',
+            erasedIds: [customerId],
+            erasedAt: new Date().toISOString(),
+          },
+          { msgId: randomUUID() },
+        ),
       close,
     };
   } catch (error) {

@@ -3,8 +3,6 @@
 // variant, drawn by weight, the same one every time, and the groups are counted.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Subjects } from '@cdp/contracts';
-import { JetStreamPublisher } from '@cdp/messaging';
 import { startCampaign, waitFor, type CampaignHarness } from './campaign-harness';
 
 describe('campaign experiments', () => {
@@ -134,17 +132,7 @@ describe('campaign experiments', () => {
 
   it("forgets an erased customer's group", async () => {
     const erased = customers[0]!;
-    await h.app.get(JetStreamPublisher).publish(
-      Subjects.customerErased,
-      {
-        workspaceId: h.workspaceId,
-        customerId: erased,
-        customerCode: 'C-x',
-        erasedIds: [erased],
-        erasedAt: new Date().toISOString(),
-      },
-      { msgId: randomUUID() },
-    );
+    await h.erase(erased);
     await waitFor(
       'the group forgotten',
       async () => (await h.prisma.campaignAssignment.count({ where: { customerId: erased } })) === 0,

@@ -112,17 +112,7 @@ describe('frequency cap on marketing sends', () => {
 
   it('forgets an erased customer’s sends, and sends freely once the cap is removed', async () => {
     expect(await sendsOf(kim)).toBe(2);
-    await h.app.get(JetStreamPublisher).publish(
-      Subjects.customerErased,
-      {
-        workspaceId: h.workspaceId,
-        customerId: kim,
-        customerCode: 'C-x',
-        erasedIds: [kim],
-        erasedAt: new Date().toISOString(),
-      },
-      { msgId: randomUUID() },
-    );
+    await h.erase(kim);
     await waitFor('the sends forgotten', async () => (await sendsOf(kim)) === 0);
 
     expect((await call('DELETE', '/v1/frequency-cap')).json()).toEqual({ removed: true });

@@ -3,8 +3,6 @@
 // and handled when the period ends, with the campaign's state checked again then.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Subjects } from '@cdp/contracts';
-import { JetStreamPublisher } from '@cdp/messaging';
 import { startCampaign, waitFor, type CampaignHarness } from './campaign-harness';
 
 /** HH:MM in UTC, `minutes` from now. */
@@ -117,17 +115,7 @@ describe('quiet hours', () => {
 
   it('drops a held trigger whose campaign was paused meanwhile, and those of an erased customer', async () => {
     await h.prisma.campaign.update({ where: { id: campaignId }, data: { status: 'paused' } });
-    await h.app.get(JetStreamPublisher).publish(
-      Subjects.customerErased,
-      {
-        workspaceId: h.workspaceId,
-        customerId: erased,
-        customerCode: 'C-x',
-        erasedIds: [erased],
-        erasedAt: new Date().toISOString(),
-      },
-      { msgId: randomUUID() },
-    );
+    await h.erase(erased);
     await waitFor('the erased customer’s trigger forgotten', async () => (await heldOf(erased)).length === 0);
     await h.prisma.heldTrigger.updateMany({
       where: { customerId: unknownZone },
