@@ -201,8 +201,8 @@ export class CampaignsService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Renames, activates, pauses or archives a campaign, or changes its template (checked for its
-   * channel), quiet hours or active period. An archived campaign changes no more (409). Triggers held in quiet
-   * hours are handled by the campaign's state when they end.
+   * channel; an A/B test's variants stay), quiet hours or active period. An archived campaign
+   * changes no more (409). Triggers held in quiet hours follow the campaign's state when they end.
    */
   async update(workspaceId: string, campaignId: string, request: UpdateCampaignRequest): Promise<Campaign> {
     const campaign = await this.get(workspaceId, campaignId);
