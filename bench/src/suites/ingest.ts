@@ -110,19 +110,23 @@ async function warmedUpTrackLoad(
   return { warmup, result: await paced(opts.duration) };
 }
 
+/** The fixed-rate /v1/track load as the raw measures of raw/fixed-rate.ts take it. */
+function rawTrackLoad(opts: BenchOptions) {
+  const writer = new EventWriter(opts.knownPeople);
+  return {
+    rate: opts.trackRate,
+    seconds: opts.duration,
+    warmupSeconds: TRACK_WARMUP_SECONDS,
+    body: () => writer.event(),
+  };
+}
+
 /**
  * The raw limit of the fixed-rate figure (raw/fixed-rate.ts): one JetStream publish per call at
  * the same rate, paced the same way, with or without a store tier beside it.
  */
 function rawTrackPublish(opts: BenchOptions, storing: boolean) {
-  const writer = new EventWriter(opts.knownPeople);
-  return rawPacedPublish({
-    rate: opts.trackRate,
-    seconds: opts.duration,
-    warmupSeconds: TRACK_WARMUP_SECONDS,
-    ...(storing && { storeNice: WORKER_NICE }),
-    body: () => writer.event(),
-  });
+  return rawPacedPublish({ ...rawTrackLoad(opts), ...(storing && { storeNice: WORKER_NICE }) });
 }
 
 /**
@@ -130,16 +134,12 @@ function rawTrackPublish(opts: BenchOptions, storing: boolean) {
  * group commit to JetStream, a COPY store tier beside them, the same load.
  */
 function rawTrackFloor(opts: BenchOptions) {
-  const writer = new EventWriter(opts.knownPeople);
   return rawHttpFloor({
-    rate: opts.trackRate,
-    seconds: opts.duration,
-    warmupSeconds: TRACK_WARMUP_SECONDS,
+    ...rawTrackLoad(opts),
     storeNice: WORKER_NICE,
     replicas: API_REPLICAS,
     connections: opts.connections,
     settleMs: TRACK_SETTLE_MS,
-    body: () => writer.event(),
   });
 }
 

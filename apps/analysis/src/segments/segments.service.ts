@@ -469,10 +469,11 @@ export class SegmentsService implements OnModuleInit, OnApplicationShutdown {
    * Combined segments (conditions of several kinds) are decided on the customer's whole state as
    * it stands: their profile snapshot (a customer never announced is a potential one without
    * traits), their scores (stored, or `knownScores`: those a batch of score changes already read
-   * and updated, as their rows may not be committed yet) and their counted events. A candidate who comes to match enters, one who no longer does exits;
-   * each announcement's Nats-Msg-Id is tied to the membership it changes (none yet, the one that
-   * ended at a given time, or the one entered at a given time), so a redelivery or two replicas
-   * evaluating one customer at once announce a change once.
+   * and updated, as their rows may not be committed yet) and their counted events. A candidate
+   * who comes to match enters, one who no longer does exits; each announcement's Nats-Msg-Id is
+   * tied to the membership it changes (none yet, the one that ended at a given time, or the one
+   * entered at a given time), so a redelivery or two replicas evaluating one customer at once
+   * announce a change once.
    */
   private async followCombined(
     candidates: readonly CombinedCandidate[],

@@ -11,7 +11,7 @@ import {
 import {
   CAMPAIGN_CHANNELS,
   CampaignTemplate,
-  CampaignVariant,
+  CampaignVariants,
   PUSH_MAX_BODY,
   PUSH_TARGETS,
   RpcSubjects,
@@ -20,13 +20,13 @@ import {
   validate,
   type CampaignChannel,
   type CampaignSchedule,
+  type CampaignVariant,
   type CreateCampaignRequest,
   type UpdateCampaignRequest,
   type PayloadOf,
   type PushTarget,
   type ReplyOf,
 } from '@cdp/contracts';
-import { Type } from '@sinclair/typebox';
 import { Prisma, type Campaign } from '@cdp/db';
 import { JetStreamPublisher } from '@cdp/messaging';
 import { DatabaseService, invalidInput, queueOptions, ScheduledJobs, SERVICE_CONFIG } from '@cdp/service-kit';
@@ -88,8 +88,6 @@ const isCampaignChannel = (channel: string): channel is CampaignChannel =>
 const isPushTarget = (target: string | null): target is PushTarget =>
   (PUSH_TARGETS as readonly (string | null)[]).includes(target);
 
-const StoredVariants = Type.Array(CampaignVariant);
-
 /** What is wrong with a campaign's message(s) for its channel, as [field path, reason], if anything. */
 function messageProblem(
   channel: CampaignChannel,
@@ -123,7 +121,7 @@ function sendable(campaign: {
   if (!isCampaignChannel(channel)) return { problem: `campaigns do not send on ${channel}` };
   const template = validate(CampaignTemplate, campaign.template);
   if (!template.ok) return { problem: `invalid template: ${JSON.stringify(template.issues)}` };
-  const variants = campaign.variants === null ? undefined : validate(StoredVariants, campaign.variants);
+  const variants = campaign.variants === null ? undefined : validate(CampaignVariants, campaign.variants);
   if (variants && !variants.ok) return { problem: `invalid variants: ${JSON.stringify(variants.issues)}` };
   const problem = messageProblem(
     channel,

@@ -3,11 +3,29 @@ import type { QuietHours } from '@cdp/contracts';
 const MINUTE_MS = 60_000;
 const DAY_MINUTES = 24 * 60;
 
+/** Wall-clock formatters by time zone: making one costs far more than using it. */
+const clocks = new Map<string, Intl.DateTimeFormat>();
+
+/** The hour-and-minute formatter of `timeZone`; throws a RangeError for a zone the runtime does not know. */
+function clockOf(timeZone: string): Intl.DateTimeFormat {
+  let clock = clocks.get(timeZone);
+  if (!clock) {
+    clock = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    clocks.set(timeZone, clock);
+  }
+  return clock;
+}
+
 /** Whether `timeZone` is an IANA time zone this runtime knows. */
 export function isTimeZone(timeZone: string): boolean {
   if (timeZone === '') return false;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
+    clockOf(timeZone);
     return true;
   } catch {
     return false;
@@ -24,12 +42,7 @@ const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.
 
 /** Minutes since local midnight of `at` in `timeZone`. */
 function localMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(at);
+  const parts = clockOf(timeZone).formatToParts(at);
   const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return part('hour') * 60 + part('minute');
 }

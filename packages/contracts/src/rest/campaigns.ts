@@ -125,6 +125,14 @@ export const CampaignVariant = Type.Object(
 );
 export type CampaignVariant = Static<typeof CampaignVariant>;
 
+/** An A/B test's variants, as a campaign is created with them and stores them. */
+export const CampaignVariants = Type.Array(CampaignVariant, {
+  minItems: 2,
+  maxItems: 5,
+  description:
+    'An A/B test: each customer gets one variant, drawn by weight and kept for the campaign (the same customer always gets the same one); either this or template',
+});
+
 /** Most customers a campaign keeps out as its control group, in percent. */
 export const MAX_HOLDOUT_PERCENT = 50;
 
@@ -144,14 +152,7 @@ export const CreateCampaignRequest = Type.Object(
     trigger: CampaignTrigger,
     /** The message; either this or `variants`. */
     template: Type.Optional(CampaignTemplate),
-    variants: Type.Optional(
-      Type.Array(CampaignVariant, {
-        minItems: 2,
-        maxItems: 5,
-        description:
-          'An A/B test: each customer gets one variant, drawn by weight and kept for the campaign (the same customer always gets the same one); either this or template',
-      }),
-    ),
+    variants: Type.Optional(CampaignVariants),
     holdoutPercent: Type.Optional(
       Type.Integer({
         minimum: 0,
